@@ -1,0 +1,13 @@
+//! distsetup: turns a pile of machines into a working distcc build cluster.
+//!
+//! The binary (`src/main.rs`, `src/cli.rs`) is thin: it parses arguments, resolves them
+//! into the typed settings of the modules below and maps errors to exit codes.
+//!
+//! Rooms have doors:
+//! - [`shconf`] and [`wire`] know nothing about files, sockets or distros;
+//! - [`hostspec`] is the DISTCC_HOSTS grammar, pure;
+//! - only [`plan`] writes to disk; only [`server`] opens sockets.
+
+pub mod exit;
+pub mod hostspec;
+pub mod shconf;
