@@ -139,6 +139,7 @@ pub struct Client {
     /// The client masquerade directory a build tool puts first in PATH (`/usr/lib/distcc/bin`).
     pub masquerade_dir: Option<PathBuf>,
     /// Whether the distro's distcc package fills `masquerade_dir` (Debian's does not).
+    #[serde(default)]
     pub masquerade_shipped: bool,
     /// makepkg, when this distro's master builds with it.
     pub makepkg: Option<Makepkg>,
@@ -222,6 +223,17 @@ pub enum ConfigSyntax {
     Lines,
 }
 
+impl ConfigSyntax {
+    /// The name used in the TOML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfigSyntax::EnvironmentFile => "environment-file",
+            ConfigSyntax::Shell => "shell",
+            ConfigSyntax::Lines => "lines",
+        }
+    }
+}
+
 /// The init system that runs the daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -234,6 +246,18 @@ pub enum ServiceManager {
     Runit,
     /// SysV init scripts.
     Sysv,
+}
+
+impl ServiceManager {
+    /// The name used in the TOML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceManager::Systemd => "systemd",
+            ServiceManager::Openrc => "openrc",
+            ServiceManager::Runit => "runit",
+            ServiceManager::Sysv => "sysv",
+        }
+    }
 }
 
 /// The volunteer's side: whitelist, daemon configuration, services, ports.
@@ -392,10 +416,10 @@ impl Loader {
     }
 }
 
-/// The embedded profiles with their descriptions (what `--profile list` shows when the
-/// user has no overrides). Embedded profiles are validated by the test suite.
-pub fn list() -> Vec<Summary> {
-    Loader::with_user_dir(None).list().unwrap_or_default()
+/// Every profile with its description, the user's overrides and additions included
+/// (what `--profile list` shows).
+pub fn list() -> Result<Vec<Summary>, Error> {
+    Loader::default().list()
 }
 
 /// Load the embedded-or-user profile `name` with the default user directory.
@@ -771,18 +795,18 @@ impl Profile {
         let _ = writeln!(s, "volunteer:");
         let _ = writeln!(
             s,
-            "  daemon config: {} ({:?}); port {}, stats port {}; user {}",
+            "  daemon config: {} ({}); port {}, stats port {}; user {}",
             path(&v.config),
-            v.config_syntax,
+            v.config_syntax.as_str(),
             v.port,
             v.stats_port,
             v.user
         );
         let _ = writeln!(
             s,
-            "  service: {} via {:?} ({}); per toolchain: {} in {}",
+            "  service: {} via {} ({}); per toolchain: {} in {}",
             v.service,
-            v.service_manager,
+            v.service_manager.as_str(),
             path(&v.service_file),
             v.toolchain_service,
             path(&v.service_dir)
