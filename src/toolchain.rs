@@ -140,16 +140,21 @@ impl SearchPaths {
 
 /// The home of the user who ran us: `SUDO_USER`'s when run through sudo as root, else `HOME`.
 pub fn invoking_home() -> Option<PathBuf> {
-    if let Ok(user) = std::env::var("SUDO_USER") {
-        if !user.is_empty() && user != "root" {
-            if let Some(home) = home_of(&user) {
-                return Some(home);
-            }
+    invoking_home_from(
+        std::env::var("SUDO_USER").ok().as_deref(),
+        std::env::var_os("HOME").map(PathBuf::from),
+    )
+}
+
+/// [`invoking_home`] with the environment passed in: `sudo_user`'s home from the user
+/// database when it names a user other than root, else `home` (when not empty).
+pub fn invoking_home_from(sudo_user: Option<&str>, home: Option<PathBuf>) -> Option<PathBuf> {
+    if let Some(user) = sudo_user.filter(|u| !u.is_empty() && *u != "root") {
+        if let Some(dir) = home_of(user) {
+            return Some(dir);
         }
     }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
+    home.filter(|h| !h.as_os_str().is_empty())
 }
 
 fn home_of(user: &str) -> Option<PathBuf> {

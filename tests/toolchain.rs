@@ -6,7 +6,9 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use distsetup::profile::Loader;
-use distsetup::toolchain::{Error, Layout, SearchPaths, check_triple, locate, probe};
+use distsetup::toolchain::{
+    Error, Layout, SearchPaths, check_triple, invoking_home_from, locate, probe,
+};
 
 /// Create `dir/PREFIX-TOOL -> /usr/bin/REAL-TOOL` for each tool the real compiler has.
 fn link_tools(dir: &Path, prefix: &str, real: &str) {
@@ -287,4 +289,23 @@ fn triples_are_checked_for_shape() {
         check_triple("9x-linux"),
         Err("the architecture must start with a letter")
     );
+}
+
+#[test]
+fn under_sudo_the_invoking_users_home_is_searched() {
+    // `daemon` exists on every Debian system, with home /usr/sbin.
+    let root_home = Some(PathBuf::from("/root"));
+    assert_eq!(
+        invoking_home_from(Some("daemon"), root_home.clone()),
+        Some(PathBuf::from("/usr/sbin"))
+    );
+    assert_eq!(
+        invoking_home_from(Some("root"), root_home.clone()),
+        root_home
+    );
+    assert_eq!(
+        invoking_home_from(Some("no-such-user-here"), root_home.clone()),
+        root_home
+    );
+    assert_eq!(invoking_home_from(None, Some(PathBuf::new())), None);
 }
