@@ -8,6 +8,9 @@
 //! - [`hostspec`] is the DISTCC_HOSTS grammar, pure;
 //! - only [`plan`] writes to disk; only [`server`] opens sockets.
 
+pub mod cores;
 pub mod exit;
 pub mod hostspec;
+pub mod profile;
 pub mod shconf;
+pub mod toolchain;
