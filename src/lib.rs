@@ -11,3 +11,4 @@
 pub mod exit;
 pub mod hostspec;
 pub mod shconf;
+pub mod wire;
