@@ -65,7 +65,7 @@ impl Input {
         if self.overflow {
             return Err(WireError::TooLarge {
                 what: "message",
-                len: self.received + 1,
+                len: self.received.saturating_add(1),
                 limit: self.max_total,
             });
         }

@@ -269,7 +269,7 @@ impl RequestDecoder {
             lzo::decompress(body, room).map_err(|source| match source {
                 lzo::LzoError::OutputOverrun { .. } => WireError::TooLarge {
                     what: "decompressed source",
-                    len: self.limits.max_doti_plain as u64 + 1,
+                    len: (self.limits.max_doti_plain as u64).saturating_add(1),
                     limit: self.limits.max_doti_plain as u64,
                 },
                 source => WireError::Lzo { what, source },
