@@ -14,3 +14,4 @@ pub mod hostspec;
 pub mod profile;
 pub mod shconf;
 pub mod toolchain;
+pub mod wire;
