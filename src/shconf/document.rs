@@ -15,6 +15,8 @@ pub struct Document {
     pub(super) assigns: Vec<Assign>,
     /// Final knowledge about each name after the whole file, keyed by name.
     pub(super) final_env: Env,
+    /// Byte offset where each line starts, for positions in O(log n).
+    line_starts: Vec<usize>,
 }
 
 /// A logical line: the tokens up to and including an unquoted newline outside arrays
@@ -118,6 +120,7 @@ impl Document {
             statements: Vec::new(),
             assigns: Vec::new(),
             final_env: Env::new(),
+            line_starts: Vec::new(),
         };
         doc.analyse();
         Ok(doc)
@@ -152,12 +155,9 @@ impl Document {
 
     /// 1-based line and column of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        let before = &self.src[..offset.min(self.src.len())];
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
+        let offset = offset.min(self.src.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = self.line_starts.get(line - 1).copied().unwrap_or(0);
         (line, offset - line_start + 1)
     }
 
@@ -220,6 +220,15 @@ impl Document {
     }
 
     fn analyse(&mut self) {
+        self.line_starts = std::iter::once(0)
+            .chain(
+                self.src
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
         self.statements.clear();
         self.assigns.clear();
         let mut walker = Walker {

@@ -806,9 +806,11 @@ impl Document {
                 match body[i] {
                     b'\\' if style == Style::Double && body.get(i + 1) == Some(&b'\n') => i += 2,
                     b'\\' | b'$' | b'`' if self.dialect != Dialect::EnvironmentFile => {
-                        return Err(dynamic(
-                            "it holds an expansion or escape besides the inherited value",
-                        ));
+                        let why = match &a.value {
+                            Value::Dynamic { reason } => reason.as_str(),
+                            _ => "it holds an expansion or escape besides the inherited value",
+                        };
+                        return Err(dynamic(why));
                     }
                     _ => i += 1,
                 }
