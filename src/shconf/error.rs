@@ -1,0 +1,25 @@
+//! Errors of the shell-assignment model.
+
+/// A refused edit or an invalid request. Positions are 1-based; columns count bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The edit cannot be done safely at this place.
+    #[error("line {line}, column {column}: {reason}")]
+    Refused {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong and what to do instead.
+        reason: String,
+    },
+    /// The requested name or value cannot be written in this dialect at all.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl crate::exit::Classify for Error {
+    fn exit_code(&self) -> u8 {
+        crate::exit::INPUT
+    }
+}
