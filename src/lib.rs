@@ -10,4 +10,5 @@
 
 pub mod exit;
 pub mod hostspec;
+pub mod plan;
 pub mod shconf;
