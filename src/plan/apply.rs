@@ -199,20 +199,10 @@ fn write_journal(plan: &Plan) -> Result<PathBuf, Error> {
     Ok(dir)
 }
 
-/// What `undo` restored.
-#[derive(Debug)]
-pub struct UndoReport {
-    /// The journal entry undone.
-    pub journal: PathBuf,
-    /// System paths restored, in the order they were restored.
-    pub restored: Vec<PathBuf>,
-}
+type JournalStep = (PathBuf, Before, Before);
 
-/// Restore the last applied change set under `root`: byte for byte, removing what it
-/// created. Refuses ([`Error::UndoConflict`]) when anything changed since it was written.
-pub fn undo(root: &SysRoot) -> Result<UndoReport, Error> {
-    let base = root.path(Path::new(JOURNAL));
-    let mut entries: Vec<PathBuf> = match std::fs::read_dir(&base) {
+fn latest_entry(base: &Path) -> Result<PathBuf, Error> {
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(base) {
         Ok(rd) => rd
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -221,9 +211,12 @@ pub fn undo(root: &SysRoot) -> Result<UndoReport, Error> {
         Err(_) => Vec::new(),
     };
     entries.sort();
-    let Some(dir) = entries.pop() else {
-        return Err(Error::NothingToUndo(base));
-    };
+    entries
+        .pop()
+        .ok_or_else(|| Error::NothingToUndo(base.to_path_buf()))
+}
+
+fn read_manifest(dir: &Path) -> Result<(Vec<JournalStep>, PathBuf), Error> {
     let manifest = dir.join("manifest");
     let text = std::fs::read_to_string(&manifest).map_err(io_err(&manifest))?;
     let mut steps = Vec::new();
@@ -237,10 +230,28 @@ pub fn undo(root: &SysRoot) -> Result<UndoReport, Error> {
         };
         steps.push((
             PathBuf::from(path),
-            decode(before, &dir, &manifest)?,
-            decode(after, &dir, &manifest)?,
+            decode(before, dir, &manifest)?,
+            decode(after, dir, &manifest)?,
         ));
     }
+    Ok((steps, manifest))
+}
+
+/// What `undo` restored.
+#[derive(Debug)]
+pub struct UndoReport {
+    /// The journal entry undone.
+    pub journal: PathBuf,
+    /// System paths restored, in the order they were restored.
+    pub restored: Vec<PathBuf>,
+}
+
+/// Restore the last applied change set under `root`: byte for byte, removing what it
+/// created. Refuses ([`Error::UndoConflict`]) when anything changed since it was written.
+pub fn undo(root: &SysRoot) -> Result<UndoReport, Error> {
+    let base = root.path(Path::new(JOURNAL));
+    let dir = latest_entry(&base)?;
+    let (steps, _) = read_manifest(&dir)?;
     for (path, _, after) in &steps {
         if root.state(path)? != *after {
             return Err(Error::UndoConflict(root.path(path)));
@@ -265,4 +276,13 @@ pub fn undo(root: &SysRoot) -> Result<UndoReport, Error> {
         journal: dir,
         restored,
     })
+}
+
+/// The journal entry `undo` would restore and the system paths it would touch, without
+/// changing anything (for the preview and the question).
+pub fn pending_undo(root: &SysRoot) -> Result<(PathBuf, Vec<PathBuf>), Error> {
+    let base = root.path(Path::new(JOURNAL));
+    let dir = latest_entry(&base)?;
+    let (steps, _) = read_manifest(&dir)?;
+    Ok((dir, steps.into_iter().map(|(p, _, _)| p).collect()))
 }

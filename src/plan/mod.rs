@@ -14,7 +14,7 @@ mod apply;
 mod exec;
 mod root;
 
-pub use apply::{UndoReport, undo};
+pub use apply::{BACKUP_SUFFIX, UndoReport, pending_undo, undo};
 pub use exec::{DialoguerPrompter, Mode, Outcome, Prompter, execute};
 pub use root::SysRoot;
 
