@@ -125,7 +125,7 @@ pub fn hosts(source: &HostsSource, out: &mut dyn Write, err: &mut dyn Write) -> 
             }
         },
     )?;
-    writeln!(out, "{:<28} {:>5} {:>5}  OPTIONS", "HOST", "PORT", "LIMIT")?;
+    let mut rows = Vec::new();
     for h in list.hosts() {
         let mut address = h.address();
         if let Transport::Ssh {
@@ -141,12 +141,22 @@ pub fn hosts(source: &HostsSource, out: &mut dyn Write, err: &mut dyn Write) -> 
         };
         let opts = h.options.to_string();
         let opts = opts.trim_start_matches(',');
-        let opts = if opts.is_empty() { "-" } else { opts };
-        writeln!(
-            out,
-            "{address:<28} {port:>5} {:>5}  {opts}",
-            h.effective_limit()
-        )?;
+        let opts = if opts.is_empty() { "-" } else { opts }.to_string();
+        rows.push((address, port, h.effective_limit().to_string(), opts));
+    }
+    let width = rows
+        .iter()
+        .map(|r| r.0.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    writeln!(
+        out,
+        "{:<width$}  {:>5}  {:>5}  OPTIONS",
+        "HOST", "PORT", "LIMIT"
+    )?;
+    for (address, port, limit, opts) in rows {
+        writeln!(out, "{address:<width$}  {port:>5}  {limit:>5}  {opts}")?;
     }
     writeln!(out, "total slots: {}", list.total_slots())?;
     for w in &list.warnings {
