@@ -265,3 +265,44 @@ fn a_directory_where_a_file_is_expected_is_an_error_naming_it() {
         )
     );
 }
+
+#[test]
+fn a_second_identical_run_writes_nothing() {
+    let (d, root) = tree();
+    let conf = d.path().join("etc/makepkg.conf");
+    let new = b"A=1\nB=2\nC=4\n".to_vec();
+    let mut p = Plan::new(root.clone());
+    p.write_file(Path::new("/etc/makepkg.conf"), new.clone())
+        .unwrap();
+    p.apply().unwrap();
+    let before = std::fs::metadata(&conf).unwrap();
+    let mut again = Plan::new(root);
+    again
+        .write_file(Path::new("/etc/makepkg.conf"), new)
+        .unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let o = plan::execute(&again, Mode::Yes, false, &mut Yes, &mut out, &mut err).unwrap();
+    assert_eq!(o, Outcome::NothingToChange);
+    let after = std::fs::metadata(&conf).unwrap();
+    assert_eq!(
+        (before.ino(), before.mtime_nsec(), before.mtime()),
+        (after.ino(), after.mtime_nsec(), after.mtime())
+    );
+    let journals = std::fs::read_dir(d.path().join("var/lib/distsetup/journal"))
+        .unwrap()
+        .count();
+    assert_eq!(journals, 1, "no second journal entry");
+}
+
+#[test]
+fn a_ten_megabyte_file_with_binary_bytes_round_trips_through_apply_and_undo() {
+    let (d, root) = tree();
+    let big: Vec<u8> = (0..10 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    std::fs::write(d.path().join("etc/big.conf"), &big).unwrap();
+    let mut p = Plan::new(root.clone());
+    p.write_file(Path::new("/etc/big.conf"), b"small\n".to_vec())
+        .unwrap();
+    p.apply().unwrap();
+    plan::undo(&root).unwrap();
+    assert!(read(&d, "etc/big.conf") == big);
+}
