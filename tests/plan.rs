@@ -167,6 +167,10 @@ fn a_failing_second_write_rolls_back_the_first() {
     );
     assert_eq!(read(&d, "etc/makepkg.conf"), b"A=1\nB=2\nC=3\n");
     assert!(
+        !d.path().join("etc/makepkg.conf.distsetup-bak").exists(),
+        "backup removed too"
+    );
+    assert!(
         matches!(plan::undo(&root), Err(Error::NothingToUndo(_))),
         "no journal left behind"
     );
@@ -305,4 +309,23 @@ fn a_ten_megabyte_file_with_binary_bytes_round_trips_through_apply_and_undo() {
     p.apply().unwrap();
     plan::undo(&root).unwrap();
     assert!(read(&d, "etc/big.conf") == big);
+}
+
+#[test]
+fn a_read_only_file_is_refused_at_plan_time() {
+    let (d, root) = tree();
+    let conf = d.path().join("etc/makepkg.conf");
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let mut p = Plan::new(root);
+    let e = p
+        .write_file(Path::new("/etc/makepkg.conf"), b"x".to_vec())
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: is read-only (no write permission); make it writable first if it should change",
+            conf.display()
+        )
+    );
+    assert_eq!(distsetup::exit::Classify::exit_code(&e), 3);
 }

@@ -98,12 +98,19 @@ pub fn apply(plan: &Plan) -> Result<PathBuf, Error> {
     }
     let journal = write_journal(plan)?;
     let mut done: Vec<(PathBuf, &Before)> = Vec::new();
+    let mut backups: Vec<PathBuf> = Vec::new();
     for step in plan.steps() {
         let real = root.path(step.change.path());
-        let result = backup(&real, &step.before).and_then(|()| do_change(&real, &step.change));
+        let result = backup(&real, &step.before).and_then(|bak| {
+            backups.extend(bak);
+            do_change(&real, &step.change)
+        });
         if let Err(e) = result {
             for (p, before) in done.iter().rev() {
                 let _ = restore(p, before);
+            }
+            for bak in &backups {
+                let _ = std::fs::remove_file(bak);
             }
             let _ = std::fs::remove_dir_all(&journal);
             return Err(e);
@@ -113,18 +120,20 @@ pub fn apply(plan: &Plan) -> Result<PathBuf, Error> {
     Ok(journal)
 }
 
-/// The first time distsetup changes an existing file, keep a copy of it.
-fn backup(real: &Path, before: &Before) -> Result<(), Error> {
+/// The first time distsetup changes an existing file, keep a copy of it; returns the
+/// backup's path when this call created it.
+fn backup(real: &Path, before: &Before) -> Result<Option<PathBuf>, Error> {
     let Before::File(bytes) = before else {
-        return Ok(());
+        return Ok(None);
     };
     let mut name = real.as_os_str().to_owned();
     name.push(BACKUP_SUFFIX);
     let bak = PathBuf::from(name);
     if std::fs::symlink_metadata(&bak).is_ok() {
-        return Ok(());
+        return Ok(None);
     }
-    write_atomic(&bak, bytes)
+    write_atomic(&bak, bytes)?;
+    Ok(Some(bak))
 }
 
 fn encode(before: &Before, dir: &Path, tag: &str) -> Result<String, Error> {

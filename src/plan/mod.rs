@@ -37,6 +37,9 @@ pub enum Error {
     /// Something other than a regular file is where a file is expected.
     #[error("{0}: is a directory or special file, not a regular file")]
     NotAFile(PathBuf),
+    /// The file has no write permission bits: someone made it read-only on purpose.
+    #[error("{0}: is read-only (no write permission); make it writable first if it should change")]
+    ReadOnly(PathBuf),
     /// A target changed between computing the diff and applying it.
     #[error(
         "{0} changed since the diff was computed; nothing was written, run again to see the new diff"
@@ -65,7 +68,9 @@ impl crate::exit::Classify for Error {
             Error::Changed(_) | Error::UndoConflict(_) => exit::ABORTED,
             Error::NothingToUndo(_) => exit::NEGATIVE,
             Error::Journal { .. } => exit::INPUT,
-            Error::RootMissing(_) | Error::Io { .. } | Error::NotAFile(_) => exit::SYSTEM,
+            Error::RootMissing(_) | Error::Io { .. } | Error::NotAFile(_) | Error::ReadOnly(_) => {
+                exit::SYSTEM
+            }
         }
     }
 }
@@ -180,7 +185,14 @@ impl Plan {
         let before = self.root.state(&target)?;
         match &before {
             Before::File(old) if *old == bytes => return Ok(()),
-            Before::File(_) | Before::Missing => {}
+            Before::File(_) => {
+                let real = self.root.path(&target);
+                let meta = std::fs::metadata(&real).map_err(io_err(&real))?;
+                if meta.permissions().readonly() {
+                    return Err(Error::ReadOnly(real));
+                }
+            }
+            Before::Missing => {}
             Before::Dir | Before::Symlink(_) => {
                 return Err(Error::NotAFile(self.root.path(&target)));
             }
