@@ -135,7 +135,7 @@ pub enum DialectArg {
 #[derive(Debug, Args)]
 pub struct HostsArgs {
     /// The host list (default: $DISTCC_HOSTS).
-    #[arg(conflicts_with = "file")]
+    #[arg(conflicts_with = "file", allow_hyphen_values = true)]
     pub spec: Option<String>,
     /// Read the list from a file (e.g. /etc/distcc/hosts).
     #[arg(long, value_name = "FILE")]

@@ -413,18 +413,19 @@ fn parse_token(tok: &str) -> Result<Item, TokenError> {
         return Ok(Item::Zeroconf);
     }
     if tok == "localhost" || tok.starts_with("localhost/") {
+        // distcc reads options after localhost too (and then ignores them).
         let mut limit = None;
+        let mut pos = 9;
         if let Some(num) = tok.strip_prefix("localhost/") {
             let (n, len) = parse_limit(num, 10)?;
-            if len != num.len() {
-                return Err((10 + len, format!("unexpected {:?}", &num[len..])));
-            }
             limit = Some(n);
+            pos = 10 + len;
         }
+        let options = parse_options(&tok[pos..], pos)?;
         return Ok(Item::Host(Host {
             transport: Transport::Local,
             limit,
-            options: Options::default(),
+            options,
         }));
     }
     if let Some(at_sign) = tok.find('@') {

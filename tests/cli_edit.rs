@@ -57,6 +57,8 @@ fn hosts_file_lists_every_host_total_slots_and_warnings() {
 fn hosts_from_argument_and_environment() {
     let (code, out, _) = run(&["hosts", "a/2 b"], &[]);
     assert_eq!((code, out.lines().last()), (0, Some("total slots: 6")));
+    let (code, out, _) = run(&["hosts", "--randomize a"], &[]);
+    assert_eq!((code, out.lines().last()), (0, Some("total slots: 4")));
     let (code, out, _) = run(&["hosts"], &[("DISTCC_HOSTS", "x:4000/3")]);
     assert_eq!(code, 0);
     assert!(out.contains("x      4000      3  -\n"), "{out}");

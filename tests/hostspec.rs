@@ -199,7 +199,13 @@ fn distcc_itself_agrees_with_our_parse() {
         ("a/0", false),
         ("a/x", false),
         ("a:3632#x", false),
+        ("localhost/2,lzo", false),
+        ("localhost,lzo", false),
+        ("localhost:3632", false),
+        ("a:1:2", false),
         ("a:", true),
+        ("a/2/3", true),
+        ("--localslotsx a", true),
         ("a:99999", true),
         ("a a", true),
     ];
