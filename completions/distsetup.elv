@@ -22,9 +22,41 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand edit 'Read or change assignments in a shell-style config file, keeping every other byte'
+            cand hosts 'Check a distcc host list: one line per host, total slots, warnings'
+            cand undo 'Restore the files changed by the last applied change set'
             cand completions 'Print shell completions for SHELL to standard output'
             cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'distsetup;edit'= {
+            cand --get 'Print the value bash would see (array: one element per line); exit 1 when unassigned'
+            cand --set 'Set a scalar (repeatable; all edits apply in command-line order)'
+            cand --unset 'Remove the assignment of NAME'
+            cand --enable 'Enable WORD in an array or word list (`!WORD` becomes `WORD`, else it is added)'
+            cand --disable 'Disable WORD in an array or word list (`WORD` becomes `!WORD`, else `!WORD` is added)'
+            cand --add 'Add WORD to an array or word list when absent'
+            cand --remove 'Remove every WORD from an array or word list'
+            cand --dialect 'Which shell reads the file [default: portage for make.conf, else bash; envfile only when asked]'
+            cand --root 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist'
+            cand --verify 'Check the byte-exact round trip and list the assignments (static or dynamic)'
+            cand --create 'Create the file when it does not exist'
+            cand --dry-run 'Print the diff and change nothing'
+            cand --yes 'Apply without asking'
+            cand --check 'Exit 1 when changes are pending, 0 when there are none; change nothing'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'distsetup;hosts'= {
+            cand --file 'Read the list from a file (e.g. /etc/distcc/hosts)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'distsetup;undo'= {
+            cand --root 'Resolve every system path under DIR; DIR must exist'
+            cand --yes 'Restore without asking'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'distsetup;completions'= {
             cand -h 'Print help (see more with ''--help'')'
@@ -35,9 +67,18 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --help 'Print help'
         }
         &'distsetup;help'= {
+            cand edit 'Read or change assignments in a shell-style config file, keeping every other byte'
+            cand hosts 'Check a distcc host list: one line per host, total slots, warnings'
+            cand undo 'Restore the files changed by the last applied change set'
             cand completions 'Print shell completions for SHELL to standard output'
             cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'distsetup;help;edit'= {
+        }
+        &'distsetup;help;hosts'= {
+        }
+        &'distsetup;help;undo'= {
         }
         &'distsetup;help;completions'= {
         }

@@ -26,11 +26,39 @@ end
 
 complete -c distsetup -n "__fish_distsetup_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c distsetup -n "__fish_distsetup_needs_command" -s V -l version -d 'Print version'
+complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
+complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
+complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "undo" -d 'Restore the files changed by the last applied change set'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l get -d 'Print the value bash would see (array: one element per line); exit 1 when unassigned' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l set -d 'Set a scalar (repeatable; all edits apply in command-line order)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l unset -d 'Remove the assignment of NAME' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l enable -d 'Enable WORD in an array or word list (`!WORD` becomes `WORD`, else it is added)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l disable -d 'Disable WORD in an array or word list (`WORD` becomes `!WORD`, else `!WORD` is added)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l add -d 'Add WORD to an array or word list when absent' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l remove -d 'Remove every WORD from an array or word list' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l dialect -d 'Which shell reads the file [default: portage for make.conf, else bash; envfile only when asked]' -r -f -a "bash\t'bash: makepkg.conf, Gentoo conf.d, /etc/default/distcc'
+portage\t'Portage make.conf: no arrays, no `+=`, no `$(...)`'
+envfile\t'systemd EnvironmentFile (Arch /etc/conf.d/distccd): no expansion'"
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l root -d 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l verify -d 'Check the byte-exact round trip and list the assignments (static or dynamic)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l create -d 'Create the file when it does not exist'
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l dry-run -d 'Print the diff and change nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l yes -d 'Apply without asking'
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c distsetup -n "__fish_distsetup_using_subcommand hosts" -l file -d 'Read the list from a file (e.g. /etc/distcc/hosts)' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand hosts" -s h -l help -d 'Print help'
+complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -l root -d 'Resolve every system path under DIR; DIR must exist' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -l yes -d 'Restore without asking'
+complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c distsetup -n "__fish_distsetup_using_subcommand generate-assets" -s h -l help -d 'Print help'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from completions generate-assets help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from completions generate-assets help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from completions generate-assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo completions generate-assets help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo completions generate-assets help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo completions generate-assets help" -f -a "undo" -d 'Restore the files changed by the last applied change set'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo completions generate-assets help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo completions generate-assets help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo completions generate-assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

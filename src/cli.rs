@@ -29,11 +29,199 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Read or change assignments in a shell-style config file, keeping every other byte.
+    Edit(EditArgs),
+    /// Check a distcc host list: one line per host, total slots, warnings.
+    Hosts(HostsArgs),
+    /// Restore the files changed by the last applied change set.
+    Undo(UndoArgs),
     /// Print shell completions for SHELL to standard output.
     Completions(CompletionsArgs),
     /// Write completions and man pages into DIR (what is checked in under completions/ and man/).
     #[command(hide = true)]
     GenerateAssets(GenerateAssetsArgs),
+}
+
+/// Flags shared by every command that writes.
+#[derive(Debug, Args)]
+pub struct WriteFlags {
+    /// Resolve every system path under DIR (a chroot, a test tree); DIR must exist.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Print the diff and change nothing.
+    #[arg(long, conflicts_with_all = ["yes", "check"])]
+    pub dry_run: bool,
+    /// Apply without asking.
+    #[arg(long, conflicts_with = "check")]
+    pub yes: bool,
+    /// Exit 1 when changes are pending, 0 when there are none; change nothing.
+    #[arg(long)]
+    pub check: bool,
+}
+
+impl WriteFlags {
+    /// The execution mode these flags ask for.
+    pub fn mode(&self) -> distsetup::plan::Mode {
+        use distsetup::plan::Mode;
+        match (self.dry_run, self.yes, self.check) {
+            (true, _, _) => Mode::DryRun,
+            (_, true, _) => Mode::Yes,
+            (_, _, true) => Mode::Check,
+            _ => Mode::Ask,
+        }
+    }
+
+    /// The root these flags name (the live system without `--root`).
+    pub fn sys_root(&self) -> Result<distsetup::plan::SysRoot, distsetup::plan::Error> {
+        match &self.root {
+            Some(dir) => distsetup::plan::SysRoot::new(dir),
+            None => Ok(distsetup::plan::SysRoot::system()),
+        }
+    }
+}
+
+/// Arguments of `distsetup edit`.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The file to read or change (a system path under --root when given).
+    pub file: PathBuf,
+    /// Print the value bash would see (array: one element per line); exit 1 when unassigned.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["verify", "set", "unset", "enable", "disable", "add", "remove"])]
+    pub get: Option<String>,
+    /// Check the byte-exact round trip and list the assignments (static or dynamic).
+    #[arg(long, conflicts_with_all = ["set", "unset", "enable", "disable", "add", "remove"])]
+    pub verify: bool,
+    /// Set a scalar (repeatable; all edits apply in command-line order).
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Remove the assignment of NAME.
+    #[arg(long, value_name = "NAME")]
+    pub unset: Vec<String>,
+    /// Enable WORD in an array or word list (`!WORD` becomes `WORD`, else it is added).
+    #[arg(long, value_name = "NAME=WORD")]
+    pub enable: Vec<String>,
+    /// Disable WORD in an array or word list (`WORD` becomes `!WORD`, else `!WORD` is added).
+    #[arg(long, value_name = "NAME=WORD")]
+    pub disable: Vec<String>,
+    /// Add WORD to an array or word list when absent.
+    #[arg(long, value_name = "NAME=WORD")]
+    pub add: Vec<String>,
+    /// Remove every WORD from an array or word list.
+    #[arg(long, value_name = "NAME=WORD")]
+    pub remove: Vec<String>,
+    /// Which shell reads the file [default: portage for make.conf, else bash; envfile only when asked].
+    #[arg(long, value_enum)]
+    pub dialect: Option<DialectArg>,
+    /// Create the file when it does not exist.
+    #[arg(long)]
+    pub create: bool,
+    /// Shared write flags.
+    #[command(flatten)]
+    pub write: WriteFlags,
+}
+
+/// `--dialect` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DialectArg {
+    /// bash: makepkg.conf, Gentoo conf.d, /etc/default/distcc.
+    Bash,
+    /// Portage make.conf: no arrays, no `+=`, no `$(...)`.
+    Portage,
+    /// systemd EnvironmentFile (Arch /etc/conf.d/distccd): no expansion.
+    Envfile,
+}
+
+/// Arguments of `distsetup hosts`.
+#[derive(Debug, Args)]
+pub struct HostsArgs {
+    /// The host list (default: $DISTCC_HOSTS).
+    #[arg(conflicts_with = "file", allow_hyphen_values = true)]
+    pub spec: Option<String>,
+    /// Read the list from a file (e.g. /etc/distcc/hosts).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// Arguments of `distsetup undo`.
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// Resolve every system path under DIR; DIR must exist.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Restore without asking.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// Resolve `edit` arguments into settings; `matches` gives the command-line order of the edits.
+pub fn resolve_edit(
+    a: EditArgs,
+    matches: &clap::ArgMatches,
+) -> anyhow::Result<distsetup::edit::EditSettings> {
+    use distsetup::edit::{DialectChoice, EditAction, EditOp, EditSettings};
+    let root = a.write.sys_root()?;
+    let file = distsetup::edit::system_path(&root, &a.file);
+    let dialect = match a.dialect {
+        Some(DialectArg::Bash) => DialectChoice::Bash,
+        Some(DialectArg::Portage) => DialectChoice::Portage,
+        Some(DialectArg::Envfile) => DialectChoice::EnvFile,
+        None => DialectChoice::guess(&file),
+    };
+    let pair = |flag: &str, v: &str| -> anyhow::Result<(String, String)> {
+        match v.split_once('=') {
+            Some((n, w)) if !n.is_empty() => Ok((n.to_string(), w.to_string())),
+            _ => Err(distsetup::edit::Error::Refused {
+                file: format!("--{flag}"),
+                reason: format!("expected NAME=VALUE, got {v:?}"),
+            }
+            .into()),
+        }
+    };
+    let mut ops: Vec<(usize, EditOp)> = Vec::new();
+    for id in ["set", "unset", "enable", "disable", "add", "remove"] {
+        let (Some(values), Some(indices)) =
+            (matches.get_many::<String>(id), matches.indices_of(id))
+        else {
+            continue;
+        };
+        for (v, i) in values.zip(indices) {
+            let op = if id == "unset" {
+                EditOp::Unset { name: v.clone() }
+            } else {
+                let (name, word) = pair(id, v)?;
+                match id {
+                    "set" => EditOp::Set { name, value: word },
+                    "enable" => EditOp::Enable { name, word },
+                    "disable" => EditOp::Disable { name, word },
+                    "add" => EditOp::Add { name, word },
+                    _ => EditOp::Remove { name, word },
+                }
+            };
+            ops.push((i, op));
+        }
+    }
+    ops.sort_by_key(|(i, _)| *i);
+    let action = match (a.get, a.verify) {
+        (Some(name), _) => EditAction::Get(name),
+        (None, true) => EditAction::Verify,
+        (None, false) if ops.is_empty() => {
+            return Err(distsetup::edit::Error::Refused {
+                file: a.file.display().to_string(),
+                reason: "nothing to do: pass --get, --verify or an edit (--set, --enable, ...)"
+                    .into(),
+            }
+            .into());
+        }
+        (None, false) => EditAction::Apply(ops.into_iter().map(|(_, op)| op).collect()),
+    };
+    Ok(EditSettings {
+        file,
+        root,
+        dialect,
+        create: a.create,
+        mode: a.write.mode(),
+        action,
+    })
 }
 
 /// Arguments of `distsetup completions`.

@@ -3,7 +3,7 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0 | success; or nothing to change |
-//! | 1 | a negative answer that is not an error: `--check` found pending changes, `--get` found no assignment, `doctor` found a problem |
+//! | 1 | a negative answer that is not an error: `--check` found pending changes, `--get` found no assignment, `doctor` found a problem; changes shown but not applied because there was no terminal to ask on and no `--yes` |
 //! | 2 | input rejected: syntax error, an edit that cannot be done safely, a dynamic value, bad arguments |
 //! | 3 | the system failed us: missing file, permission denied, port in use, I/O error |
 //! | 4 | aborted: the user said no, or a file changed between showing the diff and applying |
@@ -55,6 +55,12 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
         return Some(e.exit_code());
     }
     if let Some(e) = cause.downcast_ref::<crate::wire::WireError>() {
+        return Some(e.exit_code());
+    }
+    if let Some(e) = cause.downcast_ref::<crate::edit::Error>() {
+        return Some(e.exit_code());
+    }
+    if let Some(e) = cause.downcast_ref::<crate::plan::Error>() {
         return Some(e.exit_code());
     }
     if cause.downcast_ref::<std::io::Error>().is_some() {

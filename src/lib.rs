@@ -6,11 +6,13 @@
 //! Rooms have doors:
 //! - [`shconf`] and [`wire`] know nothing about files, sockets or distros;
 //! - [`hostspec`] is the DISTCC_HOSTS grammar, pure;
-//! - only [`plan`] writes to disk; only [`server`] opens sockets.
 
+//! - only [`plan`] writes to disk; only [`server`] opens sockets.
 pub mod cores;
+pub mod edit;
 pub mod exit;
 pub mod hostspec;
+pub mod plan;
 pub mod profile;
 pub mod shconf;
 pub mod toolchain;

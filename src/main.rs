@@ -4,11 +4,17 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use std::io::IsTerminal as _;
+
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
-    match run(args) {
+    let matches = cli::Cli::command().get_matches();
+    let args = match cli::Cli::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
+    match run(args, &matches) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("distsetup: error: {err:#}");
@@ -17,9 +23,33 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: cli::Cli) -> anyhow::Result<u8> {
+fn run(args: cli::Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
     use cli::Command;
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let (out, err) = (&mut std::io::stdout().lock(), &mut std::io::stderr());
+    let prompter = &mut distsetup::plan::DialoguerPrompter;
     match args.command {
+        Command::Edit(a) => {
+            let sub = matches.subcommand_matches("edit").unwrap_or(matches);
+            let settings = cli::resolve_edit(a, sub)?;
+            distsetup::edit::edit(&settings, interactive, prompter, out, err)
+        }
+        Command::Hosts(a) => {
+            use distsetup::edit::HostsSource;
+            let source = match (a.spec, a.file) {
+                (Some(s), _) => HostsSource::Spec(s),
+                (None, Some(f)) => HostsSource::File(f),
+                (None, None) => HostsSource::Env(std::env::var("DISTCC_HOSTS").ok()),
+            };
+            distsetup::edit::hosts(&source, out, err)
+        }
+        Command::Undo(a) => {
+            let root = match &a.root {
+                Some(d) => distsetup::plan::SysRoot::new(d)?,
+                None => distsetup::plan::SysRoot::system(),
+            };
+            distsetup::edit::undo(&root, a.yes, interactive, prompter, out, err)
+        }
         Command::Completions(a) => {
             cli::write_completions(a.shell, &mut std::io::stdout().lock());
             Ok(distsetup::exit::OK)

@@ -1,0 +1,333 @@
+//! The only room that writes to disk. A [`Plan`] is a list of changes computed against
+//! the current state of a [`SysRoot`]; it renders as one unified diff, applies
+//! all-or-nothing (atomic writes, rollback on failure), journals what it did, and
+//! [`undo`] restores the last applied change set byte for byte.
+//!
+//! Backups and journal (documented in README "Undo"):
+//! - the first time distsetup changes an existing file it copies it to
+//!   `FILE.distsetup-bak` (never overwritten afterwards, so it is the pre-distsetup file);
+//! - every apply writes `<root>/var/lib/distsetup/journal/<nanoseconds>/` holding a
+//!   `manifest` plus the original and new bytes of each file; `undo` uses the newest
+//!   journal entry not yet undone and renames it to `<name>.undone`.
+
+mod apply;
+mod exec;
+mod root;
+
+pub use apply::{BACKUP_SUFFIX, UndoReport, pending_undo, undo};
+pub use exec::{DialoguerPrompter, Mode, Outcome, Prompter, execute};
+pub use root::SysRoot;
+
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong while planning, applying or undoing.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `--root DIR` does not exist or is not a directory.
+    #[error("root {0} does not exist or is not a directory")]
+    RootMissing(PathBuf),
+    /// An I/O error on a named path.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Something other than a regular file is where a file is expected.
+    #[error("{0}: is a directory or special file, not a regular file")]
+    NotAFile(PathBuf),
+    /// The file has no write permission bits: someone made it read-only on purpose.
+    #[error("{0}: is read-only (no write permission); make it writable first if it should change")]
+    ReadOnly(PathBuf),
+    /// A target changed between computing the diff and applying it.
+    #[error(
+        "{0} changed since the diff was computed; nothing was written, run again to see the new diff"
+    )]
+    Changed(PathBuf),
+    /// Undo found a file that changed after distsetup wrote it.
+    #[error("cannot undo: {0} changed since distsetup wrote it; nothing was restored")]
+    UndoConflict(PathBuf),
+    /// There is nothing to undo.
+    #[error("nothing to undo: no applied change set in {0}")]
+    NothingToUndo(PathBuf),
+    /// The journal is not in the format we write.
+    #[error("{path}: damaged journal: {reason}")]
+    Journal {
+        /// The manifest.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl crate::exit::Classify for Error {
+    fn exit_code(&self) -> u8 {
+        use crate::exit;
+        match self {
+            Error::Changed(_) | Error::UndoConflict(_) => exit::ABORTED,
+            Error::NothingToUndo(_) => exit::NEGATIVE,
+            Error::Journal { .. } => exit::INPUT,
+            Error::RootMissing(_) | Error::Io { .. } | Error::NotAFile(_) | Error::ReadOnly(_) => {
+                exit::SYSTEM
+            }
+        }
+    }
+}
+
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What is at a path before the plan runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Before {
+    /// Nothing.
+    Missing,
+    /// A regular file with these bytes.
+    File(Vec<u8>),
+    /// A symbolic link with this target.
+    Symlink(PathBuf),
+    /// A directory.
+    Dir,
+}
+
+/// One change. Paths are system paths (`/etc/makepkg.conf`), resolved under the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Write a regular file with these bytes (mode 0644 when it is created).
+    WriteFile {
+        /// System path of the file actually written (symlinks already followed).
+        path: PathBuf,
+        /// The new content.
+        bytes: Vec<u8>,
+    },
+    /// Create a symbolic link.
+    CreateSymlink {
+        /// System path of the link.
+        path: PathBuf,
+        /// What it points to.
+        target: PathBuf,
+    },
+    /// Remove a symbolic link (one distsetup made).
+    RemoveSymlink {
+        /// System path of the link.
+        path: PathBuf,
+    },
+    /// Create a directory (parents must exist or be created by earlier steps).
+    CreateDir {
+        /// System path of the directory.
+        path: PathBuf,
+    },
+}
+
+impl Change {
+    /// The system path this change touches.
+    pub fn path(&self) -> &Path {
+        match self {
+            Change::WriteFile { path, .. }
+            | Change::CreateSymlink { path, .. }
+            | Change::RemoveSymlink { path }
+            | Change::CreateDir { path } => path,
+        }
+    }
+}
+
+/// A change with the state it was computed against.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// The change.
+    pub change: Change,
+    /// What was there when the plan was made.
+    pub before: Before,
+    /// When a config was reached through a symlink: the path the user named.
+    pub via_symlink: Option<PathBuf>,
+}
+
+/// A list of changes against one root.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    root: SysRoot,
+    steps: Vec<Step>,
+}
+
+impl Plan {
+    /// An empty plan for `root`.
+    pub fn new(root: SysRoot) -> Plan {
+        Plan {
+            root,
+            steps: Vec::new(),
+        }
+    }
+
+    /// The root the plan applies to.
+    pub fn root(&self) -> &SysRoot {
+        &self.root
+    }
+
+    /// The steps, in order.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// True when applying would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Plan writing `bytes` to the file at system path `path` (following a symlinked
+    /// config to its target). Adds nothing when the file already has these bytes.
+    pub fn write_file(&mut self, path: &Path, bytes: Vec<u8>) -> Result<(), Error> {
+        let target = self.root.follow(path)?;
+        let before = self.root.state(&target)?;
+        match &before {
+            Before::File(old) if *old == bytes => return Ok(()),
+            Before::File(_) => {
+                let real = self.root.path(&target);
+                let meta = std::fs::metadata(&real).map_err(io_err(&real))?;
+                if meta.permissions().readonly() {
+                    return Err(Error::ReadOnly(real));
+                }
+            }
+            Before::Missing => {}
+            Before::Dir | Before::Symlink(_) => {
+                return Err(Error::NotAFile(self.root.path(&target)));
+            }
+        }
+        let via_symlink = (target != path).then(|| path.to_path_buf());
+        self.steps.push(Step {
+            change: Change::WriteFile {
+                path: target,
+                bytes,
+            },
+            before,
+            via_symlink,
+        });
+        Ok(())
+    }
+
+    /// Plan a symlink `path -> target`; nothing when it already points there.
+    pub fn create_symlink(&mut self, path: &Path, target: &Path) -> Result<(), Error> {
+        let before = self.root.state(path)?;
+        match &before {
+            Before::Symlink(t) if t == target => return Ok(()),
+            Before::Missing => {}
+            _ => return Err(Error::NotAFile(self.root.path(path))),
+        }
+        self.push(
+            Change::CreateSymlink {
+                path: path.to_path_buf(),
+                target: target.to_path_buf(),
+            },
+            before,
+        );
+        Ok(())
+    }
+
+    /// Plan removing the symlink at `path`; nothing when there is none.
+    pub fn remove_symlink(&mut self, path: &Path) -> Result<(), Error> {
+        let before = self.root.state(path)?;
+        match &before {
+            Before::Missing => Ok(()),
+            Before::Symlink(_) => {
+                self.push(
+                    Change::RemoveSymlink {
+                        path: path.to_path_buf(),
+                    },
+                    before,
+                );
+                Ok(())
+            }
+            _ => Err(Error::NotAFile(self.root.path(path))),
+        }
+    }
+
+    /// Plan creating the directory `path`; nothing when it exists.
+    pub fn create_dir(&mut self, path: &Path) -> Result<(), Error> {
+        let before = self.root.state(path)?;
+        match &before {
+            Before::Dir => Ok(()),
+            Before::Missing => {
+                self.push(
+                    Change::CreateDir {
+                        path: path.to_path_buf(),
+                    },
+                    before,
+                );
+                Ok(())
+            }
+            _ => Err(Error::NotAFile(self.root.path(path))),
+        }
+    }
+
+    fn push(&mut self, change: Change, before: Before) {
+        self.steps.push(Step {
+            change,
+            before,
+            via_symlink: None,
+        });
+    }
+
+    /// One unified diff for every change. Files: `--- a/PATH` / `+++ b/PATH` hunks;
+    /// symlinks: `-> target` lines; directories: a `+++ b/PATH/` header.
+    pub fn diff(&self) -> String {
+        let mut out = String::new();
+        for step in &self.steps {
+            let shown = step.change.path().display().to_string();
+            if let Some(link) = &step.via_symlink {
+                out.push_str(&format!(
+                    "# {} is a symlink; editing its target {}\n",
+                    link.display(),
+                    shown
+                ));
+            }
+            match (&step.change, &step.before) {
+                (Change::WriteFile { bytes, .. }, before) => {
+                    let old = match before {
+                        Before::File(b) => String::from_utf8_lossy(b).into_owned(),
+                        _ => String::new(),
+                    };
+                    let new = String::from_utf8_lossy(bytes);
+                    let a = if matches!(before, Before::Missing) {
+                        "/dev/null".to_string()
+                    } else {
+                        format!("a{shown}")
+                    };
+                    let text = similar::TextDiff::from_lines(old.as_str(), new.as_ref());
+                    out.push_str(
+                        &text
+                            .unified_diff()
+                            .context_radius(3)
+                            .header(&a, &format!("b{shown}"))
+                            .to_string(),
+                    );
+                }
+                (Change::CreateSymlink { target, .. }, _) => {
+                    out.push_str(&format!(
+                        "--- /dev/null\n+++ b{shown} (symlink)\n+-> {}\n",
+                        target.display()
+                    ));
+                }
+                (Change::RemoveSymlink { .. }, before) => {
+                    let t = match before {
+                        Before::Symlink(t) => t.display().to_string(),
+                        _ => String::new(),
+                    };
+                    out.push_str(&format!("--- a{shown} (symlink)\n+++ /dev/null\n--> {t}\n"));
+                }
+                (Change::CreateDir { .. }, _) => {
+                    out.push_str(&format!("--- /dev/null\n+++ b{shown}/ (directory)\n"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Apply every step all-or-nothing and journal it; see [`apply::apply`].
+    pub fn apply(&self) -> Result<PathBuf, Error> {
+        apply::apply(self)
+    }
+}
