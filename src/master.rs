@@ -802,9 +802,26 @@ fn plan_makepkg(
 
 fn apply_edits(file: &mut ConfFile, edits: &[Edit], by_hand: &str) -> Result<(), Error> {
     for e in edits {
-        file.doc
-            .apply(e)
-            .map_err(|err| shconf_unsafe(&file.path, err, by_hand))?;
+        if let Err(err) = file.doc.apply(e) {
+            // shconf's reason is about the edit; when the value itself is dynamic, that
+            // is the explanation the user needs.
+            return Err(match file.doc.get(e.name()) {
+                Some(info) if matches!(info.value, Value::Dynamic { .. }) => {
+                    let why = match info.value {
+                        Value::Dynamic { reason } => reason,
+                        _ => String::new(),
+                    };
+                    Error::Unsafe {
+                        file: file.path.clone(),
+                        line: info.line,
+                        column: info.column,
+                        reason: format!("{} cannot be edited safely: {why} ({err})", e.name()),
+                        by_hand: by_hand.to_string(),
+                    }
+                }
+                _ => shconf_unsafe(&file.path, err, by_hand),
+            });
+        }
     }
     Ok(())
 }
