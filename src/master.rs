@@ -1048,7 +1048,8 @@ fn plan_portage(
     let mut files: Vec<ConfFile> = Vec::new();
     let is_dir = root.state(&config)? == Before::Dir;
     if is_dir {
-        for name in list_dir(root, &config, |n| !n.ends_with('~'))? {
+        let backup = plan::BACKUP_SUFFIX;
+        for name in list_dir(root, &config, |n| !n.ends_with('~') && !n.ends_with(backup))? {
             if let Some(f) = ConfFile::read(root, &config.join(name), Dialect::Portage)? {
                 files.push(f);
             }
@@ -1128,6 +1129,17 @@ fn plan_portage(
         }
     }
     for f in files {
+        if is_dir && f.doc.to_bytes() != f.original && !f.original.is_empty() {
+            // plan keeps its backup beside the file, and portage reads every file of
+            // the directory (hidden ones and `~` excepted): the backup would win.
+            report.warnings.push(format!(
+                "portage reads every file in {}, so the backup {}{} that applying creates \
+                 would override these settings: delete it once you have checked the result",
+                p.config.display(),
+                f.path.display(),
+                plan::BACKUP_SUFFIX
+            ));
+        }
         write_conf(&mut report.plan, f)?;
     }
     Ok(())
