@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Read or change assignments in a shell-style config file, keeping every other byte')
             [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'Check a distcc host list: one line per host, total slots, warnings')
             [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Restore the files changed by the last applied change set')
+            [CompletionResult]::new('master', 'master', [CompletionResultType]::ParameterValue, 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Write completions and man pages into DIR (what is checked in under completions/ and man/)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -65,6 +66,19 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'distsetup;master' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The distro profile (arch, archarm, debian, gentoo, ...); `list` shows them all')
+            [CompletionResult]::new('--profile-file', '--profile-file', [CompletionResultType]::ParameterName, 'Read the profile from this TOML file instead')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'make''s -j: `auto` (from the cores, the remote slots and the profile''s rule) or a number')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the diff and change nothing')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Apply without asking')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 1 when changes are pending, 0 when there are none; change nothing')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'distsetup;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -79,6 +93,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Read or change assignments in a shell-style config file, keeping every other byte')
             [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'Check a distcc host list: one line per host, total slots, warnings')
             [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Restore the files changed by the last applied change set')
+            [CompletionResult]::new('master', 'master', [CompletionResultType]::ParameterValue, 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Write completions and man pages into DIR (what is checked in under completions/ and man/)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -91,6 +106,9 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             break
         }
         'distsetup;help;undo' {
+            break
+        }
+        'distsetup;help;master' {
             break
         }
         'distsetup;help;completions' {

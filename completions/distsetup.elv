@@ -25,6 +25,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand edit 'Read or change assignments in a shell-style config file, keeping every other byte'
             cand hosts 'Check a distcc host list: one line per host, total slots, warnings'
             cand undo 'Restore the files changed by the last applied change set'
+            cand master 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
             cand completions 'Print shell completions for SHELL to standard output'
             cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -58,6 +59,18 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'distsetup;master'= {
+            cand --profile 'The distro profile (arch, archarm, debian, gentoo, ...); `list` shows them all'
+            cand --profile-file 'Read the profile from this TOML file instead'
+            cand --hosts 'The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured'
+            cand --jobs 'make''s -j: `auto` (from the cores, the remote slots and the profile''s rule) or a number'
+            cand --root 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist'
+            cand --dry-run 'Print the diff and change nothing'
+            cand --yes 'Apply without asking'
+            cand --check 'Exit 1 when changes are pending, 0 when there are none; change nothing'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'distsetup;completions'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -70,6 +83,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand edit 'Read or change assignments in a shell-style config file, keeping every other byte'
             cand hosts 'Check a distcc host list: one line per host, total slots, warnings'
             cand undo 'Restore the files changed by the last applied change set'
+            cand master 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
             cand completions 'Print shell completions for SHELL to standard output'
             cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -79,6 +93,8 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;help;hosts'= {
         }
         &'distsetup;help;undo'= {
+        }
+        &'distsetup;help;master'= {
         }
         &'distsetup;help;completions'= {
         }

@@ -29,6 +29,7 @@ complete -c distsetup -n "__fish_distsetup_needs_command" -s V -l version -d 'Pr
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "undo" -d 'Restore the files changed by the last applied change set'
+complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -54,11 +55,21 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand hosts" -s h -l help 
 complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -l root -d 'Resolve every system path under DIR; DIR must exist' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -l yes -d 'Restore without asking'
 complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -s h -l help -d 'Print help'
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l profile -d 'The distro profile (arch, archarm, debian, gentoo, ...); `list` shows them all' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l profile-file -d 'Read the profile from this TOML file instead' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l hosts -d 'The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l jobs -d 'make\'s -j: `auto` (from the cores, the remote slots and the profile\'s rule) or a number' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l root -d 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l dry-run -d 'Print the diff and change nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l yes -d 'Apply without asking'
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c distsetup -n "__fish_distsetup_using_subcommand generate-assets" -s h -l help -d 'Print help'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo completions generate-assets help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo completions generate-assets help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo completions generate-assets help" -f -a "undo" -d 'Restore the files changed by the last applied change set'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo completions generate-assets help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo completions generate-assets help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo completions generate-assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "undo" -d 'Restore the files changed by the last applied change set'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -35,6 +35,8 @@ pub enum Command {
     Hosts(HostsArgs),
     /// Restore the files changed by the last applied change set.
     Undo(UndoArgs),
+    /// Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts).
+    Master(MasterArgs),
     /// Print shell completions for SHELL to standard output.
     Completions(CompletionsArgs),
     /// Write completions and man pages into DIR (what is checked in under completions/ and man/).
@@ -222,6 +224,72 @@ pub fn resolve_edit(
         mode: a.write.mode(),
         action,
     })
+}
+
+/// Arguments of `distsetup master`.
+#[derive(Debug, Args)]
+pub struct MasterArgs {
+    /// The distro profile (arch, archarm, debian, gentoo, ...); `list` shows them all.
+    #[arg(
+        long,
+        value_name = "NAME|list",
+        required_unless_present = "profile_file"
+    )]
+    pub profile: Option<String>,
+    /// Read the profile from this TOML file instead.
+    #[arg(long, value_name = "PATH", conflicts_with = "profile")]
+    pub profile_file: Option<PathBuf>,
+    /// The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured.
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
+    pub hosts: Option<String>,
+    /// make's -j: `auto` (from the cores, the remote slots and the profile's rule) or a number.
+    #[arg(long, value_name = "auto|N", default_value = "auto", value_parser = parse_jobs)]
+    pub jobs: distsetup::master::JobsChoice,
+    /// Shared write flags.
+    #[command(flatten)]
+    pub write: WriteFlags,
+}
+
+fn parse_jobs(s: &str) -> Result<distsetup::master::JobsChoice, String> {
+    use distsetup::master::JobsChoice;
+    match s {
+        "auto" => Ok(JobsChoice::Auto),
+        _ => match s.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(JobsChoice::Fixed(n)),
+            _ => Err(format!(
+                "expected `auto` or a number of at least 1, got {s:?}"
+            )),
+        },
+    }
+}
+
+/// What `distsetup master` was asked to do.
+pub enum MasterAction {
+    /// `--profile list`.
+    List(Vec<distsetup::profile::Summary>),
+    /// Configure the master.
+    Configure(Box<distsetup::master::Settings>),
+}
+
+/// Resolve `master` arguments: load the profile, check the root.
+pub fn resolve_master(a: MasterArgs) -> anyhow::Result<MasterAction> {
+    let profile = match (&a.profile, &a.profile_file) {
+        (Some(name), _) if name == "list" => {
+            return Ok(MasterAction::List(distsetup::profile::list()?));
+        }
+        (_, Some(path)) => distsetup::profile::load_file(path)?,
+        (Some(name), None) => distsetup::profile::load(name)?,
+        (None, None) => anyhow::bail!("pass --profile NAME (or --profile list)"),
+    };
+    Ok(MasterAction::Configure(Box::new(
+        distsetup::master::Settings {
+            profile,
+            root: a.write.sys_root()?,
+            hosts: a.hosts,
+            jobs: a.jobs,
+            mode: a.write.mode(),
+        },
+    )))
 }
 
 /// Arguments of `distsetup completions`.

@@ -60,6 +60,9 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if let Some(e) = cause.downcast_ref::<crate::edit::Error>() {
         return Some(e.exit_code());
     }
+    if let Some(e) = cause.downcast_ref::<crate::master::Error>() {
+        return Some(e.exit_code());
+    }
     if let Some(e) = cause.downcast_ref::<crate::plan::Error>() {
         return Some(e.exit_code());
     }

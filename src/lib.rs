@@ -12,6 +12,7 @@ pub mod cores;
 pub mod edit;
 pub mod exit;
 pub mod hostspec;
+pub mod master;
 pub mod plan;
 pub mod profile;
 pub mod shconf;

@@ -50,6 +50,18 @@ fn run(args: cli::Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
             };
             distsetup::edit::undo(&root, a.yes, interactive, prompter, out, err)
         }
+        Command::Master(a) => match cli::resolve_master(a)? {
+            cli::MasterAction::List(profiles) => {
+                distsetup::master::print_profiles(&profiles, out)?;
+                Ok(distsetup::exit::OK)
+            }
+            cli::MasterAction::Configure(settings) => {
+                let facts = distsetup::master::Facts::detect();
+                let outcome =
+                    distsetup::master::run(&settings, &facts, interactive, prompter, out, err)?;
+                Ok(outcome.exit_code())
+            }
+        },
         Command::Completions(a) => {
             cli::write_completions(a.shell, &mut std::io::stdout().lock());
             Ok(distsetup::exit::OK)
