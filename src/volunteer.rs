@@ -492,7 +492,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
         plain_name_warning(
             profile,
             facts,
-            &report.machine,
+            &located.prefix,
             &local_machine,
             &service,
             port,
@@ -686,7 +686,11 @@ fn ensure_dir(plan: &mut Plan, dir: &Path) -> Result<(), Error> {
         if d.as_os_str().is_empty() || d == Path::new("/") {
             break;
         }
-        if plan.root().state(d)? != Before::Missing {
+        let planned = plan
+            .steps()
+            .iter()
+            .any(|st| matches!(&st.change, plan::Change::CreateDir { path } if path == d));
+        if planned || plan.root().state(d)? != Before::Missing {
             break;
         }
         missing.push(d.to_path_buf());
@@ -741,7 +745,7 @@ fn plan_whitelist(
         let path = dir.join(name);
         match root.state(&path)? {
             Before::Missing => plan.create_symlink(&path, target)?,
-            Before::Symlink(t) if t == target => {}
+            Before::Symlink(t) if t == target => existing.push((*name).to_string()),
             Before::Symlink(t) if !resolves(root, &path, &t) => {
                 return Err(Error::BrokenSymlink {
                     path: root.path(&path),
@@ -813,7 +817,7 @@ fn plan_daemon_config(
             };
             let mut doc = Document::parse(&old, dialect).map_err(|e| shconf_unsafe(file, e))?;
             match (&v.args_variable, &v.allow_variable) {
-                (Some(var), _) if cumulative(&doc, var) => cumulative_opts(&old, var, allow, jobs),
+                (Some(var), _) if cumulative(&old, var) => cumulative_opts(&old, var, allow, jobs),
                 (Some(var), _) => {
                     let words = match doc.get(var).map(|a| a.value) {
                         Some(Value::Scalar(b)) => String::from_utf8_lossy(&b)
@@ -871,12 +875,12 @@ fn plan_daemon_config(
     Ok(())
 }
 
-/// Gentoo's conf.d: several `VAR="${VAR} ..."` lines.
-fn cumulative(doc: &Document, var: &str) -> bool {
-    doc.assignments()
-        .iter()
-        .filter(|a| a.name == var)
-        .any(|a| matches!(a.value, Value::Dynamic { .. }))
+/// Gentoo's conf.d: `VAR="${VAR} ..."` lines that add to the value.
+fn cumulative(text: &[u8], var: &str) -> bool {
+    let text = String::from_utf8_lossy(text);
+    let (braced, bare) = (format!("{var}=\"${{{var}}}"), format!("{var}=\"${var}"));
+    text.lines()
+        .any(|l| l.starts_with(&braced) || l.starts_with(&bare))
 }
 
 /// Replace `--allow`/`--allow-private`/`--jobs`/`-j` in a word list, keeping the rest.
@@ -1290,9 +1294,9 @@ fn plain_name_warning(
     let v = &profile.volunteer;
     warnings.push(format!(
         "WRONG ARCHITECTURE TRAP: the system distccd ({service}, port {sys_port}) answers a plain `gcc`/`cc`/`g++` \
-         request with this machine's native {native} compiler: a {toolchain_machine} master sending plain names gets \
+         request with this machine's native {native} compiler: a master building for {local_machine} that sends plain names gets \
          {native_machine} objects without any error. The fix: point the master at port {port} ({name}), whose PATH maps \
-         gcc, g++, cc, c++, cpp → {toolchain_machine} compiler; e.g. DISTCC_HOSTS=\"VOLUNTEER:{port}\" — and do not list \
+         gcc, g++, cc, c++, cpp → the {toolchain_machine} cross compiler; e.g. DISTCC_HOSTS=\"VOLUNTEER:{port}\" — and do not list \
          this volunteer on port {sys_port} for that master",
         service = v.service,
         sys_port = v.port,
