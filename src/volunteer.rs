@@ -580,16 +580,7 @@ fn master_names(
         push(from, &mut masters);
     }
     for m in &masters {
-        if let Some(mm) = toolchain::elf_machine_for_triple(m) {
-            if mm != local_machine {
-                return Err(Error::WrongTarget {
-                    master: m.clone(),
-                    master_machine: mm.into(),
-                    local: located.prefix.clone(),
-                    local_machine: local_machine.into(),
-                });
-            }
-        }
+        // The more specific refusal first: a native name is also a foreign architecture.
         if let Some(native) = &facts.native_triple {
             let native_machine = toolchain::elf_machine_for_triple(native).unwrap_or("unknown");
             if m == native && native_machine != local_machine {
@@ -597,6 +588,16 @@ fn master_names(
                     name: m.clone(),
                     local: located.prefix.clone(),
                     native_machine: native_machine.into(),
+                    local_machine: local_machine.into(),
+                });
+            }
+        }
+        if let Some(mm) = toolchain::elf_machine_for_triple(m) {
+            if mm != local_machine {
+                return Err(Error::WrongTarget {
+                    master: m.clone(),
+                    master_machine: mm.into(),
+                    local: located.prefix.clone(),
                     local_machine: local_machine.into(),
                 });
             }

@@ -651,8 +651,6 @@ fn refuses_an_alias_that_shadows_the_native_compiler() {
         return;
     }
     let alias = format!("{native}=aarch64-unknown-linux-gnu");
-    // The architecture check speaks first unless the names share one: use a same-arch
-    // spelling of the native triple through the shadow check only.
     let t = open_tempdir();
     let tc = xtools(
         t.path(),
@@ -927,4 +925,116 @@ fn corpus_daemon_configs_take_the_allow_list() {
         checked += 1;
     }
     assert!(checked >= 5, "only {checked} corpus files checked");
+}
+
+#[test]
+fn other_layouts_a_bin_directory_and_a_system_triple() {
+    let t = open_tempdir();
+    let tc = xtools(
+        t.path(),
+        "x-tools8",
+        "aarch64-unknown-linux-gnu",
+        "aarch64-linux-gnu",
+    );
+    let bin = tc.join("aarch64-unknown-linux-gnu/bin");
+    let root = t.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let port = free_port().to_string();
+    // A bin directory given directly: named after its prefix.
+    let o = distsetup(&[
+        "volunteer",
+        "--root",
+        s(&root),
+        "--toolchain",
+        s(&bin),
+        "--allow",
+        "10.0.0.0/24",
+        "--port",
+        &port,
+        "--yes",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(root.join("usr/lib/distsetup/x-tools8/bin/gcc").is_symlink());
+    // Debian's cross compiler in /usr/bin, answering an Arch Linux ARM master's name.
+    if !Path::new("/usr/bin/aarch64-linux-gnu-gcc").exists() {
+        eprintln!("no aarch64-linux-gnu-gcc, skipping the system triple");
+        return;
+    }
+    let port = free_port().to_string();
+    let o = distsetup(&[
+        "volunteer",
+        "--root",
+        s(&root),
+        "--toolchain",
+        "aarch64-linux-gnu",
+        "--allow",
+        "10.0.0.0/24",
+        "--alias",
+        "aarch64-unknown-linux-gnu=aarch64-linux-gnu",
+        "--port",
+        &port,
+        "--yes",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let alias = root.join("usr/lib/distsetup/aarch64-linux-gnu/bin");
+    assert_eq!(
+        link(&alias.join("aarch64-unknown-linux-gnu-gcc")),
+        "/usr/bin/aarch64-linux-gnu-gcc"
+    );
+    assert_eq!(link(&alias.join("cc")), "/usr/bin/aarch64-linux-gnu-gcc");
+    let unit = std::fs::read_to_string(
+        root.join("etc/systemd/system/distsetup-serve-aarch64-linux-gnu.service"),
+    )
+    .unwrap();
+    assert!(
+        unit.contains("--alias aarch64-unknown-linux-gnu=aarch64-linux-gnu"),
+        "{unit}"
+    );
+}
+
+#[test]
+fn foreground_applies_then_runs_serve_with_the_units_arguments() {
+    let t = open_tempdir();
+    let tc = xtools(
+        t.path(),
+        "x-tools8",
+        "aarch64-unknown-linux-gnu",
+        "aarch64-linux-gnu",
+    );
+    let root = t.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let port = free_port().to_string();
+    let o = distsetup(&[
+        "volunteer",
+        "--root",
+        s(&root),
+        "--toolchain",
+        s(&tc),
+        "--allow",
+        "10.0.0.0/24",
+        "--jobs",
+        "2",
+        "--port",
+        &port,
+        "--foreground",
+        "--yes",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("running in the foreground: distsetup "))
+        .unwrap_or_else(|| panic!("{}", text(&o)));
+    let unit =
+        std::fs::read_to_string(root.join("etc/systemd/system/distsetup-serve-x-tools8.service"))
+            .unwrap();
+    let exec = unit_value(&unit, "ExecStart").unwrap();
+    // The same server as the unit, logging to the terminal instead of a file.
+    let from_unit = exec
+        .split_once(' ')
+        .unwrap()
+        .1
+        .split(" --log-file")
+        .next()
+        .unwrap();
+    assert_eq!(line, from_unit);
 }
