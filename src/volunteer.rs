@@ -930,7 +930,7 @@ fn cumulative_opts(old: &[u8], var: &str, allow: &[String], jobs: usize) -> Vec<
         .collect();
     for line in text.split_inclusive('\n') {
         let body = line.trim_end_matches(['\n', '\r']);
-        let ending = &line[body.len()..];
+        let ending = line.get(body.len()..).unwrap_or("");
         let rest = body
             .strip_prefix(&prefix)
             .or_else(|| body.strip_prefix(&prefix_braceless));
@@ -959,7 +959,11 @@ fn cumulative_opts(old: &[u8], var: &str, allow: &[String], jobs: usize) -> Vec<
         if kept.is_empty() {
             continue;
         }
-        let head = &body[..body.len() - inner.len() - 1];
+        let head = body
+            .len()
+            .checked_sub(inner.len() + 1)
+            .and_then(|n| body.get(..n))
+            .unwrap_or(&prefix);
         out.push_str(&format!("{head}{}\"{ending}", kept.join(" ")));
     }
     let mut extra = Vec::new();
