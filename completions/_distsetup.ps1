@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'Check a distcc host list: one line per host, total slots, warnings')
             [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Restore the files changed by the last applied change set')
             [CompletionResult]::new('master', 'master', [CompletionResultType]::ParameterValue, 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)')
+            [CompletionResult]::new('volunteer', 'volunteer', [CompletionResultType]::ParameterValue, 'Configure this machine as a volunteer: toolchain aliases, server configuration, service')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Write completions and man pages into DIR (what is checked in under completions/ and man/)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -79,6 +80,25 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'distsetup;volunteer' {
+            [CompletionResult]::new('--toolchain', '--toolchain', [CompletionResultType]::ParameterName, 'A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Which compile server to configure')
+            [CompletionResult]::new('--alias', '--alias', [CompletionResultType]::ParameterName, 'Answer the master''s triple MASTER with this toolchain''s LOCAL prefix (repeatable)')
+            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'A client address or CIDR network allowed to use this volunteer (repeatable; required)')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Concurrent jobs [default: this machine''s usable cores]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The compile port [default: the toolchain''s port in the profile, else 3632]; stats use PORT+1000')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist')
+            [CompletionResult]::new('--allow-anyone', '--allow-anyone', [CompletionResultType]::ParameterName, 'Allow everyone (0.0.0.0/0, ::/0): refused unless given')
+            [CompletionResult]::new('--enable', '--enable', [CompletionResultType]::ParameterName, 'Enable and start the service (systemctl enable --now) when systemd runs; with --root only files are written')
+            [CompletionResult]::new('--foreground', '--foreground', [CompletionResultType]::ParameterName, 'Apply, then run the embedded server in the foreground with the same settings')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the diff and change nothing')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Apply without asking')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 1 when changes are pending, 0 when there are none; change nothing')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'distsetup;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -94,6 +114,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'Check a distcc host list: one line per host, total slots, warnings')
             [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Restore the files changed by the last applied change set')
             [CompletionResult]::new('master', 'master', [CompletionResultType]::ParameterValue, 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)')
+            [CompletionResult]::new('volunteer', 'volunteer', [CompletionResultType]::ParameterValue, 'Configure this machine as a volunteer: toolchain aliases, server configuration, service')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Write completions and man pages into DIR (what is checked in under completions/ and man/)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -109,6 +130,9 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             break
         }
         'distsetup;help;master' {
+            break
+        }
+        'distsetup;help;volunteer' {
             break
         }
         'distsetup;help;completions' {

@@ -37,6 +37,9 @@ _distsetup() {
             distsetup,undo)
                 cmd="distsetup__subcmd__undo"
                 ;;
+            distsetup,volunteer)
+                cmd="distsetup__subcmd__volunteer"
+                ;;
             distsetup__subcmd__help,completions)
                 cmd="distsetup__subcmd__help__subcmd__completions"
                 ;;
@@ -58,6 +61,9 @@ _distsetup() {
             distsetup__subcmd__help,undo)
                 cmd="distsetup__subcmd__help__subcmd__undo"
                 ;;
+            distsetup__subcmd__help,volunteer)
+                cmd="distsetup__subcmd__help__subcmd__volunteer"
+                ;;
             *)
                 ;;
         esac
@@ -65,7 +71,7 @@ _distsetup() {
 
     case "${cmd}" in
         distsetup)
-            opts="-h -V --help --version edit hosts undo master completions generate-assets help"
+            opts="-h -V --help --version edit hosts undo master volunteer completions generate-assets help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,7 +163,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__help)
-            opts="edit hosts undo master completions generate-assets help"
+            opts="edit hosts undo master volunteer completions generate-assets help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -268,6 +274,20 @@ _distsetup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        distsetup__subcmd__help__subcmd__volunteer)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         distsetup__subcmd__hosts)
             opts="-h --file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -327,6 +347,52 @@ _distsetup() {
                 return 0
             fi
             case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__volunteer)
+            opts="-h --toolchain --profile --server --alias --allow --allow-anyone --jobs --port --enable --foreground --root --dry-run --yes --check --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --toolchain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -W "embedded distccd" -- "${cur}"))
+                    return 0
+                    ;;
+                --alias)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -26,6 +26,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand hosts 'Check a distcc host list: one line per host, total slots, warnings'
             cand undo 'Restore the files changed by the last applied change set'
             cand master 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
+            cand volunteer 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
             cand completions 'Print shell completions for SHELL to standard output'
             cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -71,6 +72,24 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'distsetup;volunteer'= {
+            cand --toolchain 'A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu)'
+            cand --profile 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile)'
+            cand --server 'Which compile server to configure'
+            cand --alias 'Answer the master''s triple MASTER with this toolchain''s LOCAL prefix (repeatable)'
+            cand --allow 'A client address or CIDR network allowed to use this volunteer (repeatable; required)'
+            cand --jobs 'Concurrent jobs [default: this machine''s usable cores]'
+            cand --port 'The compile port [default: the toolchain''s port in the profile, else 3632]; stats use PORT+1000'
+            cand --root 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist'
+            cand --allow-anyone 'Allow everyone (0.0.0.0/0, ::/0): refused unless given'
+            cand --enable 'Enable and start the service (systemctl enable --now) when systemd runs; with --root only files are written'
+            cand --foreground 'Apply, then run the embedded server in the foreground with the same settings'
+            cand --dry-run 'Print the diff and change nothing'
+            cand --yes 'Apply without asking'
+            cand --check 'Exit 1 when changes are pending, 0 when there are none; change nothing'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'distsetup;completions'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -84,6 +103,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand hosts 'Check a distcc host list: one line per host, total slots, warnings'
             cand undo 'Restore the files changed by the last applied change set'
             cand master 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
+            cand volunteer 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
             cand completions 'Print shell completions for SHELL to standard output'
             cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -95,6 +115,8 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;help;undo'= {
         }
         &'distsetup;help;master'= {
+        }
+        &'distsetup;help;volunteer'= {
         }
         &'distsetup;help;completions'= {
         }

@@ -30,6 +30,7 @@ complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "edit" -d 'Read 
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "undo" -d 'Restore the files changed by the last applied change set'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
+complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -64,12 +65,29 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l dry-run -
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l yes -d 'Apply without asking'
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -s h -l help -d 'Print help'
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l toolchain -d 'A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l profile -d 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l server -d 'Which compile server to configure' -r -f -a "embedded\t'`distsetup serve` as the compile server (needs nothing but the toolchain)'
+distccd\t'The system\'s distccd: whitelist links, its configuration and a unit per toolchain'"
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l alias -d 'Answer the master\'s triple MASTER with this toolchain\'s LOCAL prefix (repeatable)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l allow -d 'A client address or CIDR network allowed to use this volunteer (repeatable; required)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l jobs -d 'Concurrent jobs [default: this machine\'s usable cores]' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l port -d 'The compile port [default: the toolchain\'s port in the profile, else 3632]; stats use PORT+1000' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l root -d 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l allow-anyone -d 'Allow everyone (0.0.0.0/0, ::/0): refused unless given'
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l enable -d 'Enable and start the service (systemctl enable --now) when systemd runs; with --root only files are written'
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l foreground -d 'Apply, then run the embedded server in the foreground with the same settings'
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l dry-run -d 'Print the diff and change nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l yes -d 'Apply without asking'
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c distsetup -n "__fish_distsetup_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c distsetup -n "__fish_distsetup_using_subcommand generate-assets" -s h -l help -d 'Print help'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "undo" -d 'Restore the files changed by the last applied change set'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master completions generate-assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "undo" -d 'Restore the files changed by the last applied change set'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

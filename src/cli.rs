@@ -37,6 +37,8 @@ pub enum Command {
     Undo(UndoArgs),
     /// Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts).
     Master(MasterArgs),
+    /// Configure this machine as a volunteer: toolchain aliases, server configuration, service.
+    Volunteer(VolunteerArgs),
     /// Print shell completions for SHELL to standard output.
     Completions(CompletionsArgs),
     /// Write completions and man pages into DIR (what is checked in under completions/ and man/).
@@ -250,6 +252,62 @@ pub struct MasterArgs {
     pub write: WriteFlags,
 }
 
+/// `--server` values of `volunteer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServerArg {
+    /// `distsetup serve` as the compile server (needs nothing but the toolchain).
+    Embedded,
+    /// The system's distccd: whitelist links, its configuration and a unit per toolchain.
+    Distccd,
+}
+
+/// Arguments of `distsetup volunteer`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Configure this machine as a distcc volunteer for one toolchain: alias links in \
+                  /usr/lib/distsetup/TOOLCHAIN/bin (plain gcc/cc/..., TRIPLE-cc, and the master's \
+                  names, all pointing to the toolchain), then either a service running the embedded \
+                  server (`distsetup serve`, default) or, with --server distccd, whitelist links in \
+                  /usr/lib/distcc, the distro's distccd configuration and one distccd unit per \
+                  toolchain with its own port and PATH. One diff for everything; undo with \
+                  `distsetup undo`."
+)]
+pub struct VolunteerArgs {
+    /// A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu).
+    #[arg(long, value_name = "NAME|PATH")]
+    pub toolchain: String,
+    /// The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile).
+    #[arg(long, value_name = "NAME", default_value = "archarm")]
+    pub profile: String,
+    /// Which compile server to configure.
+    #[arg(long, value_enum, default_value = "embedded")]
+    pub server: ServerArg,
+    /// Answer the master's triple MASTER with this toolchain's LOCAL prefix (repeatable).
+    #[arg(long, value_name = "MASTER=LOCAL")]
+    pub alias: Vec<String>,
+    /// A client address or CIDR network allowed to use this volunteer (repeatable; required).
+    #[arg(long, value_name = "CIDR")]
+    pub allow: Vec<String>,
+    /// Allow everyone (0.0.0.0/0, ::/0): refused unless given.
+    #[arg(long)]
+    pub allow_anyone: bool,
+    /// Concurrent jobs [default: this machine's usable cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// The compile port [default: the toolchain's port in the profile, else 3632]; stats use PORT+1000.
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// Enable and start the service (systemctl enable --now) when systemd runs; with --root only files are written.
+    #[arg(long)]
+    pub enable: bool,
+    /// Apply, then run the embedded server in the foreground with the same settings.
+    #[arg(long, conflicts_with_all = ["dry_run", "check"])]
+    pub foreground: bool,
+    /// Shared write flags.
+    #[command(flatten)]
+    pub write: WriteFlags,
+}
+
 fn parse_jobs(s: &str) -> Result<distsetup::master::JobsChoice, String> {
     use distsetup::master::JobsChoice;
     match s {
@@ -290,6 +348,28 @@ pub fn resolve_master(a: MasterArgs) -> anyhow::Result<MasterAction> {
             mode: a.write.mode(),
         },
     )))
+}
+
+/// Resolve `volunteer` arguments into settings.
+pub fn resolve_volunteer(a: VolunteerArgs) -> anyhow::Result<distsetup::volunteer::Settings> {
+    use distsetup::volunteer::{ServerKind, Settings};
+    Ok(Settings {
+        profile: distsetup::profile::load(&a.profile)?,
+        root: a.write.sys_root()?,
+        toolchain: a.toolchain,
+        server: match a.server {
+            ServerArg::Embedded => ServerKind::Embedded,
+            ServerArg::Distccd => ServerKind::Distccd,
+        },
+        aliases: a.alias,
+        allow: a.allow,
+        allow_anyone: a.allow_anyone,
+        jobs: a.jobs.map(usize::from),
+        port: a.port,
+        enable: a.enable,
+        foreground: a.foreground,
+        mode: a.write.mode(),
+    })
 }
 
 /// Arguments of `distsetup completions`.

@@ -66,6 +66,9 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if let Some(e) = cause.downcast_ref::<crate::plan::Error>() {
         return Some(e.exit_code());
     }
+    if let Some(e) = cause.downcast_ref::<crate::volunteer::Error>() {
+        return Some(e.exit_code());
+    }
     if cause.downcast_ref::<std::io::Error>().is_some() {
         return Some(SYSTEM);
     }

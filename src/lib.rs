@@ -17,4 +17,5 @@ pub mod plan;
 pub mod profile;
 pub mod shconf;
 pub mod toolchain;
+pub mod volunteer;
 pub mod wire;

@@ -62,6 +62,28 @@ fn run(args: cli::Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
                 Ok(outcome.exit_code())
             }
         },
+        Command::Volunteer(a) => {
+            let settings = cli::resolve_volunteer(a)?;
+            let facts = distsetup::volunteer::Facts::detect(&settings.profile);
+            let done =
+                distsetup::volunteer::run(&settings, &facts, interactive, prompter, out, err)?;
+            if let Some(args) = done.foreground {
+                use std::io::Write as _;
+                use std::os::unix::process::CommandExt as _;
+                writeln!(
+                    out,
+                    "running in the foreground: distsetup {}",
+                    args.join(" ")
+                )?;
+                out.flush()?;
+                // exec only returns on failure.
+                let e = std::process::Command::new(&facts.exe).args(&args).exec();
+                return Err(
+                    anyhow::Error::new(e).context(format!("running {}", facts.exe.display()))
+                );
+            }
+            Ok(done.outcome.exit_code())
+        }
         Command::Completions(a) => {
             cli::write_completions(a.shell, &mut std::io::stdout().lock());
             Ok(distsetup::exit::OK)

@@ -1,0 +1,84 @@
+//! Helpers shared by the volunteer tests: crosstool-ng style trees built from Debian's
+//! cross compilers, running the binary, free ports.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Build `dir/NAME/PREFIX/bin/PREFIX-TOOL` → `/usr/bin/DEBIAN-TOOL` for each tool that exists.
+pub fn xtools(dir: &Path, name: &str, prefix: &str, debian: &str) -> PathBuf {
+    let bin = dir.join(name).join(prefix).join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["gcc", "g++", "cpp"] {
+        let real = PathBuf::from(format!("/usr/bin/{debian}-{tool}"));
+        if real.exists() {
+            std::os::unix::fs::symlink(&real, bin.join(format!("{prefix}-{tool}"))).unwrap();
+        }
+    }
+    dir.join(name)
+}
+
+/// A temp dir readable by every user (distccd drops to an unprivileged user).
+pub fn open_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt as _;
+    let t = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    t
+}
+
+/// Run distsetup with `args`.
+pub fn distsetup(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_distsetup"))
+        .args(args)
+        .env("HOME", "/nonexistent-home")
+        .env_remove("SUDO_USER")
+        .output()
+        .unwrap()
+}
+
+/// Standard output and error as one string, for messages in assertions.
+pub fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A port free on 0.0.0.0 whose +1000 (the stats port) is free too.
+pub fn free_port() -> u16 {
+    loop {
+        let l = std::net::TcpListener::bind(("0.0.0.0", 0)).unwrap();
+        let p = l.local_addr().unwrap().port();
+        if p < 60000 && std::net::TcpListener::bind(("0.0.0.0", p + 1000)).is_ok() {
+            return p;
+        }
+    }
+}
+
+/// Every path under `dir`, relative, sorted (to prove nothing was written).
+pub fn tree(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                let p = e.path();
+                out.push(p.strip_prefix(base).unwrap().display().to_string());
+                if e.file_type().unwrap().is_dir() {
+                    walk(base, &p, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// The value of `KEY=` in a unit file.
+pub fn unit_value(unit: &str, key: &str) -> Option<String> {
+    unit.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .map(str::to_owned)
+}
