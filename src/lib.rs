@@ -10,5 +10,6 @@
 
 pub mod exit;
 pub mod hostspec;
+pub mod server;
 pub mod shconf;
 pub mod wire;

@@ -28,5 +28,9 @@ fn run(args: cli::Cli) -> anyhow::Result<u8> {
             cli::generate_assets(&a.dir)?;
             Ok(distsetup::exit::OK)
         }
+        Command::Serve(a) => {
+            distsetup::server::run(a.settings()?)?;
+            Ok(distsetup::exit::OK)
+        }
     }
 }
