@@ -212,6 +212,17 @@ pub fn raw_exchange(port: u16, bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Send raw bytes, then half-close (EOF for the server), and read what comes back.
+pub fn raw_exchange_eof(port: u16, bytes: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let _ = s.write_all(bytes);
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
 /// Decode a reply (protocol `version`) with the wire codec's client side.
 pub fn decode_reply(version: u32, bytes: &[u8]) -> distsetup::wire::DecodedReply {
     let mut d = distsetup::wire::ReplyDecoder::new(version, distsetup::wire::Limits::default());
