@@ -249,3 +249,32 @@ pub fn request(version: u32, argv: &[&str], src: &str) -> Vec<u8> {
 
 pub const HELLO: &str =
     "#include <stdio.h>\nint main(void) { puts(\"hello from distsetup\"); return 0; }\n";
+
+/// The Lua 5.4 sources shipped in the `lua-src` dev-dependency: its version from
+/// Cargo.lock, its sources in cargo's registry (`$CARGO_HOME`, default `~/.cargo`).
+pub fn lua_sources() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lock = std::fs::read_to_string(manifest.join("Cargo.lock")).unwrap();
+    let re = regex::Regex::new(r#"name = "lua-src"\nversion = "([^"]+)""#).unwrap();
+    let version = re.captures(&lock).expect("lua-src in Cargo.lock")[1].to_owned();
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+    let crate_dir = std::fs::read_dir(home.join("registry/src"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join(format!("lua-src-{version}")))
+        .find(|p| p.is_dir())
+        .expect("lua-src sources in the cargo registry (cargo fetch)");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&crate_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("lua-5.4")
+        })
+        .collect();
+    dirs.sort();
+    dirs.pop().expect("a lua-5.4 directory in lua-src")
+}
