@@ -33,6 +33,7 @@ complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "master" -d 'Con
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
+complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l get -d 'Print the value bash would see (array: one element per line); exit 1 when unassigned' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l set -d 'Set a scalar (repeatable; all edits apply in command-line order)' -r
@@ -83,11 +84,32 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l check 
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c distsetup -n "__fish_distsetup_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c distsetup -n "__fish_distsetup_using_subcommand generate-assets" -s h -l help -d 'Print help'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "undo" -d 'Restore the files changed by the last applied change set'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l listen -d 'Address to listen on (repeatable); default: every address' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s p -l port -d 'TCP port for jobs (0: any free port, logged at startup)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s a -l allow -d 'Client network allowed to connect, IPv4 or IPv6 CIDR or address (repeatable; required)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s j -l jobs -d 'Most compiles at once [default: CPUs + 2]' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l toolchain -d 'Directory of compilers clients may ask for by name: TRIPLE-gcc, -g++, -cc, -c++, -cpp, gcc, ... (repeatable)' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l alias -d 'Map a requested name to a local one: triples (FROM=TO maps every FROM-tool to TO-tool) or whole names (gcc=aarch64-linux-gnu-gcc) (repeatable)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l whitelist-dir -d 'Directory whose entries whitelist system compilers, distcc style (repeatable)' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l stats-port -d 'Port of the stats page' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l log-level -d 'Log level: error, warning, notice, info or debug' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l log-file -d 'Append the log to this file instead of stderr' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l job-lifetime -d 'Kill a compile running longer than SECS (reply status 118)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s P -l pid-file -d 'Write the server\'s pid to this file while it runs' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l io-timeout -d 'Give up on a client that sends or reads nothing for SECS' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l max-connections -d 'Most open client connections (reading, queued or compiling)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l grace -d 'After SIGTERM, how long running jobs may take before they are killed' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l lifetime -d 'Stop by itself after SECS, as on SIGTERM (tests, benchmarks)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l stats -d 'Serve distccd\'s stats page (plus refusal counts) on the stats port'
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l inetd -d 'Serve one job on stdin/stdout (ssh \'@host\' mode, inetd); --allow then applies only to IP sockets'
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l enable-tcp-insecure -d 'Accepted for distccd compatibility (the ssh client appends it); changes nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "undo" -d 'Restore the files changed by the last applied change set'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

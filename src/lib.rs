@@ -6,7 +6,6 @@
 //! Rooms have doors:
 //! - [`shconf`] and [`wire`] know nothing about files, sockets or distros;
 //! - [`hostspec`] is the DISTCC_HOSTS grammar, pure;
-
 //! - only [`plan`] writes to disk; only [`server`] opens sockets.
 pub mod cores;
 pub mod edit;
@@ -15,6 +14,7 @@ pub mod hostspec;
 pub mod master;
 pub mod plan;
 pub mod profile;
+pub mod server;
 pub mod shconf;
 pub mod toolchain;
 pub mod volunteer;

@@ -92,5 +92,9 @@ fn run(args: cli::Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
             cli::generate_assets(&a.dir)?;
             Ok(distsetup::exit::OK)
         }
+        Command::Serve(a) => {
+            distsetup::server::run(a.settings()?)?;
+            Ok(distsetup::exit::OK)
+        }
     }
 }

@@ -1,0 +1,250 @@
+//! The typed settings of `distsetup serve`. `cli.rs` converts parsed flags into these;
+//! everything below takes them as given (validation happens in [`ServeSettings::validate`]).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use super::ServeError;
+use crate::wire::Limits;
+
+/// Default TCP port of distcc.
+pub const DEFAULT_PORT: u16 = 3632;
+/// Default port of the stats page.
+pub const DEFAULT_STATS_PORT: u16 = 3633;
+/// Where distcc ≥ 3.3 keeps its compiler whitelist (masquerade links).
+pub const DEFAULT_MASQUERADE_DIR: &str = "/usr/lib/distcc";
+
+/// How verbose the log is, most severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Failures of the server itself.
+    Error,
+    /// Refusals and client misbehaviour.
+    Warning,
+    /// Start, stop, and one line per job.
+    Notice,
+    /// Connection-level detail.
+    Info,
+    /// Everything, including argv rewriting.
+    Debug,
+}
+
+impl LogLevel {
+    /// Parse a distccd-style level name (`err`, `warning`, `notice`, `info`, `debug`, ...).
+    pub fn parse(s: &str) -> Option<LogLevel> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "emerg" | "emergency" | "alert" | "crit" | "critical" | "err" | "error" => {
+                LogLevel::Error
+            }
+            "warn" | "warning" => LogLevel::Warning,
+            "notice" | "note" => LogLevel::Notice,
+            "info" => LogLevel::Info,
+            "debug" => LogLevel::Debug,
+            _ => return None,
+        })
+    }
+
+    /// The name used in log lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Error => "error",
+            LogLevel::Warning => "warning",
+            LogLevel::Notice => "notice",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+        }
+    }
+}
+
+/// One `--alias FROM=TO`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Alias {
+    /// `FROM` and `TO` are triples: `FROM-<tool>` runs `TO-<tool>` for every tool.
+    Triple {
+        /// The prefix the client asks for (without the trailing `-`).
+        from: String,
+        /// The prefix this machine has.
+        to: String,
+    },
+    /// A whole compiler name: `FROM` runs `TO` (a name resolved in the toolchain dirs
+    /// or the server's PATH, or an absolute path the operator chose).
+    Name {
+        /// The name the client asks for.
+        from: String,
+        /// What runs.
+        to: String,
+    },
+}
+
+impl Alias {
+    /// Parse `FROM=TO`. A side with a tool suffix (`-gcc`, `-g++`, `-cc`, `-c++`, `-cpp`)
+    /// or without any `-` is a whole name; otherwise both sides are triples.
+    pub fn parse(s: &str) -> Result<Alias, ServeError> {
+        let bad = |why: &str| ServeError::BadSetting {
+            setting: "--alias",
+            value: s.to_owned(),
+            reason: why.to_owned(),
+        };
+        let (from, to) = s.split_once('=').ok_or_else(|| bad("expected FROM=TO"))?;
+        if from.is_empty() || to.is_empty() {
+            return Err(bad("FROM and TO must not be empty"));
+        }
+        if from.contains('/') {
+            return Err(bad(
+                "FROM is a name the client sends and cannot contain '/'",
+            ));
+        }
+        let is_triple =
+            |x: &str| x.matches('-').count() >= 2 && super::compilers::tool_of(x).is_none();
+        if is_triple(from) && !to.contains('/') && is_triple(to) {
+            Ok(Alias::Triple {
+                from: from.to_owned(),
+                to: to.to_owned(),
+            })
+        } else {
+            Ok(Alias::Name {
+                from: from.to_owned(),
+                to: to.to_owned(),
+            })
+        }
+    }
+}
+
+/// Everything `distsetup serve` needs to run.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// Addresses to listen on; empty means the wildcard (`::` dual-stack, or `0.0.0.0`).
+    pub listen: Vec<IpAddr>,
+    /// TCP port for jobs.
+    pub port: u16,
+    /// Peers allowed to connect (jobs and stats).
+    pub allow: Vec<IpNet>,
+    /// Most compiles at once.
+    pub jobs: usize,
+    /// Most open client connections at once (queued, reading or compiling).
+    pub max_connections: usize,
+    /// Directories whose executables are compilers clients may ask for by name.
+    pub toolchains: Vec<PathBuf>,
+    /// Name and triple mappings.
+    pub aliases: Vec<Alias>,
+    /// Whitelist directories in distcc's sense (a name present there may be run).
+    pub masquerade_dirs: Vec<PathBuf>,
+    /// Where whitelisted and aliased names are looked up (the server's own PATH).
+    pub search_path: Vec<PathBuf>,
+    /// Serve the stats page on this port.
+    pub stats_port: Option<u16>,
+    /// Serve exactly one job on stdin/stdout.
+    pub inetd: bool,
+    /// Log threshold.
+    pub log_level: LogLevel,
+    /// Log file (append); stderr when `None`.
+    pub log_file: Option<PathBuf>,
+    /// Kill a compile that runs longer than this.
+    pub job_lifetime: Option<Duration>,
+    /// Give up on a peer that makes no progress for this long.
+    pub io_timeout: Duration,
+    /// After SIGTERM, how long running jobs may take before they are killed.
+    pub grace: Duration,
+    /// Exit (as after SIGTERM) after this long; for tests and benchmarks.
+    pub lifetime: Option<Duration>,
+    /// Write the server's pid here while running.
+    pub pid_file: Option<PathBuf>,
+    /// Parent of the per-job directories.
+    pub tmpdir: PathBuf,
+    /// Hard caps on requests.
+    pub limits: Limits,
+    /// Cap on compiler stdout and stderr kept for the reply (each).
+    pub max_output: usize,
+}
+
+impl ServeSettings {
+    /// Settings with distccd's defaults and an empty allow list (which `validate` refuses).
+    pub fn new() -> ServeSettings {
+        let search_path = std::env::var_os("PATH")
+            .map(|p| {
+                std::env::split_paths(&p)
+                    .filter(|d| d.is_absolute())
+                    .collect()
+            })
+            .unwrap_or_else(|| {
+                vec![
+                    PathBuf::from("/usr/local/bin"),
+                    PathBuf::from("/usr/bin"),
+                    PathBuf::from("/bin"),
+                ]
+            });
+        ServeSettings {
+            listen: Vec::new(),
+            port: DEFAULT_PORT,
+            allow: Vec::new(),
+            jobs: default_jobs(),
+            max_connections: 256,
+            toolchains: Vec::new(),
+            aliases: Vec::new(),
+            masquerade_dirs: vec![PathBuf::from(DEFAULT_MASQUERADE_DIR)],
+            search_path,
+            stats_port: None,
+            inetd: false,
+            log_level: LogLevel::Notice,
+            log_file: None,
+            job_lifetime: None,
+            io_timeout: Duration::from_secs(300),
+            grace: Duration::from_secs(30),
+            lifetime: None,
+            pid_file: None,
+            tmpdir: std::env::temp_dir(),
+            limits: Limits {
+                max_doti_wire: 128 << 20,
+                max_doti_plain: 256 << 20,
+                max_request: 130 << 20,
+                ..Limits::default()
+            },
+            max_output: 16 << 20,
+        }
+    }
+
+    /// Refuse settings the server cannot run with safely.
+    pub fn validate(&self) -> Result<(), ServeError> {
+        if self.allow.is_empty() && !self.inetd {
+            return Err(ServeError::NoAllow);
+        }
+        if self.jobs == 0 {
+            return Err(ServeError::BadSetting {
+                setting: "--jobs",
+                value: "0".into(),
+                reason: "at least one job must be able to run".into(),
+            });
+        }
+        if self.max_connections < self.jobs {
+            return Err(ServeError::BadSetting {
+                setting: "--max-connections",
+                value: self.max_connections.to_string(),
+                reason: format!("must be at least --jobs ({})", self.jobs),
+            });
+        }
+        for dir in &self.toolchains {
+            if !dir.is_dir() {
+                return Err(ServeError::BadSetting {
+                    setting: "--toolchain",
+                    value: dir.display().to_string(),
+                    reason: "not a directory".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        ServeSettings::new()
+    }
+}
+
+/// distccd's default: number of CPUs + 2.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) + 2
+}
