@@ -318,7 +318,6 @@ fn serve_argv(unit: &str, root: &Path, port: u16, log: &Path) -> (PathBuf, Vec<S
 }
 
 #[test]
-#[ignore = "needs `distsetup serve` (h/server), not merged yet; run with --ignored once it is"]
 fn embedded_server_compiles_the_masters_names_from_the_written_unit() {
     if !tools_present() {
         return;
