@@ -1049,7 +1049,9 @@ fn plan_portage(
     let is_dir = root.state(&config)? == Before::Dir;
     if is_dir {
         let backup = plan::BACKUP_SUFFIX;
-        for name in list_dir(root, &config, |n| !n.ends_with('~') && !n.ends_with(backup))? {
+        for name in list_dir(root, &config, |n| {
+            !n.starts_with('.') && !n.ends_with('~') && !n.ends_with(backup)
+        })? {
             if let Some(f) = ConfFile::read(root, &config.join(name), Dialect::Portage)? {
                 files.push(f);
             }
@@ -1128,18 +1130,12 @@ fn plan_portage(
             apply_edits(f, std::slice::from_ref(edit), &by_hand)?;
         }
     }
+    if is_dir {
+        // Portage reads every file of the directory but hidden ones: a backup named
+        // beside the file the usual way would be read after it and undo the edit.
+        report.plan.hide_backups_in(&config);
+    }
     for f in files {
-        if is_dir && f.doc.to_bytes() != f.original && !f.original.is_empty() {
-            // plan keeps its backup beside the file, and portage reads every file of
-            // the directory (hidden ones and `~` excepted): the backup would win.
-            report.warnings.push(format!(
-                "portage reads every file in {}, so the backup {}{} that applying creates \
-                 would override these settings: delete it once you have checked the result",
-                p.config.display(),
-                f.path.display(),
-                plan::BACKUP_SUFFIX
-            ));
-        }
         write_conf(&mut report.plan, f)?;
     }
     Ok(())

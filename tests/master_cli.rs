@@ -523,11 +523,35 @@ fn gentoo_make_conf_directory_edits_where_assigned_else_distcc_conf() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     assert!(out.contains("is a directory"), "{out}");
-    assert!(
-        err.contains("the backup /etc/portage/make.conf/00-base.distsetup-bak"),
-        "{err}"
-    );
     assert!(read(t.path(), "/etc/portage/make.conf/00-base").contains("MAKEOPTS=\"-j6 -l"));
+    // Portage reads every file of the directory except hidden ones and `*~`: the backup
+    // must be hidden, or it would be read after 00-base and bring back MAKEOPTS="-j2".
+    assert_eq!(
+        read(t.path(), "/etc/portage/make.conf/.00-base.distsetup-bak"),
+        "COMMON_FLAGS=\"-O2\"\nMAKEOPTS=\"-j2\"\n"
+    );
+    assert!(
+        !t.path()
+            .join("etc/portage/make.conf/00-base.distsetup-bak")
+            .exists()
+    );
+    let portage_view = std::process::Command::new("bash")
+        .args([
+            "--norc",
+            "-c",
+            "for f in \"$1\"/*; do case ${f##*/} in .*|*~) ;; *) source \"$f\";; esac; done; \
+             printf '%s' \"$MAKEOPTS|$FEATURES\"",
+            "sh",
+        ])
+        .arg(t.path().join("etc/portage/make.conf"))
+        .env_clear()
+        .output()
+        .unwrap();
+    let seen = String::from_utf8_lossy(&portage_view.stdout);
+    assert!(
+        seen.starts_with("-j6 -l") && seen.ends_with("|distcc"),
+        "{seen}"
+    );
     assert_eq!(
         read(t.path(), "/etc/portage/make.conf/10-use"),
         "USE=\"X\"\n"

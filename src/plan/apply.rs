@@ -101,7 +101,8 @@ pub fn apply(plan: &Plan) -> Result<PathBuf, Error> {
     let mut backups: Vec<PathBuf> = Vec::new();
     for step in plan.steps() {
         let real = root.path(step.change.path());
-        let result = backup(&real, &step.before).and_then(|bak| {
+        let bak = root.path(&plan.backup_path(step.change.path()));
+        let result = backup(&bak, &step.before).and_then(|bak| {
             backups.extend(bak);
             do_change(&real, &step.change)
         });
@@ -120,20 +121,17 @@ pub fn apply(plan: &Plan) -> Result<PathBuf, Error> {
     Ok(journal)
 }
 
-/// The first time distsetup changes an existing file, keep a copy of it; returns the
-/// backup's path when this call created it.
-fn backup(real: &Path, before: &Before) -> Result<Option<PathBuf>, Error> {
+/// The first time distsetup changes an existing file, keep a copy of it at `bak` (real
+/// path, from [`Plan::backup_path`]); returns the backup's path when this call created it.
+fn backup(bak: &Path, before: &Before) -> Result<Option<PathBuf>, Error> {
     let Before::File(bytes) = before else {
         return Ok(None);
     };
-    let mut name = real.as_os_str().to_owned();
-    name.push(BACKUP_SUFFIX);
-    let bak = PathBuf::from(name);
-    if std::fs::symlink_metadata(&bak).is_ok() {
+    if std::fs::symlink_metadata(bak).is_ok() {
         return Ok(None);
     }
-    write_atomic(&bak, bytes)?;
-    Ok(Some(bak))
+    write_atomic(bak, bytes)?;
+    Ok(Some(bak.to_path_buf()))
 }
 
 fn encode(before: &Before, dir: &Path, tag: &str) -> Result<String, Error> {

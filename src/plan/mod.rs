@@ -5,7 +5,8 @@
 //!
 //! Backups and journal (documented in README "Undo"):
 //! - the first time distsetup changes an existing file it copies it to
-//!   `FILE.distsetup-bak` (never overwritten afterwards, so it is the pre-distsetup file);
+//!   `FILE.distsetup-bak` (never overwritten afterwards, so it is the pre-distsetup file),
+//!   hidden (`.FILE.distsetup-bak`) in directories declared with [`Plan::hide_backups_in`];
 //! - every apply writes `<root>/var/lib/distsetup/journal/<nanoseconds>/` holding a
 //!   `manifest` plus the original and new bytes of each file; `undo` uses the newest
 //!   journal entry not yet undone and renames it to `<name>.undone`.
@@ -152,6 +153,9 @@ pub struct Step {
 pub struct Plan {
     root: SysRoot,
     steps: Vec<Step>,
+    /// Directories whose every file is read as configuration (Portage's make.conf/):
+    /// a backup there must be hidden, or it would be read too.
+    read_all_dirs: Vec<PathBuf>,
 }
 
 impl Plan {
@@ -160,7 +164,32 @@ impl Plan {
         Plan {
             root,
             steps: Vec::new(),
+            read_all_dirs: Vec::new(),
         }
+    }
+
+    /// Declare `dir` (a system path) a directory whose every file is read as
+    /// configuration, hidden files excepted (Portage reads every file of
+    /// `/etc/portage/make.conf/` but those starting with `.` or ending with `~`). Backups of
+    /// files directly in it are then named `.NAME.distsetup-bak`, so the reader skips them.
+    pub fn hide_backups_in(&mut self, dir: &Path) {
+        if !self.read_all_dirs.iter().any(|d| d == dir) {
+            self.read_all_dirs.push(dir.to_path_buf());
+        }
+    }
+
+    /// Where the one-time backup of the file at system path `path` goes (system path).
+    pub fn backup_path(&self, path: &Path) -> PathBuf {
+        let hidden = path
+            .parent()
+            .is_some_and(|parent| self.read_all_dirs.iter().any(|d| d == parent));
+        let mut name = std::ffi::OsString::new();
+        if hidden {
+            name.push(".");
+        }
+        name.push(path.file_name().unwrap_or_default());
+        name.push(apply::BACKUP_SUFFIX);
+        path.with_file_name(name)
     }
 
     /// The root the plan applies to.
