@@ -1,12 +1,11 @@
 //! A real makepkg run with the configuration `distsetup master --profile debian` wrote:
-//! an unprivileged user builds a small multi-file C package, and Debian's distccd on
-//! 127.0.0.1 shows in its log that every translation unit was compiled there.
+//! an unprivileged user builds a small multi-file C package, and the compile server on
+//! 127.0.0.1 — Debian's distccd, and `distsetup serve` — shows in its log that every
+//! translation unit was compiled there.
 //!
 //! Needs root (to start distccd as `nobody`, bind-mount the masquerade directory in a
 //! private mount namespace, and run makepkg as `nobody`, since makepkg refuses root).
 //! Skips with a message when not root or when `unshare` is unavailable.
-//!
-//! Not done yet: the same run against `distsetup serve` (not on main when this was written).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -116,6 +115,41 @@ fn start_distccd(tmp: &Path, port: u16, log: &Path) -> Daemon {
     daemon
 }
 
+/// `distsetup serve` as the volunteer would run it, with a private TMPDIR that must be
+/// empty afterwards.
+fn start_serve(tmp: &Path, port: u16, log: &Path) -> Daemon {
+    let stmp = tmp.join("serve-tmp");
+    std::fs::create_dir(&stmp).unwrap();
+    let child = Command::new(BIN)
+        .env("TMPDIR", &stmp)
+        .args(["serve", "--listen", "127.0.0.1", "--port"])
+        .arg(port.to_string())
+        .args([
+            "--allow",
+            "127.0.0.1/32",
+            "--jobs",
+            "2",
+            "--lifetime",
+            "300",
+        ])
+        .args(["--log-level", "info", "--log-file"])
+        .arg(log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let daemon = Daemon(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "distsetup serve did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    daemon
+}
+
 fn packages(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
         .unwrap()
@@ -125,8 +159,23 @@ fn packages(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Server {
+    Distccd,
+    Serve,
+}
+
 #[test]
 fn makepkg_builds_through_distccd_with_the_written_configuration() {
+    makepkg_builds_through(Server::Distccd);
+}
+
+#[test]
+fn makepkg_builds_through_distsetup_serve_with_the_written_configuration() {
+    makepkg_builds_through(Server::Serve);
+}
+
+fn makepkg_builds_through(server: Server) {
     if !is_root() {
         println!(
             "not root: skipping the real makepkg run (it needs root for distccd --user, unshare and runuser)"
@@ -144,8 +193,11 @@ fn makepkg_builds_through_distccd_with_the_written_configuration() {
     std::fs::copy("/etc/makepkg.conf", root.join("etc/makepkg.conf")).unwrap();
 
     let port = free_port();
-    let log = tmp.path().join("distccd.log");
-    let daemon = start_distccd(tmp.path(), port, &log);
+    let log = tmp.path().join("server.log");
+    let daemon = match server {
+        Server::Distccd => start_distccd(tmp.path(), port, &log),
+        Server::Serve => start_serve(tmp.path(), port, &log),
+    };
 
     let hosts = format!("127.0.0.1:{port}/4");
     let out = run(Command::new(BIN)
@@ -182,7 +234,7 @@ fn makepkg_builds_through_distccd_with_the_written_configuration() {
     );
     assert!(
         build.status.success(),
-        "makepkg failed:\n{build_out}\ndistccd log:\n{log_text}"
+        "makepkg failed:\n{build_out}\nserver log:\n{log_text}"
     );
     let pkgs = packages(&pkgdir);
     assert_eq!(pkgs.len(), 1, "no package built: {build_out}");
@@ -191,19 +243,27 @@ fn makepkg_builds_through_distccd_with_the_written_configuration() {
         .filter(|l| l.contains("COMPILE_OK"))
         .collect();
     println!("makepkg built {}", pkgs[0].display());
-    println!("distccd log, COMPILE_OK lines:");
+    println!("server log, COMPILE_OK lines:");
     for l in &compiled {
         println!("  {l}");
     }
     assert_eq!(
         compiled.len(),
         UNITS,
-        "every unit compiled on distccd:\n{log_text}"
+        "every unit compiled on the server:\n{log_text}"
     );
     for unit in ["a.c", "b.c", "main.c"] {
         assert!(
             log_text.lines().any(|l| l.contains(unit)),
             "{unit} not in the server log:\n{log_text}"
         );
+    }
+    if server == Server::Serve {
+        let left: Vec<_> = std::fs::read_dir(tmp.path().join("serve-tmp"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert!(left.is_empty(), "temp files left behind: {left:?}");
     }
 }
