@@ -89,6 +89,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'A client address or CIDR network allowed to use this volunteer (repeatable; required)')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Concurrent jobs [default: this machine''s usable cores]')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The compile port [default: the toolchain''s port in the profile, else 3632]; stats use PORT+1000')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'The one address the server listens on [default: every address, IPv4 and IPv6; Debian''s LISTENER 0.0.0.0]')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist')
             [CompletionResult]::new('--allow-anyone', '--allow-anyone', [CompletionResultType]::ParameterName, 'Allow everyone (0.0.0.0/0, ::/0): refused unless given')
             [CompletionResult]::new('--enable', '--enable', [CompletionResultType]::ParameterName, 'Enable and start the service (systemctl enable --now) when systemd runs; with --root only files are written')

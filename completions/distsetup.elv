@@ -81,6 +81,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --allow 'A client address or CIDR network allowed to use this volunteer (repeatable; required)'
             cand --jobs 'Concurrent jobs [default: this machine''s usable cores]'
             cand --port 'The compile port [default: the toolchain''s port in the profile, else 3632]; stats use PORT+1000'
+            cand --listen 'The one address the server listens on [default: every address, IPv4 and IPv6; Debian''s LISTENER 0.0.0.0]'
             cand --root 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist'
             cand --allow-anyone 'Allow everyone (0.0.0.0/0, ::/0): refused unless given'
             cand --enable 'Enable and start the service (systemctl enable --now) when systemd runs; with --root only files are written'

@@ -74,6 +74,7 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l alias 
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l allow -d 'A client address or CIDR network allowed to use this volunteer (repeatable; required)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l jobs -d 'Concurrent jobs [default: this machine\'s usable cores]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l port -d 'The compile port [default: the toolchain\'s port in the profile, else 3632]; stats use PORT+1000' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l listen -d 'The one address the server listens on [default: every address, IPv4 and IPv6; Debian\'s LISTENER 0.0.0.0]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l root -d 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l allow-anyone -d 'Allow everyone (0.0.0.0/0, ::/0): refused unless given'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l enable -d 'Enable and start the service (systemctl enable --now) when systemd runs; with --root only files are written'

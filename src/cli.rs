@@ -299,6 +299,9 @@ pub struct VolunteerArgs {
     /// The compile port [default: the toolchain's port in the profile, else 3632]; stats use PORT+1000.
     #[arg(long, value_name = "P", value_parser = clap::value_parser!(u16).range(1..))]
     pub port: Option<u16>,
+    /// The one address the server listens on [default: every address, IPv4 and IPv6; Debian's LISTENER 0.0.0.0].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::IpAddr>,
     /// Enable and start the service (systemctl enable --now) when systemd runs; with --root only files are written.
     #[arg(long)]
     pub enable: bool,
@@ -369,6 +372,7 @@ pub fn resolve_volunteer(a: VolunteerArgs) -> anyhow::Result<distsetup::voluntee
         jobs: a.jobs.map(usize::from),
         port: a.port,
         enable: a.enable,
+        listen: a.listen,
         foreground: a.foreground,
         mode: a.write.mode(),
     })

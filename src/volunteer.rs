@@ -221,6 +221,9 @@ pub struct Settings {
     pub jobs: Option<usize>,
     /// `--port P`.
     pub port: Option<u16>,
+    /// `--listen ADDR`: the one address the server listens on (default: every address,
+    /// IPv4 and IPv6).
+    pub listen: Option<std::net::IpAddr>,
     /// `--enable`.
     pub enable: bool,
     /// `--foreground`.
@@ -389,13 +392,11 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     let (service, serve_args) = match settings.server {
         ServerKind::Embedded => {
             let name = format!("distsetup-serve-{tc_name}");
-            let mut args = vec![
-                "serve".to_string(),
-                "--listen".into(),
-                "0.0.0.0".into(),
-                "--port".into(),
-                port.to_string(),
-            ];
+            let mut args = vec!["serve".to_string()];
+            if let Some(l) = settings.listen {
+                args.extend(["--listen".into(), l.to_string()]);
+            }
+            args.extend(["--port".into(), port.to_string()]);
             for a in &allow {
                 args.extend(["--allow".into(), a.clone()]);
             }
@@ -483,7 +484,15 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     if settings.server == ServerKind::Distccd {
         let names: Vec<&str> = links.iter().map(|l| l.name.as_str()).collect();
         plan_whitelist(root, &mut plan, profile, &names, &mut notes)?;
-        plan_daemon_config(root, &mut plan, profile, &allow, jobs, &mut notes)?;
+        plan_daemon_config(
+            root,
+            &mut plan,
+            profile,
+            &allow,
+            jobs,
+            settings.listen,
+            &mut notes,
+        )?;
         if root.state(Path::new("/usr/bin/distcc"))? == Before::Missing {
             warnings.push(
                 "/usr/bin/distcc is missing: the whitelist links point to it and distccd refuses names whose link does not resolve".into(),
@@ -796,6 +805,7 @@ fn plan_daemon_config(
     profile: &Profile,
     allow: &[String],
     jobs: usize,
+    listen: Option<std::net::IpAddr>,
     notes: &mut Vec<String>,
 ) -> Result<(), Error> {
     let v = &profile.volunteer;
@@ -859,7 +869,7 @@ fn plan_daemon_config(
                     // Debian's default listens on 127.0.0.1 only: useless for a volunteer.
                     edits.push(Edit::Set {
                         name: "LISTENER".into(),
-                        value: "0.0.0.0".into(),
+                        value: listen.map_or_else(|| "0.0.0.0".into(), |l| l.to_string()),
                     });
                     for e in &edits {
                         doc.apply(e).map_err(|e| shconf_unsafe(file, e))?;
@@ -1363,7 +1373,23 @@ pub fn run(
     if done && settings.enable && settings.mode != Mode::Check && settings.mode != Mode::DryRun {
         enable(settings, &report.service, out)?;
     }
-    let foreground = (done && settings.foreground).then(|| report.serve_args.clone());
+    let foreground = (done && settings.foreground).then(|| {
+        // The service names system paths; in the foreground under --root the toolchain
+        // directory that was just written is the one inside the root.
+        let mut args = report.serve_args.clone();
+        let mut i = 0;
+        while i + 1 < args.len() {
+            if args[i] == "--toolchain" {
+                args[i + 1] = settings
+                    .root
+                    .path(Path::new(&args[i + 1]))
+                    .display()
+                    .to_string();
+            }
+            i += 1;
+        }
+        args
+    });
     Ok(Finished {
         outcome,
         foreground,

@@ -122,7 +122,7 @@ fn embedded_x_tools8_dry_run_apply_idempotent_check_undo() {
             .unwrap();
     let exec = unit_value(&unit, "ExecStart").unwrap();
     let expected = format!(
-        "{} serve --listen 0.0.0.0 --port {port} --allow 10.0.0.0/24 --allow 192.168.1.7 --jobs 3 \
+        "{} serve --port {port} --allow 10.0.0.0/24 --allow 192.168.1.7 --jobs 3 \
          --toolchain /usr/lib/distsetup/x-tools8/bin --stats --stats-port {}",
         env!("CARGO_BIN_EXE_distsetup"),
         port.parse::<u16>().unwrap() + 1000
@@ -1003,22 +1003,42 @@ fn foreground_applies_then_runs_serve_with_the_units_arguments() {
     );
     let root = t.path().join("root");
     std::fs::create_dir(&root).unwrap();
-    let port = free_port().to_string();
-    let o = distsetup(&[
-        "volunteer",
-        "--root",
-        s(&root),
-        "--toolchain",
-        s(&tc),
-        "--allow",
-        "10.0.0.0/24",
-        "--jobs",
-        "2",
-        "--port",
-        &port,
-        "--foreground",
-        "--yes",
-    ]);
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_distsetup"))
+        .args(["volunteer", "--root", s(&root), "--toolchain", s(&tc)])
+        .args([
+            "--allow",
+            "127.0.0.1/32",
+            "--jobs",
+            "2",
+            "--listen",
+            "127.0.0.1",
+        ])
+        .args(["--port", &port.to_string(), "--foreground", "--yes"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The server really runs: it listens on the port, with the toolchain written under
+    // the root (not the system path the unit names).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let listening = loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break true;
+        }
+        if child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        listening,
+        "the foreground server never listened:\n{}",
+        text(&o)
+    );
     let out = String::from_utf8_lossy(&o.stdout);
     let line = out
         .lines()
@@ -1035,6 +1055,14 @@ fn foreground_applies_then_runs_serve_with_the_units_arguments() {
         .1
         .split(" --log-file")
         .next()
-        .unwrap();
+        .unwrap()
+        .replace(
+            "--toolchain /usr/lib/distsetup/",
+            &format!("--toolchain {}/usr/lib/distsetup/", root.display()),
+        );
+    assert!(
+        from_unit.starts_with("serve --listen 127.0.0.1 --port"),
+        "{from_unit}"
+    );
     assert_eq!(line, from_unit);
 }

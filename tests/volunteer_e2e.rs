@@ -307,7 +307,8 @@ fn serve_argv(unit: &str, root: &Path, port: u16, log: &Path) -> (PathBuf, Vec<S
     let exe = PathBuf::from(argv.remove(0));
     set_arg(&mut argv, "--port", &port.to_string());
     set_arg(&mut argv, "--stats-port", &(port + 1000).to_string());
-    set_arg(&mut argv, "--listen", "127.0.0.1");
+    // Tests listen on loopback only; the unit listens on every address by default.
+    argv.extend(["--listen".to_string(), "127.0.0.1".to_string()]);
     set_arg(&mut argv, "--log-file", s(log));
     if let Some(i) = argv.iter().position(|a| a == "--toolchain") {
         if let Some(v) = argv.get_mut(i + 1) {
