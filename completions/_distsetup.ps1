@@ -132,6 +132,8 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Most open client connections (reading, queued or compiling)')
             [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'After SIGTERM, how long running jobs may take before they are killed')
             [CompletionResult]::new('--lifetime', '--lifetime', [CompletionResultType]::ParameterName, 'Stop by itself after SECS, as on SIGTERM (tests, benchmarks)')
+            [CompletionResult]::new('-N', '-N ', [CompletionResultType]::ParameterName, 'Lower the server''s and its compilers'' priority by N (0-19), like distccd''s --nice')
+            [CompletionResult]::new('--nice', '--nice', [CompletionResultType]::ParameterName, 'Lower the server''s and its compilers'' priority by N (0-19), like distccd''s --nice')
             [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Serve distccd''s stats page (plus refusal counts) on the stats port')
             [CompletionResult]::new('--inetd', '--inetd', [CompletionResultType]::ParameterName, 'Serve one job on stdin/stdout (ssh ''@host'' mode, inetd); --allow then applies only to IP sockets')
             [CompletionResult]::new('--enable-tcp-insecure', '--enable-tcp-insecure', [CompletionResultType]::ParameterName, 'Accepted for distccd compatibility (the ssh client appends it); changes nothing')

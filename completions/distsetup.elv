@@ -121,6 +121,8 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --max-connections 'Most open client connections (reading, queued or compiling)'
             cand --grace 'After SIGTERM, how long running jobs may take before they are killed'
             cand --lifetime 'Stop by itself after SECS, as on SIGTERM (tests, benchmarks)'
+            cand -N 'Lower the server''s and its compilers'' priority by N (0-19), like distccd''s --nice'
+            cand --nice 'Lower the server''s and its compilers'' priority by N (0-19), like distccd''s --nice'
             cand --stats 'Serve distccd''s stats page (plus refusal counts) on the stats port'
             cand --inetd 'Serve one job on stdin/stdout (ssh ''@host'' mode, inetd); --allow then applies only to IP sockets'
             cand --enable-tcp-insecure 'Accepted for distccd compatibility (the ssh client appends it); changes nothing'

@@ -101,6 +101,7 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l io-timeout
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l max-connections -d 'Most open client connections (reading, queued or compiling)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l grace -d 'After SIGTERM, how long running jobs may take before they are killed' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l lifetime -d 'Stop by itself after SECS, as on SIGTERM (tests, benchmarks)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s N -l nice -d 'Lower the server\'s and its compilers\' priority by N (0-19), like distccd\'s --nice' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l stats -d 'Serve distccd\'s stats page (plus refusal counts) on the stats port'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l inetd -d 'Serve one job on stdin/stdout (ssh \'@host\' mode, inetd); --allow then applies only to IP sockets'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l enable-tcp-insecure -d 'Accepted for distccd compatibility (the ssh client appends it); changes nothing'

@@ -455,6 +455,9 @@ pub struct ServeArgs {
     /// Stop by itself after SECS, as on SIGTERM (tests, benchmarks).
     #[arg(long, value_name = "SECS")]
     pub lifetime: Option<u64>,
+    /// Lower the server's and its compilers' priority by N (0-19), like distccd's --nice.
+    #[arg(long, short = 'N', value_name = "N", default_value_t = distsetup::server::config::DEFAULT_NICE)]
+    pub nice: i32,
 }
 
 impl ServeArgs {
@@ -515,6 +518,7 @@ impl ServeArgs {
         s.max_connections = self.max_connections;
         s.grace = Duration::from_secs(self.grace);
         s.lifetime = self.lifetime.map(Duration::from_secs);
+        s.nice = self.nice;
         Ok(s)
     }
 }

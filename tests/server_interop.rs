@@ -563,3 +563,31 @@ fn inetd_mode_serves_the_ssh_transport() {
     );
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
 }
+
+fn niceness(pid: u32) -> i64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised comm: state is field 3, nice is field 19.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    rest.split_whitespace().nth(16).unwrap().parse().unwrap()
+}
+
+fn own_niceness() -> i64 {
+    niceness(std::process::id())
+}
+
+#[test]
+fn the_server_lowers_its_priority_like_distccd() {
+    let base = own_niceness();
+    let default = Server::start(&[]);
+    assert_eq!(niceness(default.pid()), (base + 5).min(19));
+    let seven = Server::start(&["--nice", "7"]);
+    assert_eq!(niceness(seven.pid()), (base + 7).min(19));
+    let zero = Server::start(&["--nice", "0"]);
+    assert_eq!(niceness(zero.pid()), base);
+    let o = Command::new(bin())
+        .args(["serve", "--allow", "127.0.0.1/32", "--nice", "20"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--nice"));
+}

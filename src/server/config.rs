@@ -12,6 +12,8 @@ use crate::wire::Limits;
 
 /// Default TCP port of distcc.
 pub const DEFAULT_PORT: u16 = 3632;
+/// distccd's default niceness increment.
+pub const DEFAULT_NICE: i32 = 5;
 /// Default port of the stats page.
 pub const DEFAULT_STATS_PORT: u16 = 3633;
 /// Where distcc ≥ 3.3 keeps its compiler whitelist (masquerade links).
@@ -154,6 +156,10 @@ pub struct ServeSettings {
     pub pid_file: Option<PathBuf>,
     /// Parent of the per-job directories.
     pub tmpdir: PathBuf,
+    /// Niceness increment for the server and so its compilers (distccd's `--nice`,
+    /// default 5): the volunteer's own work, and the client's preprocessing when both
+    /// run on one machine, come first.
+    pub nice: i32,
     /// Hard caps on requests.
     pub limits: Limits,
     /// Cap on compiler stdout and stderr kept for the reply (each).
@@ -196,6 +202,7 @@ impl ServeSettings {
             lifetime: None,
             pid_file: None,
             tmpdir: std::env::temp_dir(),
+            nice: DEFAULT_NICE,
             limits: Limits {
                 max_doti_wire: 128 << 20,
                 max_doti_plain: 256 << 20,
@@ -216,6 +223,14 @@ impl ServeSettings {
                 setting: "--jobs",
                 value: "0".into(),
                 reason: "at least one job must be able to run".into(),
+            });
+        }
+        if !(0..=19).contains(&self.nice) {
+            return Err(ServeError::BadSetting {
+                setting: "--nice",
+                value: self.nice.to_string(),
+                reason: "expected 0 to 19 (an increment; the server never raises its priority)"
+                    .into(),
             });
         }
         if self.max_connections < self.jobs {

@@ -113,6 +113,24 @@ pub fn run(settings: ServeSettings) -> Result<(), ServeError> {
     settings.validate()?;
     let table = compilers::CompilerTable::build(&settings)?;
     let log = log::Logger::open(settings.log_level, settings.log_file.as_deref())?;
+    if settings.nice > 0 {
+        // Like distccd: lower our priority once; every compiler inherits it.
+        // SAFETY: plain syscall with no memory arguments.
+        let failed = unsafe {
+            *libc::__errno_location() = 0;
+            libc::nice(settings.nice) == -1 && *libc::__errno_location() != 0
+        };
+        if failed {
+            log.log(
+                config::LogLevel::Warning,
+                &format!(
+                    "could not lower the priority by {}: {}",
+                    settings.nice,
+                    std::io::Error::last_os_error()
+                ),
+            );
+        }
+    }
     let shared = Shared {
         jobs: tokio::sync::Semaphore::new(settings.jobs),
         table,
