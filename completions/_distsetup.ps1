@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Restore the files changed by the last applied change set')
             [CompletionResult]::new('master', 'master', [CompletionResultType]::ParameterValue, 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)')
             [CompletionResult]::new('volunteer', 'volunteer', [CompletionResultType]::ParameterValue, 'Configure this machine as a volunteer: toolchain aliases, server configuration, service')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Write completions and man pages into DIR (what is checked in under completions/ and man/)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
@@ -101,6 +102,20 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'distsetup;doctor' {
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'Check this host list instead of the configured one (DISTCC_HOSTS syntax)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The distro profile [default: from /etc/os-release]')
+            [CompletionResult]::new('--compiler', '--compiler', [CompletionResultType]::ParameterName, 'The local compiler the remote ones are compared with')
+            [CompletionResult]::new('--remote-compiler', '--remote-compiler', [CompletionResultType]::ParameterName, 'The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends]')
+            [CompletionResult]::new('--speed-rounds', '--speed-rounds', [CompletionResultType]::ParameterName, 'Compiles per host for the speed probe (0 skips it)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR')
+            [CompletionResult]::new('--volunteer', '--volunteer', [CompletionResultType]::ParameterName, 'Check this machine as a volunteer')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'distsetup;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -147,6 +162,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Restore the files changed by the last applied change set')
             [CompletionResult]::new('master', 'master', [CompletionResultType]::ParameterValue, 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)')
             [CompletionResult]::new('volunteer', 'volunteer', [CompletionResultType]::ParameterValue, 'Configure this machine as a volunteer: toolchain aliases, server configuration, service')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Write completions and man pages into DIR (what is checked in under completions/ and man/)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
@@ -166,6 +182,9 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             break
         }
         'distsetup;help;volunteer' {
+            break
+        }
+        'distsetup;help;doctor' {
             break
         }
         'distsetup;help;completions' {

@@ -27,6 +27,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand undo 'Restore the files changed by the last applied change set'
             cand master 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
             cand volunteer 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
+            cand doctor 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)'
             cand completions 'Print shell completions for SHELL to standard output'
             cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
@@ -92,6 +93,19 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'distsetup;doctor'= {
+            cand --hosts 'Check this host list instead of the configured one (DISTCC_HOSTS syntax)'
+            cand --profile 'The distro profile [default: from /etc/os-release]'
+            cand --compiler 'The local compiler the remote ones are compared with'
+            cand --remote-compiler 'The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends]'
+            cand --speed-rounds 'Compiles per host for the speed probe (0 skips it)'
+            cand --connect-timeout 'Seconds to wait for a connection'
+            cand --root 'Resolve every system path under DIR'
+            cand --volunteer 'Check this machine as a volunteer'
+            cand --json 'Print the report as JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'distsetup;completions'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -135,6 +149,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand undo 'Restore the files changed by the last applied change set'
             cand master 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
             cand volunteer 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
+            cand doctor 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)'
             cand completions 'Print shell completions for SHELL to standard output'
             cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
@@ -149,6 +164,8 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;help;master'= {
         }
         &'distsetup;help;volunteer'= {
+        }
+        &'distsetup;help;doctor'= {
         }
         &'distsetup;help;completions'= {
         }

@@ -31,6 +31,7 @@ complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "hosts" -d 'Chec
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "undo" -d 'Restore the files changed by the last applied change set'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
+complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "doctor" -d 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer\'s)'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
@@ -83,6 +84,16 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l dry-ru
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l yes -d 'Apply without asking'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l hosts -d 'Check this host list instead of the configured one (DISTCC_HOSTS syntax)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l profile -d 'The distro profile [default: from /etc/os-release]' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l compiler -d 'The local compiler the remote ones are compared with' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l remote-compiler -d 'The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends]' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l speed-rounds -d 'Compiles per host for the speed probe (0 skips it)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l root -d 'Resolve every system path under DIR' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l volunteer -d 'Check this machine as a volunteer'
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l json -d 'Print the report as JSON'
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c distsetup -n "__fish_distsetup_using_subcommand generate-assets" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l listen -d 'Address to listen on (repeatable); default: every address' -r
@@ -106,12 +117,13 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l stats -d '
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l inetd -d 'Serve one job on stdin/stdout (ssh \'@host\' mode, inetd); --allow then applies only to IP sockets'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l enable-tcp-insecure -d 'Accepted for distccd compatibility (the ssh client appends it); changes nothing'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s h -l help -d 'Print help'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "undo" -d 'Restore the files changed by the last applied change set'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer completions generate-assets serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "undo" -d 'Restore the files changed by the last applied change set'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "doctor" -d 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer\'s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

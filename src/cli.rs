@@ -39,6 +39,8 @@ pub enum Command {
     Master(MasterArgs),
     /// Configure this machine as a volunteer: toolchain aliases, server configuration, service.
     Volunteer(VolunteerArgs),
+    /// Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer's).
+    Doctor(DoctorArgs),
     /// Print shell completions for SHELL to standard output.
     Completions(CompletionsArgs),
     /// Write completions and man pages into DIR (what is checked in under completions/ and man/).
@@ -375,6 +377,73 @@ pub fn resolve_volunteer(a: VolunteerArgs) -> anyhow::Result<distsetup::voluntee
         listen: a.listen,
         foreground: a.foreground,
         mode: a.write.mode(),
+    })
+}
+
+/// Arguments of `distsetup doctor`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Find out why a cluster builds locally or builds wrong. As a master (default): reach \
+                  every host, send it a probe compile over the distcc protocol (works against distccd \
+                  and distsetup serve), compare the remote compiler's target, gcc version and default \
+                  PIE with the local one, check makepkg or Portage really use distcc, time each host \
+                  and propose a DISTCC_HOSTS line. With --volunteer: check what `distsetup volunteer` \
+                  set up. Exit status 0 when nothing is broken, 1 otherwise."
+)]
+pub struct DoctorArgs {
+    /// Check this host list instead of the configured one (DISTCC_HOSTS syntax).
+    #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
+    pub hosts: Option<String>,
+    /// Check this machine as a volunteer.
+    #[arg(long)]
+    pub volunteer: bool,
+    /// The distro profile [default: from /etc/os-release].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The local compiler the remote ones are compared with.
+    #[arg(long, value_name = "CC", default_value = "cc")]
+    pub compiler: String,
+    /// The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends].
+    #[arg(long, value_name = "NAME")]
+    pub remote_compiler: Option<String>,
+    /// Compiles per host for the speed probe (0 skips it).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub speed_rounds: u32,
+    /// Seconds to wait for a connection.
+    #[arg(long, value_name = "SECS", default_value_t = 3)]
+    pub connect_timeout: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Resolve every system path under DIR.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+/// Resolve `doctor` arguments.
+pub fn resolve_doctor(
+    a: DoctorArgs,
+    progress: bool,
+) -> anyhow::Result<distsetup::doctor::Settings> {
+    let root = match &a.root {
+        Some(d) => distsetup::plan::SysRoot::new(d)?,
+        None => distsetup::plan::SysRoot::system(),
+    };
+    let name = a
+        .profile
+        .clone()
+        .unwrap_or_else(|| distsetup::doctor::detect_profile(&root).to_string());
+    Ok(distsetup::doctor::Settings {
+        profile: distsetup::profile::load(&name)?,
+        root,
+        hosts: a.hosts,
+        volunteer: a.volunteer,
+        compiler: a.compiler,
+        remote_compiler: a.remote_compiler,
+        connect_timeout: std::time::Duration::from_secs(a.connect_timeout.max(1)),
+        compile_timeout: std::time::Duration::from_secs(60),
+        speed_rounds: a.speed_rounds,
+        progress: progress && !a.json,
     })
 }
 

@@ -84,6 +84,19 @@ fn run(args: cli::Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
             }
             Ok(done.outcome.exit_code())
         }
+        Command::Doctor(a) => {
+            let json = a.json;
+            let settings = cli::resolve_doctor(a, std::io::stderr().is_terminal())?;
+            let report = distsetup::doctor::run(&settings);
+            if json {
+                use std::io::Write as _;
+                serde_json::to_writer_pretty(&mut *out, &report)?;
+                writeln!(out)?;
+            } else {
+                report.write_text(out)?;
+            }
+            Ok(report.exit_code())
+        }
         Command::Completions(a) => {
             cli::write_completions(a.shell, &mut std::io::stdout().lock());
             Ok(distsetup::exit::OK)

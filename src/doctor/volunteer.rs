@@ -1,0 +1,294 @@
+//! The volunteer side of `doctor`: what `distsetup volunteer` set up is still there and
+//! works — toolchains run, aliases answer with the right target, distccd's whitelist has
+//! every name, units are present and enabled, ports listen, allow lists are sane.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::{Finding, Report, Settings, Status, progress, read_text, real};
+use crate::toolchain::elf_machine_for_triple;
+
+const ALIAS_ROOT: &str = "/usr/lib/distsetup";
+const UNIT_DIR: &str = "/etc/systemd/system";
+
+fn run_line(exe: &Path, arg: &str) -> Option<String> {
+    let o = Command::new(exe)
+        .arg(arg)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let t = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    (o.status.success() && !t.is_empty()).then_some(t)
+}
+
+/// `TRIPLE-gcc` → `TRIPLE` (names with at least two dashes before the tool).
+fn triple_of(name: &str) -> Option<&str> {
+    let t = name.strip_suffix("-gcc")?;
+    (t.matches('-').count() >= 1).then_some(t)
+}
+
+pub(super) fn check(s: &Settings) -> Report {
+    let mut f = Vec::new();
+    let root = &s.root;
+    let alias_root = real(root, ALIAS_ROOT);
+    let mut toolchains: Vec<String> = std::fs::read_dir(&alias_root)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    toolchains.sort();
+    let units = unit_files(root);
+    if toolchains.is_empty() && units.is_empty() {
+        f.push(
+            Finding::new("setup", "this machine", Status::Broken, format!("no alias directory under {ALIAS_ROOT} and no distsetup-serve-*/distccd-* unit: not set up as a volunteer"))
+                .hint("distsetup volunteer --toolchain NAME --allow CIDR"),
+        );
+    }
+    let bar = progress(s, (toolchains.len() + units.len()) as u64, "checking");
+    for tc in &toolchains {
+        check_toolchain(s, tc, &mut f);
+        bar.inc(1);
+    }
+    for (name, text) in &units {
+        check_unit(s, name, text, &mut f);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Report {
+        role: "volunteer",
+        profile: s.profile.name.clone(),
+        hosts: None,
+        hosts_origin: None,
+        findings: f,
+        speed: Vec::new(),
+        proposed_hosts: None,
+    }
+}
+
+fn check_toolchain(s: &Settings, tc: &str, f: &mut Vec<Finding>) {
+    let dir = real(&s.root, ALIAS_ROOT).join(tc).join("bin");
+    let subject = format!("{ALIAS_ROOT}/{tc}/bin");
+    let gcc = dir.join("gcc");
+    let Some(machine) = run_line(&gcc, "-dumpmachine") else {
+        f.push(
+            Finding::new("toolchain", subject, Status::Broken, "its gcc does not run (a link pointing to a moved or removed toolchain?)")
+                .hint(format!("run the same `distsetup volunteer --toolchain {tc} ...` again after restoring the toolchain")),
+        );
+        return;
+    };
+    let version = run_line(&gcc, "-dumpversion").unwrap_or_default();
+    f.push(Finding::new(
+        "toolchain",
+        subject.clone(),
+        Status::Ok,
+        format!("gcc {version} for {machine}"),
+    ));
+    let want = elf_machine_for_triple(&machine);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    for n in &names {
+        let path = dir.join(n);
+        if std::fs::metadata(&path).is_err() {
+            f.push(
+                Finding::new(
+                    "alias",
+                    format!("{subject}/{n}"),
+                    Status::Broken,
+                    "dangling link: the compiler it points to is gone",
+                )
+                .hint(format!("rerun `distsetup volunteer --toolchain {tc} ...`")),
+            );
+            continue;
+        }
+        let Some(triple) = triple_of(n) else { continue };
+        let asked = elf_machine_for_triple(triple);
+        if asked.is_some() && asked != want {
+            f.push(Finding::new(
+                "alias",
+                format!("{subject}/{n}"),
+                Status::Broken,
+                format!("a master asking for {n} wants {} objects but gets {machine} ones", asked.unwrap_or("?")),
+            ).hint("remove that alias (distsetup undo) and map the name to a toolchain for its target"));
+        }
+    }
+    f.push(Finding::new(
+        "alias",
+        subject,
+        Status::Ok,
+        format!("{} names answer with {machine}", names.len()),
+    ));
+}
+
+/// `(unit name, text)` of distsetup-serve-* and distccd-* units.
+fn unit_files(root: &crate::plan::SysRoot) -> Vec<(String, String)> {
+    let dir = real(root, UNIT_DIR);
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| {
+                    (n.starts_with("distsetup-serve-") || n.starts_with("distccd"))
+                        && n.ends_with(".service")
+                })
+                .filter_map(|n| {
+                    let t = read_text(root, &Path::new(UNIT_DIR).join(&n))?;
+                    Some((n, t))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn value_of<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix(key)?.strip_prefix('='))
+}
+
+/// Values of `--flag V` / `--flag=V` in a command line.
+fn flag_values(cmd: &str, flag: &str) -> Vec<String> {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        if *w == flag {
+            if let Some(v) = words.get(i + 1) {
+                out.push((*v).to_string());
+            }
+        } else if let Some(v) = w.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
+            out.push(v.to_string());
+        }
+    }
+    out
+}
+
+fn check_unit(s: &Settings, name: &str, text: &str, f: &mut Vec<Finding>) {
+    let exec = value_of(text, "ExecStart").unwrap_or_default();
+    let wants = real(&s.root, UNIT_DIR)
+        .join("multi-user.target.wants")
+        .join(name);
+    if std::fs::symlink_metadata(&wants).is_ok() {
+        f.push(Finding::new(
+            "unit",
+            name,
+            Status::Ok,
+            "present and enabled",
+        ));
+    } else {
+        f.push(
+            Finding::new(
+                "unit",
+                name,
+                Status::Warn,
+                "present but not enabled: it will not start at boot",
+            )
+            .hint(format!("systemctl enable --now {name}")),
+        );
+    }
+    // Allow list.
+    let allows = flag_values(exec, "--allow");
+    if allows.is_empty() && !exec.contains("--inetd") {
+        f.push(
+            Finding::new(
+                "allow",
+                name,
+                Status::Broken,
+                "no --allow: distccd 3.4 then serves everyone, distsetup serve refuses to start",
+            )
+            .hint("distsetup volunteer ... --allow 192.168.1.0/24"),
+        );
+    } else if allows.iter().any(|a| a == "0.0.0.0/0" || a == "::/0") {
+        f.push(
+            Finding::new(
+                "allow",
+                name,
+                Status::Warn,
+                format!("allows anyone ({})", allows.join(" ")),
+            )
+            .hint("narrow --allow to your LAN"),
+        );
+    } else {
+        f.push(Finding::new("allow", name, Status::Ok, allows.join(" ")));
+    }
+    // Port.
+    let port: u16 = flag_values(exec, "--port")
+        .first()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3632);
+    let listen = flag_values(exec, "--listen")
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let host = if listen == "0.0.0.0" || listen == "::" {
+        "127.0.0.1".to_string()
+    } else {
+        listen
+    };
+    let listening = super::probe::resolve(&host, port)
+        .and_then(|a| super::probe::connect(a, s.connect_timeout))
+        .is_ok();
+    if listening {
+        f.push(Finding::new(
+            "port",
+            format!("{name} :{port}"),
+            Status::Ok,
+            "listening",
+        ));
+    } else {
+        f.push(
+            Finding::new(
+                "port",
+                format!("{name} :{port}"),
+                Status::Broken,
+                format!("nothing listens on {host}:{port}"),
+            )
+            .hint(format!("systemctl start {name}; journalctl -u {name}")),
+        );
+    }
+    // distccd's whitelist: every name of the PATH's alias directory must be in /usr/lib/distcc.
+    if exec.contains("distccd") && !exec.contains("distsetup") {
+        let path = value_of(text, "Environment")
+            .and_then(|e| e.strip_prefix("PATH="))
+            .unwrap_or_default();
+        let Some(alias_dir) = path.split(':').find(|d| d.starts_with(ALIAS_ROOT)) else {
+            return;
+        };
+        let names: Vec<String> = std::fs::read_dir(real(&s.root, alias_dir))
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let wl: PathBuf = real(&s.root, "/usr/lib/distcc");
+        let mut missing: Vec<&String> = names
+            .iter()
+            .filter(|n| std::fs::symlink_metadata(wl.join(n)).is_err())
+            .collect();
+        missing.sort();
+        if missing.is_empty() {
+            f.push(Finding::new(
+                "whitelist",
+                name,
+                Status::Ok,
+                format!("{} names whitelisted in /usr/lib/distcc", names.len()),
+            ));
+        } else {
+            f.push(Finding::new(
+                "whitelist",
+                name,
+                Status::Broken,
+                format!("distccd refuses {} (not in /usr/lib/distcc; update-distcc-symlinks or distcc-config may have removed them)", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
+            ).hint("rerun the same `distsetup volunteer --server distccd ...` command (idempotent)"));
+        }
+    }
+}
