@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('master', 'master', [CompletionResultType]::ParameterValue, 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)')
             [CompletionResult]::new('volunteer', 'volunteer', [CompletionResultType]::ParameterValue, 'Configure this machine as a volunteer: toolchain aliases, server configuration, service')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)')
+            [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Set up this machine as a master or a volunteer by answering questions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Write completions and man pages into DIR (what is checked in under completions/ and man/)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
@@ -116,6 +117,12 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'distsetup;wizard' {
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR (a chroot, or a test root)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'distsetup;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -163,6 +170,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('master', 'master', [CompletionResultType]::ParameterValue, 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)')
             [CompletionResult]::new('volunteer', 'volunteer', [CompletionResultType]::ParameterValue, 'Configure this machine as a volunteer: toolchain aliases, server configuration, service')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)')
+            [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Set up this machine as a master or a volunteer by answering questions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Write completions and man pages into DIR (what is checked in under completions/ and man/)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
@@ -185,6 +193,9 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             break
         }
         'distsetup;help;doctor' {
+            break
+        }
+        'distsetup;help;wizard' {
             break
         }
         'distsetup;help;completions' {

@@ -46,6 +46,9 @@ _distsetup() {
             distsetup,volunteer)
                 cmd="distsetup__subcmd__volunteer"
                 ;;
+            distsetup,wizard)
+                cmd="distsetup__subcmd__wizard"
+                ;;
             distsetup__subcmd__help,completions)
                 cmd="distsetup__subcmd__help__subcmd__completions"
                 ;;
@@ -76,6 +79,9 @@ _distsetup() {
             distsetup__subcmd__help,volunteer)
                 cmd="distsetup__subcmd__help__subcmd__volunteer"
                 ;;
+            distsetup__subcmd__help,wizard)
+                cmd="distsetup__subcmd__help__subcmd__wizard"
+                ;;
             *)
                 ;;
         esac
@@ -83,7 +89,7 @@ _distsetup() {
 
     case "${cmd}" in
         distsetup)
-            opts="-h -V --help --version edit hosts undo master volunteer doctor completions generate-assets serve help"
+            opts="-h -V --help --version edit hosts undo master volunteer doctor wizard completions generate-assets serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -122,7 +128,7 @@ _distsetup() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "arch archarm debian gentoo void" -- "${cur}"))
                     return 0
                     ;;
                 --compiler)
@@ -217,7 +223,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__help)
-            opts="edit hosts undo master volunteer doctor completions generate-assets serve help"
+            opts="edit hosts undo master volunteer doctor wizard completions generate-assets serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -370,6 +376,20 @@ _distsetup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        distsetup__subcmd__help__subcmd__wizard)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         distsetup__subcmd__hosts)
             opts="-h --file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -396,7 +416,7 @@ _distsetup() {
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "arch archarm debian gentoo void list" -- "${cur}"))
                     return 0
                     ;;
                 --profile-file)
@@ -550,11 +570,11 @@ _distsetup() {
             fi
             case "${prev}" in
                 --toolchain)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "x-tools x-tools6h x-tools7h x-tools8 x-tools86" -- "${cur}"))
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "arch archarm debian gentoo void" -- "${cur}"))
                     return 0
                     ;;
                 --server)
@@ -581,6 +601,24 @@ _distsetup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__wizard)
+            opts="-h --root --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

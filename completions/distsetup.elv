@@ -28,6 +28,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand master 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
             cand volunteer 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
             cand doctor 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)'
+            cand wizard 'Set up this machine as a master or a volunteer by answering questions'
             cand completions 'Print shell completions for SHELL to standard output'
             cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
@@ -106,6 +107,11 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'distsetup;wizard'= {
+            cand --root 'Resolve every system path under DIR (a chroot, or a test root)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'distsetup;completions'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -150,6 +156,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand master 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
             cand volunteer 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
             cand doctor 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)'
+            cand wizard 'Set up this machine as a master or a volunteer by answering questions'
             cand completions 'Print shell completions for SHELL to standard output'
             cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
@@ -166,6 +173,8 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;help;volunteer'= {
         }
         &'distsetup;help;doctor'= {
+        }
+        &'distsetup;help;wizard'= {
         }
         &'distsetup;help;completions'= {
         }

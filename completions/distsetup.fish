@@ -32,6 +32,7 @@ complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "undo" -d 'Resto
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "doctor" -d 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer\'s)'
+complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "wizard" -d 'Set up this machine as a master or a volunteer by answering questions'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
@@ -58,7 +59,12 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand hosts" -s h -l help 
 complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -l root -d 'Resolve every system path under DIR; DIR must exist' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -l yes -d 'Restore without asking'
 complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -s h -l help -d 'Print help'
-complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l profile -d 'The distro profile (arch, archarm, debian, gentoo, ...); `list` shows them all' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l profile -d 'The distro profile (arch, archarm, debian, gentoo, ...); `list` shows them all' -r -f -a "arch\t''
+archarm\t''
+debian\t''
+gentoo\t''
+void\t''
+list\t''"
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l profile-file -d 'Read the profile from this TOML file instead' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l hosts -d 'The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l jobs -d 'make\'s -j: `auto` (from the cores, the remote slots and the profile\'s rule) or a number' -r
@@ -67,8 +73,16 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l dry-run -
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l yes -d 'Apply without asking'
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -s h -l help -d 'Print help'
-complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l toolchain -d 'A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu)' -r
-complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l profile -d 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l toolchain -d 'A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu)' -r -f -a "x-tools\t''
+x-tools6h\t''
+x-tools7h\t''
+x-tools8\t''
+x-tools86\t''"
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l profile -d 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile)' -r -f -a "arch\t''
+archarm\t''
+debian\t''
+gentoo\t''
+void\t''"
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l server -d 'Which compile server to configure' -r -f -a "embedded\t'`distsetup serve` as the compile server (needs nothing but the toolchain)'
 distccd\t'The system\'s distccd: whitelist links, its configuration and a unit per toolchain'"
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l alias -d 'Answer the master\'s triple MASTER with this toolchain\'s LOCAL prefix (repeatable)' -r
@@ -85,7 +99,11 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l yes -d
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l hosts -d 'Check this host list instead of the configured one (DISTCC_HOSTS syntax)' -r
-complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l profile -d 'The distro profile [default: from /etc/os-release]' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l profile -d 'The distro profile [default: from /etc/os-release]' -r -f -a "arch\t''
+archarm\t''
+debian\t''
+gentoo\t''
+void\t''"
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l compiler -d 'The local compiler the remote ones are compared with' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l remote-compiler -d 'The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l speed-rounds -d 'Compiles per host for the speed probe (0 skips it)' -r
@@ -94,6 +112,8 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l root -d '
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l volunteer -d 'Check this machine as a volunteer'
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l json -d 'Print the report as JSON'
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c distsetup -n "__fish_distsetup_using_subcommand wizard" -l root -d 'Resolve every system path under DIR (a chroot, or a test root)' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand wizard" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c distsetup -n "__fish_distsetup_using_subcommand generate-assets" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l listen -d 'Address to listen on (repeatable); default: every address' -r
@@ -117,13 +137,14 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l stats -d '
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l inetd -d 'Serve one job on stdin/stdout (ssh \'@host\' mode, inetd); --allow then applies only to IP sockets'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l enable-tcp-insecure -d 'Accepted for distccd compatibility (the ssh client appends it); changes nothing'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s h -l help -d 'Print help'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "undo" -d 'Restore the files changed by the last applied change set'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "doctor" -d 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer\'s)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor completions generate-assets serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "undo" -d 'Restore the files changed by the last applied change set'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "doctor" -d 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer\'s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "wizard" -d 'Set up this machine as a master or a volunteer by answering questions'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -41,6 +41,8 @@ pub enum Command {
     Volunteer(VolunteerArgs),
     /// Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer's).
     Doctor(DoctorArgs),
+    /// Set up this machine as a master or a volunteer by answering questions.
+    Wizard(WizardArgs),
     /// Print shell completions for SHELL to standard output.
     Completions(CompletionsArgs),
     /// Write completions and man pages into DIR (what is checked in under completions/ and man/).
@@ -232,6 +234,52 @@ pub fn resolve_edit(
     })
 }
 
+/// A free-form string whose usual values (profile or toolchain names) are offered by
+/// the shell completions and listed in `--help`, without refusing anything else (a user
+/// profile, a toolchain path).
+#[derive(Debug, Clone)]
+struct Suggest(fn() -> Vec<String>);
+
+impl clap::builder::TypedValueParser for Suggest {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            (self.0)()
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
+fn profile_names() -> Vec<String> {
+    distsetup::profile::embedded_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+fn profile_names_and_list() -> Vec<String> {
+    let mut v = profile_names();
+    v.push("list".into());
+    v
+}
+
+fn toolchain_names() -> Vec<String> {
+    distsetup::profile::catalog_toolchain_names()
+}
+
 /// Arguments of `distsetup master`.
 #[derive(Debug, Args)]
 pub struct MasterArgs {
@@ -239,7 +287,9 @@ pub struct MasterArgs {
     #[arg(
         long,
         value_name = "NAME|list",
-        required_unless_present = "profile_file"
+        required_unless_present = "profile_file",
+        value_parser = Suggest(profile_names_and_list),
+        hide_possible_values = true
     )]
     pub profile: Option<String>,
     /// Read the profile from this TOML file instead.
@@ -278,10 +328,10 @@ pub enum ServerArg {
 )]
 pub struct VolunteerArgs {
     /// A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu).
-    #[arg(long, value_name = "NAME|PATH")]
+    #[arg(long, value_name = "NAME|PATH", value_parser = Suggest(toolchain_names), hide_possible_values = true)]
     pub toolchain: String,
     /// The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile).
-    #[arg(long, value_name = "NAME", default_value = "archarm")]
+    #[arg(long, value_name = "NAME", default_value = "archarm", value_parser = Suggest(profile_names), hide_possible_values = true)]
     pub profile: String,
     /// Which compile server to configure.
     #[arg(long, value_enum, default_value = "embedded")]
@@ -380,6 +430,21 @@ pub fn resolve_volunteer(a: VolunteerArgs) -> anyhow::Result<distsetup::voluntee
     })
 }
 
+/// Arguments of `distsetup wizard`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Set up this machine by answering questions: the role (master or volunteer), the \
+                  distro (detected from /etc/os-release), then the hosts, or the toolchain, the \
+                  master's triple, the allow list, the port and the server. Shows the same diff as \
+                  `distsetup master`/`volunteer`, applies on confirmation, and prints the equivalent \
+                  command line. A \"no\" or Ctrl-C changes nothing."
+)]
+pub struct WizardArgs {
+    /// Resolve every system path under DIR (a chroot, or a test root).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
 /// Arguments of `distsetup doctor`.
 #[derive(Debug, Args)]
 #[command(
@@ -398,7 +463,7 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub volunteer: bool,
     /// The distro profile [default: from /etc/os-release].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = Suggest(profile_names), hide_possible_values = true)]
     pub profile: Option<String>,
     /// The local compiler the remote ones are compared with.
     #[arg(long, value_name = "CC", default_value = "cc")]

@@ -57,6 +57,9 @@ fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
     if let Some(e) = cause.downcast_ref::<crate::server::ServeError>() {
         return Some(e.exit_code());
     }
+    if let Some(e) = cause.downcast_ref::<crate::wizard::Error>() {
+        return Some(e.exit_code());
+    }
     if let Some(e) = cause.downcast_ref::<crate::wire::WireError>() {
         return Some(e.exit_code());
     }

@@ -20,3 +20,4 @@ pub mod shconf;
 pub mod toolchain;
 pub mod volunteer;
 pub mod wire;
+pub mod wizard;

@@ -97,6 +97,18 @@ fn run(args: cli::Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
             }
             Ok(report.exit_code())
         }
+        Command::Wizard(a) => {
+            if !interactive {
+                return Err(distsetup::wizard::Error::NoTerminal.into());
+            }
+            let root = match &a.root {
+                Some(d) => distsetup::plan::SysRoot::new(d)?,
+                None => distsetup::plan::SysRoot::system(),
+            };
+            let mut ask = distsetup::wizard::prompt::Terminal;
+            let done = distsetup::wizard::run(&root, a.root.as_deref(), &mut ask, out, err)?;
+            Ok(done.outcome.exit_code())
+        }
         Command::Completions(a) => {
             cli::write_completions(a.shell, &mut std::io::stdout().lock());
             Ok(distsetup::exit::OK)

@@ -334,6 +334,18 @@ pub struct Summary {
     pub origin: Origin,
 }
 
+/// The names of the profiles built into the binary (for shell completion).
+pub fn embedded_names() -> Vec<&'static str> {
+    EMBEDDED.iter().map(|(n, _)| *n).collect()
+}
+
+/// The crosstool-ng toolchain names of the shared catalog (for shell completion).
+pub fn catalog_toolchain_names() -> Vec<String> {
+    toml_edit::de::from_str::<Catalog>(TOOLCHAINS)
+        .map(|c| c.toolchains.into_iter().map(|t| t.name).collect())
+        .unwrap_or_default()
+}
+
 /// The user's profile directory: `$XDG_CONFIG_HOME/distsetup/profiles` (usually
 /// `~/.config/distsetup/profiles`), if a home directory is known.
 pub fn user_dir() -> Option<PathBuf> {

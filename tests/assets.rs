@@ -59,3 +59,32 @@ fn completions_subcommand_prints_a_script_for_each_shell() {
         assert!(text.contains("distsetup"), "{shell}: {text}");
     }
 }
+
+/// Profile names and the catalog's toolchain names complete in every shell.
+#[test]
+fn profile_and_toolchain_names_complete() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    for file in ["distsetup.bash", "_distsetup", "distsetup.fish"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        for name in [
+            "archarm",
+            "gentoo",
+            "debian",
+            "x-tools7h",
+            "x-tools8",
+            "x-tools86",
+        ] {
+            assert!(text.contains(name), "{file} does not offer {name}");
+        }
+    }
+    // The bash script offers the names after --profile and --toolchain.
+    let bash = std::fs::read_to_string(dir.join("distsetup.bash")).unwrap();
+    assert!(
+        bash.contains("arch archarm debian gentoo void"),
+        "bash: profiles"
+    );
+    assert!(
+        bash.contains("x-tools x-tools6h x-tools7h x-tools8 x-tools86"),
+        "bash: toolchains"
+    );
+}

@@ -1,0 +1,465 @@
+//! `distsetup wizard`: the same set-up as `master` and `volunteer`, by answering
+//! questions. It builds the very settings those commands build, so the diff and the
+//! result are the same; it ends by printing the equivalent command line. Nothing is
+//! written before the final confirmation (a "no" or Ctrl-C leaves the system as it was).
+
+pub mod prompt;
+
+use std::io::Write;
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::Path;
+
+use crate::plan::{Mode, Outcome, SysRoot};
+use crate::profile::Profile;
+use prompt::{Ask, Confirm};
+
+/// Why the wizard stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No terminal to ask on.
+    #[error(
+        "the wizard asks questions and needs a terminal; without one use `distsetup master` or `distsetup volunteer` (see --help)"
+    )]
+    NoTerminal,
+    /// Reading answers or writing the report failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A profile could not be loaded.
+    #[error(transparent)]
+    Profile(#[from] crate::profile::Error),
+    /// The master set-up refused.
+    #[error(transparent)]
+    Master(#[from] crate::master::Error),
+    /// The volunteer set-up refused.
+    #[error(transparent)]
+    Volunteer(#[from] crate::volunteer::Error),
+}
+
+impl crate::exit::Classify for Error {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Error::NoTerminal => crate::exit::INPUT,
+            Error::Io(_) => crate::exit::SYSTEM,
+            Error::Profile(e) => e.exit_code(),
+            Error::Master(e) => e.exit_code(),
+            Error::Volunteer(e) => e.exit_code(),
+        }
+    }
+}
+
+/// What the wizard did, for `main`.
+#[derive(Debug)]
+pub struct Done {
+    /// The outcome of the set-up.
+    pub outcome: Outcome,
+    /// The equivalent non-interactive command line.
+    pub command: String,
+}
+
+/// Quote a word for a POSIX shell when it needs it.
+fn quote(w: &str) -> String {
+    if !w.is_empty()
+        && w.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_./:=,@+%".contains(&c))
+    {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
+fn command_line(words: &[String]) -> String {
+    words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
+}
+
+/// Run the wizard against `root` (`/` for the real system).
+pub fn run(
+    root: &SysRoot,
+    root_arg: Option<&Path>,
+    ask: &mut dyn Ask,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Done, Error> {
+    let roles = vec![
+        "master — this machine starts builds (makepkg, Portage, make)".to_string(),
+        "volunteer — this machine compiles for a master".to_string(),
+    ];
+    let role = ask.select("Role of this machine", &roles, 0)?;
+    let detected = crate::doctor::detect_profile(root);
+    let summaries = crate::profile::list()?;
+    let names: Vec<String> = summaries
+        .iter()
+        .map(|s| format!("{} — {}", s.name, s.description))
+        .collect();
+    let default = summaries
+        .iter()
+        .position(|s| s.name == detected)
+        .unwrap_or(0);
+    writeln!(
+        out,
+        "distro detected from /etc/os-release: profile {detected}"
+    )?;
+    let pick = ask.select("Distro profile", &names, default)?;
+    let name = summaries
+        .get(pick)
+        .map_or(detected, |s| s.name.as_str())
+        .to_string();
+    let profile = crate::profile::load(&name)?;
+    let mut base = vec!["distsetup".to_string()];
+    let root_words: Vec<String> = root_arg
+        .map(|r| vec!["--root".to_string(), r.display().to_string()])
+        .unwrap_or_default();
+    if role == 0 {
+        base.extend(["master".into(), "--profile".into(), name.clone()]);
+        master(root, profile, base, root_words, ask, out, err)
+    } else {
+        base.extend(["volunteer".into(), "--profile".into(), name.clone()]);
+        volunteer(root, profile, base, root_words, ask, out, err)
+    }
+}
+
+fn master(
+    root: &SysRoot,
+    profile: Profile,
+    mut words: Vec<String>,
+    root_words: Vec<String>,
+    ask: &mut dyn Ask,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Done, Error> {
+    let facts = crate::master::Facts::detect();
+    match &facts.local_cores {
+        Some((_, why)) => writeln!(out, "cores: {why}; -j follows {}", profile.jobs.source)?,
+        None => writeln!(
+            out,
+            "cores: unknown ({})",
+            facts.cores_error.as_deref().unwrap_or("?")
+        )?,
+    }
+    let validate = |s: &str| -> Result<(), String> {
+        match crate::hostspec::parse(s) {
+            Err(crate::hostspec::Error::Syntax {
+                line,
+                column,
+                reason,
+            }) => Err(format!("line {line}, column {column}: {reason}")),
+            Ok(l) if l.hosts().next().is_none() => Err("name at least one host".into()),
+            Ok(_) => Ok(()),
+        }
+    };
+    let hosts = ask.input(
+        "Volunteers (DISTCC_HOSTS syntax, e.g. 192.168.1.10:3636/8,lzo)",
+        "",
+        &validate,
+    )?;
+    if ask.confirm("Check now that each host accepts connections?", true)? {
+        probe_hosts(&hosts, out)?;
+    }
+    let jobs_ok = |s: &str| -> Result<(), String> {
+        if s == "auto" || s.parse::<usize>().is_ok_and(|n| n >= 1) {
+            Ok(())
+        } else {
+            Err("`auto` or a number of at least 1".into())
+        }
+    };
+    let jobs = ask.input(
+        "make -j (auto: from the cores and the profile's rule)",
+        "auto",
+        &jobs_ok,
+    )?;
+    let settings = crate::master::Settings {
+        profile,
+        root: root.clone(),
+        hosts: Some(hosts.clone()),
+        jobs: match jobs.parse::<usize>() {
+            Ok(n) => crate::master::JobsChoice::Fixed(n),
+            Err(_) => crate::master::JobsChoice::Auto,
+        },
+        mode: Mode::Ask,
+    };
+    let outcome = crate::master::run(&settings, &facts, true, &mut Confirm(ask), out, err)?;
+    words.extend(["--hosts".into(), hosts, "--jobs".into(), jobs]);
+    words.extend(root_words);
+    words.push("--yes".into());
+    finish(outcome, &words, out)
+}
+
+fn finish(outcome: Outcome, words: &[String], out: &mut dyn Write) -> Result<Done, Error> {
+    let command = command_line(words);
+    if outcome == Outcome::Declined {
+        writeln!(out, "nothing changed.")?;
+    }
+    writeln!(out, "the same without questions:\n  {command}")?;
+    Ok(Done { outcome, command })
+}
+
+/// A TCP connect to each host, 2 s each.
+fn probe_hosts(spec: &str, out: &mut dyn Write) -> std::io::Result<()> {
+    let Ok(list) = crate::hostspec::parse(spec) else {
+        return Ok(());
+    };
+    for h in list.hosts() {
+        let crate::hostspec::Transport::Tcp { host, .. } = &h.transport else {
+            writeln!(out, "  {}: not a TCP host, not checked", h.address())?;
+            continue;
+        };
+        let port = h.effective_port().unwrap_or(3632);
+        let verdict = match crate::doctor::probe::resolve(host, port)
+            .and_then(|a| crate::doctor::probe::connect(a, std::time::Duration::from_secs(2)))
+        {
+            Ok((_, t)) => format!("accepts connections ({:.1} ms)", t.as_secs_f64() * 1000.0),
+            Err(e) => format!("{e} — `distsetup doctor` tells more once it runs"),
+        };
+        writeln!(out, "  {host}:{port}: {verdict}")?;
+    }
+    Ok(())
+}
+
+/// Toolchains found on this machine: the profile's known names, then cross compilers in
+/// the system directories (`aarch64-linux-gnu-gcc`).
+fn found_toolchains(
+    profile: &Profile,
+    facts: &crate::volunteer::Facts,
+) -> Vec<(String, crate::toolchain::Located)> {
+    let known = profile.known_toolchains();
+    let mut out = Vec::new();
+    for k in known {
+        if let Ok(mut v) = crate::toolchain::locate(&k.name, known, &facts.search) {
+            if !v.is_empty() {
+                out.push((k.name.clone(), v.remove(0)));
+            }
+        }
+    }
+    let mut triples: Vec<String> = Vec::new();
+    for dir in &facts.search.system_bin {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(n) = e.file_name().into_string() else {
+                continue;
+            };
+            let Some(t) = n.strip_suffix("-gcc") else {
+                continue;
+            };
+            if t.matches('-').count() >= 2
+                && Some(t) != facts.native_triple.as_deref()
+                && !triples.iter().any(|x| x == t)
+            {
+                triples.push(t.to_string());
+            }
+        }
+    }
+    triples.sort();
+    for t in triples {
+        if let Ok(mut v) = crate::toolchain::locate(&t, known, &facts.search) {
+            if !v.is_empty() {
+                out.push((t, v.remove(0)));
+            }
+        }
+    }
+    out
+}
+
+/// Master triples (from every profile) for the same machine as `target`.
+fn master_triples(target: &str) -> Vec<String> {
+    let want = crate::toolchain::elf_machine_for_triple(target);
+    let mut out: Vec<String> = Vec::new();
+    for s in crate::profile::list().unwrap_or_default() {
+        let Ok(p) = crate::profile::load(&s.name) else {
+            continue;
+        };
+        for t in &p.client.triples {
+            if crate::toolchain::elf_machine_for_triple(&t.triple) == want
+                && !out.contains(&t.triple)
+            {
+                out.push(t.triple.clone());
+            }
+        }
+    }
+    out
+}
+
+/// This machine's first non-loopback IPv4 network, as a CIDR.
+pub fn own_subnet() -> Option<String> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list`, freed below with freeifaddrs.
+    if unsafe { libc::getifaddrs(&mut list) } != 0 {
+        return None;
+    }
+    let mut found = None;
+    let mut cur = list;
+    while !cur.is_null() && found.is_none() {
+        // SAFETY: cur is a node of the list getifaddrs returned.
+        let ifa = unsafe { &*cur };
+        if !ifa.ifa_addr.is_null() && !ifa.ifa_netmask.is_null() {
+            // SAFETY: non-null pointers into the list; family checked before the cast.
+            let family = i32::from(unsafe { (*ifa.ifa_addr).sa_family });
+            if family == libc::AF_INET {
+                let (addr, mask) = unsafe {
+                    let a = &*(ifa.ifa_addr as *const libc::sockaddr_in);
+                    let m = &*(ifa.ifa_netmask as *const libc::sockaddr_in);
+                    (
+                        u32::from_be(a.sin_addr.s_addr),
+                        u32::from_be(m.sin_addr.s_addr),
+                    )
+                };
+                let ip = Ipv4Addr::from(addr);
+                if !ip.is_loopback() {
+                    let prefix = mask.count_ones() as u8;
+                    if let Ok(net) = ipnet::Ipv4Net::new(ip, prefix) {
+                        found = Some(net.trunc().to_string());
+                    }
+                }
+            }
+        }
+        cur = ifa.ifa_next;
+    }
+    // SAFETY: the list came from getifaddrs.
+    unsafe { libc::freeifaddrs(list) };
+    found
+}
+
+/// The first port from `start` that is free here, with its stats port (+1000).
+fn free_port_from(start: u16) -> u16 {
+    let free = |p: u16| TcpListener::bind(("0.0.0.0", p)).is_ok();
+    (start..start.saturating_add(200))
+        .find(|&p| p != 3633 && free(p) && p.checked_add(1000).is_some_and(free))
+        .unwrap_or(start)
+}
+
+fn volunteer(
+    root: &SysRoot,
+    profile: Profile,
+    mut words: Vec<String>,
+    root_words: Vec<String>,
+    ask: &mut dyn Ask,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Done, Error> {
+    let facts = crate::volunteer::Facts::detect(&profile);
+    let found = found_toolchains(&profile, &facts);
+    let mut items: Vec<String> = found
+        .iter()
+        .map(|(n, l)| format!("{n} ({}, in {})", l.prefix, l.bin_dir.display()))
+        .collect();
+    items.push("another one: type a path or a triple".into());
+    writeln!(out, "toolchains found: {}", found.len())?;
+    let pick = ask.select("Toolchain to serve with", &items, 0)?;
+    let (toolchain, prefix) = match found.get(pick) {
+        Some((n, l)) => (n.clone(), Some(l.prefix.clone())),
+        None => {
+            let exists = |s: &str| -> Result<(), String> {
+                if s.trim().is_empty() {
+                    Err("a path or a triple".into())
+                } else {
+                    Ok(())
+                }
+            };
+            (
+                ask.input(
+                    "Toolchain (path of an x-tools tree or bin directory, or a triple)",
+                    "",
+                    &exists,
+                )?,
+                None,
+            )
+        }
+    };
+    let known = profile
+        .known_toolchains()
+        .iter()
+        .find(|k| k.name == toolchain)
+        .cloned();
+    let mut aliases: Vec<String> = Vec::new();
+    if let Some(prefix) = &prefix {
+        let triples = master_triples(prefix);
+        let mut choices: Vec<String> = triples.clone();
+        choices.push("none: the toolchain's own names only".into());
+        let default = known
+            .as_ref()
+            .and_then(|k| k.serves.first())
+            .and_then(|s| triples.iter().position(|t| t == s))
+            .unwrap_or(0);
+        let m = ask.select(
+            "Which master triple does it serve (what the master's gcc -dumpmachine says)?",
+            &choices,
+            default,
+        )?;
+        if let Some(t) = triples.get(m) {
+            let served_by_profile = known.as_ref().is_some_and(|k| k.serves.contains(t));
+            if t != prefix && !served_by_profile {
+                writeln!(out, "proposed alias: {t} → {prefix}")?;
+                if ask.confirm(&format!("Answer {t}-gcc with {prefix}-gcc?"), true)? {
+                    aliases.push(format!("{t}={prefix}"));
+                }
+            }
+        }
+    }
+    let subnet = own_subnet().unwrap_or_else(|| "192.168.1.0/24".into());
+    let cidr_ok = |s: &str| -> Result<(), String> {
+        for w in s.split_whitespace() {
+            if w.parse::<ipnet::IpNet>().is_err() && w.parse::<std::net::IpAddr>().is_err() {
+                return Err(format!("{w:?} is not an address or CIDR"));
+            }
+        }
+        if s.split_whitespace().next().is_none() {
+            Err("at least one network".into())
+        } else {
+            Ok(())
+        }
+    };
+    let allow = ask.input(
+        "Masters allowed to connect (CIDRs, space-separated)",
+        &subnet,
+        &cidr_ok,
+    )?;
+    let start = known.as_ref().map_or(3632, |k| k.port);
+    let port_default = free_port_from(start).to_string();
+    let port_ok = |s: &str| -> Result<(), String> {
+        match s.parse::<u16>() {
+            Ok(p) if p > 0 && p != 3633 => Ok(()),
+            _ => Err("a port number (not 3633, distccd's stats port)".into()),
+        }
+    };
+    let port = ask.input("Port", &port_default, &port_ok)?;
+    let servers = vec![
+        "embedded — distsetup serve (nothing else to install)".to_string(),
+        "distccd — the distro's daemon, with whitelist links".to_string(),
+    ];
+    let server = ask.select("Compile server", &servers, 0)?;
+    let settings = crate::volunteer::Settings {
+        profile,
+        root: root.clone(),
+        toolchain: toolchain.clone(),
+        server: if server == 0 {
+            crate::volunteer::ServerKind::Embedded
+        } else {
+            crate::volunteer::ServerKind::Distccd
+        },
+        aliases: aliases.clone(),
+        allow: allow.split_whitespace().map(str::to_string).collect(),
+        allow_anyone: false,
+        jobs: None,
+        port: port.parse().ok(),
+        listen: None,
+        enable: false,
+        foreground: false,
+        mode: Mode::Ask,
+    };
+    let done = crate::volunteer::run(&settings, &facts, true, &mut Confirm(ask), out, err)?;
+    words.extend(["--toolchain".into(), toolchain]);
+    if server == 1 {
+        words.extend(["--server".into(), "distccd".into()]);
+    }
+    for a in aliases {
+        words.extend(["--alias".into(), a]);
+    }
+    for a in allow.split_whitespace() {
+        words.extend(["--allow".into(), a.to_string()]);
+    }
+    words.extend(["--port".into(), port]);
+    words.extend(root_words);
+    words.push("--yes".into());
+    finish(done.outcome, &words, out)
+}
