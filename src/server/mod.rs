@@ -107,10 +107,25 @@ impl Shared {
     }
 }
 
+/// glibc's malloc raises its mmap threshold each time a large block is freed, after which
+/// request and object buffers (hundreds of KiB each) come from the heap and stay
+/// there; one arena per worker thread multiplies that. A fixed threshold sends every
+/// large buffer back to the kernel on free, and two arenas are plenty for a server whose
+/// work happens in the compilers.
+fn limit_heap_retention() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tunables; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 /// Run the server until SIGTERM/SIGINT (or `--lifetime`), or serve one job in
 /// `--inetd` mode. Returns when the server has stopped cleanly.
 pub fn run(settings: ServeSettings) -> Result<(), ServeError> {
     settings.validate()?;
+    limit_heap_retention();
     let table = compilers::CompilerTable::build(&settings)?;
     let log = log::Logger::open(settings.log_level, settings.log_file.as_deref())?;
     if settings.nice > 0 {
