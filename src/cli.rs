@@ -1,9 +1,9 @@
-//! The command-line contract: clap definitions, and the resolution of parsed arguments
-//! into the library's typed settings. Completions and man pages are generated from here.
+//! The command-line contract: clap definitions only. Completions and man pages are
+//! generated from here; `commands/` resolves the parsed arguments into settings.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Turns a pile of machines into a working distcc build cluster.
 #[derive(Debug, Parser)]
@@ -163,77 +163,6 @@ pub struct UndoArgs {
     pub yes: bool,
 }
 
-/// Resolve `edit` arguments into settings; `matches` gives the command-line order of the edits.
-pub fn resolve_edit(
-    a: EditArgs,
-    matches: &clap::ArgMatches,
-) -> anyhow::Result<distsetup::edit::EditSettings> {
-    use distsetup::edit::{DialectChoice, EditAction, EditOp, EditSettings};
-    let root = a.write.sys_root()?;
-    let file = distsetup::edit::system_path(&root, &a.file);
-    let dialect = match a.dialect {
-        Some(DialectArg::Bash) => DialectChoice::Bash,
-        Some(DialectArg::Portage) => DialectChoice::Portage,
-        Some(DialectArg::Envfile) => DialectChoice::EnvFile,
-        None => DialectChoice::guess(&file),
-    };
-    let pair = |flag: &str, v: &str| -> anyhow::Result<(String, String)> {
-        match v.split_once('=') {
-            Some((n, w)) if !n.is_empty() => Ok((n.to_string(), w.to_string())),
-            _ => Err(distsetup::edit::Error::Refused {
-                file: format!("--{flag}"),
-                reason: format!("expected NAME=VALUE, got {v:?}"),
-            }
-            .into()),
-        }
-    };
-    let mut ops: Vec<(usize, EditOp)> = Vec::new();
-    for id in ["set", "unset", "enable", "disable", "add", "remove"] {
-        let (Some(values), Some(indices)) =
-            (matches.get_many::<String>(id), matches.indices_of(id))
-        else {
-            continue;
-        };
-        for (v, i) in values.zip(indices) {
-            let op = if id == "unset" {
-                EditOp::Unset { name: v.clone() }
-            } else {
-                let (name, word) = pair(id, v)?;
-                match id {
-                    "set" => EditOp::Set { name, value: word },
-                    "enable" => EditOp::Enable { name, word },
-                    "disable" => EditOp::Disable { name, word },
-                    "add" => EditOp::Add { name, word },
-                    _ => EditOp::Remove { name, word },
-                }
-            };
-            ops.push((i, op));
-        }
-    }
-    ops.sort_by_key(|(i, _)| *i);
-    let action = match (a.get, a.verify) {
-        (Some(name), _) => EditAction::Get(name),
-        (None, true) => EditAction::Verify,
-        (None, false) if ops.is_empty() => {
-            return Err(distsetup::edit::Error::Refused {
-                file: a.file.display().to_string(),
-                reason: "nothing to do: pass --get, --verify or an edit (--set, --enable, ...)"
-                    .into(),
-            }
-            .into());
-        }
-        (None, false) => EditAction::Apply(ops.into_iter().map(|(_, op)| op).collect()),
-    };
-    Ok(EditSettings {
-        file,
-        root,
-        dialect,
-        create: a.create,
-        mode: a.write.mode(),
-        action,
-    })
-}
-
 /// A free-form string whose usual values (profile or toolchain names) are offered by
 /// the shell completions and listed in `--help`, without refusing anything else (a user
 /// profile, a toolchain path).
@@ -378,58 +307,6 @@ fn parse_jobs(s: &str) -> Result<distsetup::master::JobsChoice, String> {
     }
 }
 
-/// What `distsetup master` was asked to do.
-pub enum MasterAction {
-    /// `--profile list`.
-    List(Vec<distsetup::profile::Summary>),
-    /// Configure the master.
-    Configure(Box<distsetup::master::Settings>),
-}
-
-/// Resolve `master` arguments: load the profile, check the root.
-pub fn resolve_master(a: MasterArgs) -> anyhow::Result<MasterAction> {
-    let profile = match (&a.profile, &a.profile_file) {
-        (Some(name), _) if name == "list" => {
-            return Ok(MasterAction::List(distsetup::profile::list()?));
-        }
-        (_, Some(path)) => distsetup::profile::load_file(path)?,
-        (Some(name), None) => distsetup::profile::load(name)?,
-        (None, None) => anyhow::bail!("pass --profile NAME (or --profile list)"),
-    };
-    Ok(MasterAction::Configure(Box::new(
-        distsetup::master::Settings {
-            profile,
-            root: a.write.sys_root()?,
-            hosts: a.hosts,
-            jobs: a.jobs,
-            mode: a.write.mode(),
-        },
-    )))
-}
-
-/// Resolve `volunteer` arguments into settings.
-pub fn resolve_volunteer(a: VolunteerArgs) -> anyhow::Result<distsetup::volunteer::Settings> {
-    use distsetup::volunteer::{ServerKind, Settings};
-    Ok(Settings {
-        profile: distsetup::profile::load(&a.profile)?,
-        root: a.write.sys_root()?,
-        toolchain: a.toolchain,
-        server: match a.server {
-            ServerArg::Embedded => ServerKind::Embedded,
-            ServerArg::Distccd => ServerKind::Distccd,
-        },
-        aliases: a.alias,
-        allow: a.allow,
-        allow_anyone: a.allow_anyone,
-        jobs: a.jobs.map(usize::from),
-        port: a.port,
-        enable: a.enable,
-        listen: a.listen,
-        foreground: a.foreground,
-        mode: a.write.mode(),
-    })
-}
-
 /// Arguments of `distsetup wizard`.
 #[derive(Debug, Args)]
 #[command(
@@ -483,33 +360,6 @@ pub struct DoctorArgs {
     /// Resolve every system path under DIR.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
-}
-
-/// Resolve `doctor` arguments.
-pub fn resolve_doctor(
-    a: DoctorArgs,
-    progress: bool,
-) -> anyhow::Result<distsetup::doctor::Settings> {
-    let root = match &a.root {
-        Some(d) => distsetup::plan::SysRoot::new(d)?,
-        None => distsetup::plan::SysRoot::system(),
-    };
-    let name = a
-        .profile
-        .clone()
-        .unwrap_or_else(|| distsetup::doctor::detect_profile(&root).to_string());
-    Ok(distsetup::doctor::Settings {
-        profile: distsetup::profile::load(&name)?,
-        root,
-        hosts: a.hosts,
-        volunteer: a.volunteer,
-        compiler: a.compiler,
-        remote_compiler: a.remote_compiler,
-        connect_timeout: std::time::Duration::from_secs(a.connect_timeout.max(1)),
-        compile_timeout: std::time::Duration::from_secs(60),
-        speed_rounds: a.speed_rounds,
-        progress: progress && !a.json,
-    })
 }
 
 /// Arguments of `distsetup completions`.
@@ -681,7 +531,7 @@ pub enum Shell {
 }
 
 impl Shell {
-    const ALL: [Shell; 5] = [
+    pub const ALL: [Shell; 5] = [
         Shell::Bash,
         Shell::Zsh,
         Shell::Fish,
@@ -689,7 +539,7 @@ impl Shell {
         Shell::Powershell,
     ];
 
-    fn generator(self) -> clap_complete::Shell {
+    pub fn generator(self) -> clap_complete::Shell {
         match self {
             Shell::Bash => clap_complete::Shell::Bash,
             Shell::Zsh => clap_complete::Shell::Zsh,
@@ -700,7 +550,7 @@ impl Shell {
     }
 
     /// The file name a completion script is checked in under.
-    fn file_name(self) -> &'static str {
+    pub fn file_name(self) -> &'static str {
         match self {
             Shell::Bash => "distsetup.bash",
             Shell::Zsh => "_distsetup",
@@ -709,29 +559,4 @@ impl Shell {
             Shell::Powershell => "_distsetup.ps1",
         }
     }
-}
-
-/// Print the completion script for `shell`.
-pub fn write_completions(shell: Shell, out: &mut dyn std::io::Write) {
-    let mut cmd = Cli::command();
-    clap_complete::generate(shell.generator(), &mut cmd, "distsetup", out);
-}
-
-/// Write every completion script into `dir/completions` and every man page into `dir/man`.
-pub fn generate_assets(dir: &Path) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-    let completions = dir.join("completions");
-    let man = dir.join("man");
-    for d in [&completions, &man] {
-        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
-    }
-    for shell in Shell::ALL {
-        let mut buf = Vec::new();
-        write_completions(shell, &mut buf);
-        let path = completions.join(shell.file_name());
-        std::fs::write(&path, buf).with_context(|| format!("writing {}", path.display()))?;
-    }
-    let cmd = Cli::command();
-    clap_mangen::generate_to(cmd, &man).with_context(|| format!("writing {}", man.display()))?;
-    Ok(())
 }

@@ -26,12 +26,6 @@ pub enum Error {
     Affinity(#[source] std::io::Error),
 }
 
-impl crate::exit::Classify for Error {
-    fn exit_code(&self) -> u8 {
-        crate::exit::SYSTEM
-    }
-}
-
 /// Where the physical-core count came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TopologySource {

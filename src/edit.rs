@@ -1,11 +1,12 @@
-//! The `edit`, `hosts` and `undo` commands, taking typed settings (resolved from the
-//! command line in `cli.rs`). They compute a [`Plan`] and hand it to [`plan::execute`].
+//! The low-level editor behind `distsetup edit` and the host-list check behind
+//! `distsetup hosts`: read a file under a root, parse it with [`shconf`], apply edits
+//! into a [`Plan`], and describe values. Returns values; the command layer prints.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::hostspec::{self, Transport};
-use crate::plan::{self, Mode, Outcome, Plan, Prompter, SysRoot};
+use crate::hostspec::{self, HostList, Transport};
+use crate::plan::{self, Mode, Plan, SysRoot};
+use crate::shconf::{self, Dialect, Document, Edit, Value};
 
 /// Errors of these commands, naming the file and, for input errors, line and column.
 #[derive(Debug, thiserror::Error)]
@@ -47,15 +48,9 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-}
-
-impl crate::exit::Classify for Error {
-    fn exit_code(&self) -> u8 {
-        match self {
-            Error::Missing(_) => crate::exit::SYSTEM,
-            _ => crate::exit::INPUT,
-        }
-    }
+    /// Planning the write failed.
+    #[error(transparent)]
+    Plan(#[from] plan::Error),
 }
 
 /// Where `hosts` reads the list from.
@@ -91,17 +86,69 @@ fn utf8_or_position(bytes: Vec<u8>, file: &str) -> Result<String, Error> {
     })
 }
 
-/// `distsetup hosts`: print one line per host, the total slots, and warnings (on `err`).
-pub fn hosts(source: &HostsSource, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
-    let (name, text) = match source {
+/// One host of a checked list, as `distsetup hosts` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRow {
+    /// Address (with the ssh command when one is given).
+    pub address: String,
+    /// TCP port, `ssh`, or `-` for localhost.
+    pub port: String,
+    /// Job limit.
+    pub limit: u32,
+    /// Options (`lzo`, `cpp`, ...), or `-`.
+    pub options: String,
+}
+
+/// A host list read and checked.
+#[derive(Debug, Clone)]
+pub struct CheckedHosts {
+    /// Where it came from (`<argument>`, `$DISTCC_HOSTS`, a path).
+    pub origin: String,
+    /// The parsed list.
+    pub list: HostList,
+}
+
+impl CheckedHosts {
+    /// One row per host.
+    pub fn rows(&self) -> Vec<HostRow> {
+        self.list
+            .hosts()
+            .map(|h| {
+                let mut address = h.address();
+                if let Transport::Ssh {
+                    command: Some(c), ..
+                } = &h.transport
+                {
+                    address.push_str(&format!(" ({c})"));
+                }
+                let port = match &h.transport {
+                    Transport::Tcp { .. } => h.effective_port().unwrap_or_default().to_string(),
+                    Transport::Ssh { .. } => "ssh".into(),
+                    Transport::Local => "-".into(),
+                };
+                let options = h.options.to_string();
+                let options = options.trim_start_matches(',');
+                HostRow {
+                    address,
+                    port,
+                    limit: h.effective_limit(),
+                    options: if options.is_empty() { "-" } else { options }.to_string(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Read and check a host list (`distsetup hosts`).
+pub fn check_hosts(source: &HostsSource) -> Result<CheckedHosts, Error> {
+    let (origin, text) = match source {
         HostsSource::Spec(s) => ("<argument>".to_string(), s.clone()),
         HostsSource::Env(Some(s)) => ("$DISTCC_HOSTS".to_string(), s.clone()),
         HostsSource::Env(None) => {
             return Err(Error::Refused {
                 file: "$DISTCC_HOSTS".into(),
                 reason: "not set; pass a SPEC or --file".into(),
-            }
-            .into());
+            });
         }
         HostsSource::File(p) => {
             let name = p.display().to_string();
@@ -116,102 +163,14 @@ pub fn hosts(source: &HostsSource, out: &mut dyn Write, err: &mut dyn Write) -> 
              line,
              column,
              reason,
-         }| {
-            Error::Input {
-                file: name.clone(),
-                line,
-                column,
-                reason,
-            }
+         }| Error::Input {
+            file: origin.clone(),
+            line,
+            column,
+            reason,
         },
     )?;
-    let mut rows = Vec::new();
-    for h in list.hosts() {
-        let mut address = h.address();
-        if let Transport::Ssh {
-            command: Some(c), ..
-        } = &h.transport
-        {
-            address.push_str(&format!(" ({c})"));
-        }
-        let port = match &h.transport {
-            Transport::Tcp { .. } => h.effective_port().unwrap_or_default().to_string(),
-            Transport::Ssh { .. } => "ssh".into(),
-            Transport::Local => "-".into(),
-        };
-        let opts = h.options.to_string();
-        let opts = opts.trim_start_matches(',');
-        let opts = if opts.is_empty() { "-" } else { opts }.to_string();
-        rows.push((address, port, h.effective_limit().to_string(), opts));
-    }
-    let width = rows
-        .iter()
-        .map(|r| r.0.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(4);
-    writeln!(
-        out,
-        "{:<width$}  {:>5}  {:>5}  OPTIONS",
-        "HOST", "PORT", "LIMIT"
-    )?;
-    for (address, port, limit, opts) in rows {
-        writeln!(out, "{address:<width$}  {port:>5}  {limit:>5}  {opts}")?;
-    }
-    writeln!(out, "total slots: {}", list.total_slots())?;
-    for w in &list.warnings {
-        writeln!(
-            err,
-            "distsetup: warning: {name}:{}:{}: {}",
-            w.line, w.column, w.message
-        )?;
-    }
-    Ok(crate::exit::OK)
-}
-
-/// `distsetup undo`: restore the last applied change set.
-pub fn undo(
-    root: &SysRoot,
-    yes: bool,
-    interactive: bool,
-    prompter: &mut dyn Prompter,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> anyhow::Result<u8> {
-    let (entry, paths) = plan::pending_undo(root)?;
-    writeln!(out, "undo {} restores:", entry.display())?;
-    for p in &paths {
-        writeln!(out, "  {}", p.display())?;
-    }
-    if !yes {
-        if !interactive {
-            writeln!(
-                err,
-                "not restored: no terminal to ask on; run again with --yes"
-            )?;
-            return Ok(crate::exit::NEGATIVE);
-        }
-        if !prompter.confirm("Restore these files?")? {
-            writeln!(err, "not restored: declined")?;
-            return Ok(crate::exit::ABORTED);
-        }
-    }
-    let report = plan::undo(root)?;
-    writeln!(out, "restored {} path(s)", report.restored.len())?;
-    Ok(crate::exit::OK)
-}
-
-/// Print the plan and act on it; the exit code of the outcome.
-pub fn run_plan(
-    plan: &Plan,
-    mode: Mode,
-    interactive: bool,
-    prompter: &mut dyn Prompter,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> anyhow::Result<u8> {
-    let outcome: Outcome = plan::execute(plan, mode, interactive, prompter, out, err)?;
-    Ok(outcome.exit_code())
+    Ok(CheckedHosts { origin, list })
 }
 
 /// Make a user-given path absolute on the live system so the journal can name it.
@@ -225,74 +184,16 @@ pub fn system_path(root: &SysRoot, file: &Path) -> PathBuf {
     }
 }
 
-/// One edit as the user asked for it (applied in command-line order).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EditOp {
-    /// `--set NAME=VALUE`.
-    Set {
-        /// Variable.
-        name: String,
-        /// New scalar value.
-        value: String,
-    },
-    /// `--unset NAME`.
-    Unset {
-        /// Variable.
-        name: String,
-    },
-    /// `--enable NAME=WORD`.
-    Enable {
-        /// Variable.
-        name: String,
-        /// Word.
-        word: String,
-    },
-    /// `--disable NAME=WORD`.
-    Disable {
-        /// Variable.
-        name: String,
-        /// Word.
-        word: String,
-    },
-    /// `--add NAME=WORD`.
-    Add {
-        /// Variable.
-        name: String,
-        /// Word.
-        word: String,
-    },
-    /// `--remove NAME=WORD`.
-    Remove {
-        /// Variable.
-        name: String,
-        /// Word.
-        word: String,
-    },
-}
-
-/// Which evaluator reads the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DialectChoice {
-    /// bash (makepkg.conf, Gentoo conf.d, /etc/default/distcc).
-    Bash,
-    /// Portage make.conf.
-    Portage,
-    /// systemd EnvironmentFile (Arch's /etc/conf.d/distccd).
-    EnvFile,
-}
-
-impl DialectChoice {
-    /// The default for a file name: `make.conf` (and files under a `make.conf/`
-    /// directory) are Portage; everything else bash. EnvironmentFile is never guessed:
-    /// Arch's and Gentoo's `/etc/conf.d/distccd` share a name but not a reader, so it is
-    /// used only with `--dialect envfile`.
-    pub fn guess(file: &Path) -> DialectChoice {
-        let is_make_conf = |p: &Path| p.file_name().is_some_and(|n| n == "make.conf");
-        if is_make_conf(file) || file.parent().is_some_and(is_make_conf) {
-            DialectChoice::Portage
-        } else {
-            DialectChoice::Bash
-        }
+/// The default dialect for a file name: `make.conf` (and files under a `make.conf/`
+/// directory) are Portage; everything else bash. EnvironmentFile is never guessed:
+/// Arch's and Gentoo's `/etc/conf.d/distccd` share a name but not a reader, so it is
+/// used only when asked for.
+pub fn guess_dialect(file: &Path) -> Dialect {
+    let is_make_conf = |p: &Path| p.file_name().is_some_and(|n| n == "make.conf");
+    if is_make_conf(file) || file.parent().is_some_and(is_make_conf) {
+        Dialect::Portage
+    } else {
+        Dialect::Bash
     }
 }
 
@@ -303,8 +204,8 @@ pub enum EditAction {
     Get(String),
     /// `--verify`.
     Verify,
-    /// The edits, in order.
-    Apply(Vec<EditOp>),
+    /// The edits, in command-line order.
+    Apply(Vec<Edit>),
 }
 
 /// Resolved settings of `distsetup edit`.
@@ -315,7 +216,7 @@ pub struct EditSettings {
     /// The root.
     pub root: SysRoot,
     /// The dialect.
-    pub dialect: DialectChoice,
+    pub dialect: Dialect,
     /// `--create`: a missing file is created.
     pub create: bool,
     /// Execution mode.
@@ -327,181 +228,132 @@ pub struct EditSettings {
 /// Files larger than this are refused before parsing (a config file this big is a mistake).
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 
-/// `distsetup edit`: get, verify, or plan and apply edits.
-pub fn edit(
-    s: &EditSettings,
-    interactive: bool,
-    prompter: &mut dyn Prompter,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> anyhow::Result<u8> {
+/// A file read and parsed for editing.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The path as shown in messages (real path under the root).
+    pub shown: String,
+    /// The bytes read.
+    pub original: Vec<u8>,
+    /// The document.
+    pub doc: Document,
+}
+
+fn input_error(file: &str, err: shconf::Error) -> Error {
+    match err {
+        shconf::Error::Refused {
+            line,
+            column,
+            reason,
+        } => Error::Input {
+            file: file.to_string(),
+            line,
+            column,
+            reason,
+        },
+        shconf::Error::Invalid(reason) => Error::Refused {
+            file: file.to_string(),
+            reason,
+        },
+    }
+}
+
+/// Read and parse the file the settings name (an empty document for `--create`).
+pub fn load(s: &EditSettings) -> Result<Loaded, Error> {
     let shown = s.root.path(&s.file).display().to_string();
     let original = match s.root.read_file(&s.file)? {
         Some(b) => b,
         None if s.create && matches!(s.action, EditAction::Apply(_)) => Vec::new(),
-        None => return Err(Error::Missing(s.root.path(&s.file)).into()),
+        None => return Err(Error::Missing(s.root.path(&s.file))),
     };
     if original.len() > MAX_FILE_BYTES {
         return Err(Error::Refused {
             file: shown,
             reason: format!("{} bytes is too large for a config file", original.len()),
-        }
-        .into());
+        });
     }
-    let mut doc = model::parse(&original, s.dialect, &shown)?;
-    match &s.action {
-        EditAction::Get(name) => match model::get(&doc, name) {
-            None => Ok(crate::exit::NEGATIVE),
-            Some(model::Got::Scalar(v)) => {
-                out.write_all(&v)?;
-                out.write_all(b"\n")?;
-                Ok(crate::exit::OK)
-            }
-            Some(model::Got::Array(items)) => {
-                for v in items {
-                    out.write_all(&v)?;
-                    out.write_all(b"\n")?;
-                }
-                Ok(crate::exit::OK)
-            }
-            Some(model::Got::Dynamic { line, reason }) => Err(Error::Dynamic {
-                file: shown,
-                line,
-                name: name.clone(),
-                reason,
-            }
-            .into()),
-        },
-        EditAction::Verify => {
-            let exact = model::to_bytes(&doc) == original;
-            for line in model::listing(&doc) {
-                writeln!(out, "{line}")?;
-            }
-            if exact {
-                writeln!(out, "round trip: byte-exact ({} bytes)", original.len())?;
-                Ok(crate::exit::OK)
-            } else {
-                writeln!(err, "distsetup: {shown}: round trip is NOT byte-exact")?;
-                Ok(crate::exit::INPUT)
-            }
-        }
-        EditAction::Apply(ops) => {
-            for op in ops {
-                model::apply(&mut doc, op, &shown)?;
-            }
-            let mut plan = Plan::new(s.root.clone());
-            plan.write_file(&s.file, model::to_bytes(&doc))?;
-            run_plan(&plan, s.mode, interactive, prompter, out, err)
-        }
+    let doc = Document::parse(&original, s.dialect).map_err(|e| input_error(&shown, e))?;
+    Ok(Loaded {
+        shown,
+        original,
+        doc,
+    })
+}
+
+/// The value `--get` prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Got {
+    /// A scalar.
+    Scalar(Vec<u8>),
+    /// Array elements.
+    Array(Vec<Vec<u8>>),
+}
+
+/// The static value of `name` at the end of the file; `None` when unassigned; an error
+/// naming the line when the value is dynamic.
+pub fn get(loaded: &Loaded, name: &str) -> Result<Option<Got>, Error> {
+    let Some(info) = loaded.doc.get(name) else {
+        return Ok(None);
+    };
+    match info.value {
+        Value::Scalar(v) => Ok(Some(Got::Scalar(v))),
+        Value::Array(v) => Ok(Some(Got::Array(v))),
+        Value::Dynamic { reason } => Err(Error::Dynamic {
+            file: loaded.shown.clone(),
+            line: info.line,
+            name: name.to_string(),
+            reason,
+        }),
     }
 }
 
-/// The thin adapter between this command and the `shconf` document model, so the
-/// command's shape does not depend on the model's names.
-mod model {
-    use super::{DialectChoice, EditOp, Error};
-    use crate::shconf::{self, Dialect, Document, Edit, Value};
+/// True when joining the lexer's tokens gives back every byte that was read: the check
+/// behind `--verify` (the document's stored input would prove nothing).
+pub fn round_trips(loaded: &Loaded) -> bool {
+    let joined: Vec<u8> = loaded
+        .doc
+        .token_spans()
+        .flat_map(|(_, bytes)| bytes.iter().copied())
+        .collect();
+    joined == loaded.original
+}
 
-    /// The value `--get` prints.
-    pub enum Got {
-        /// A scalar.
-        Scalar(Vec<u8>),
-        /// Array elements.
-        Array(Vec<Vec<u8>>),
-        /// Not static.
-        Dynamic {
-            /// Line of the assignment.
-            line: usize,
-            /// Why.
-            reason: String,
-        },
-    }
-
-    pub type Doc = Document;
-
-    fn dialect(d: DialectChoice) -> Dialect {
-        match d {
-            DialectChoice::Bash => Dialect::Bash,
-            DialectChoice::Portage => Dialect::Portage,
-            DialectChoice::EnvFile => Dialect::EnvironmentFile,
-        }
-    }
-
-    fn input(file: &str, err: shconf::Error) -> Error {
-        match err {
-            shconf::Error::Refused {
-                line,
-                column,
-                reason,
-            } => Error::Input {
-                file: file.to_string(),
-                line,
-                column,
-                reason,
-            },
-            shconf::Error::Invalid(reason) => Error::Refused {
-                file: file.to_string(),
-                reason,
-            },
-        }
-    }
-
-    pub fn parse(bytes: &[u8], d: DialectChoice, file: &str) -> Result<Doc, Error> {
-        Document::parse(bytes, dialect(d)).map_err(|e| input(file, e))
-    }
-
-    pub fn get(doc: &Doc, name: &str) -> Option<Got> {
-        let info = doc.get(name)?;
-        Some(match info.value {
-            Value::Scalar(v) => Got::Scalar(v),
-            Value::Array(v) => Got::Array(v),
-            Value::Dynamic { reason } => Got::Dynamic {
-                line: info.line,
-                reason,
-            },
+/// One line per assignment: `line:column NAME static VALUE [scope]` or
+/// `line:column NAME dynamic (why) [scope]`.
+pub fn listing(doc: &Document) -> Vec<String> {
+    doc.assignments()
+        .into_iter()
+        .map(|a| {
+            let scope = match a.scope {
+                shconf::Scope::TopLevel => "top-level",
+                shconf::Scope::Conditional => "conditional",
+                shconf::Scope::Function => "function",
+            };
+            let value = match &a.value {
+                Value::Scalar(v) => format!("static {:?}", String::from_utf8_lossy(v)),
+                Value::Array(v) => format!(
+                    "static ({})",
+                    v.iter()
+                        .map(|e| format!("{:?}", String::from_utf8_lossy(e)))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                Value::Dynamic { reason } => format!("dynamic ({reason})"),
+            };
+            format!("{}:{} {} {value} [{scope}]", a.line, a.column, a.name)
         })
-    }
+        .collect()
+}
 
-    pub fn to_bytes(doc: &Doc) -> Vec<u8> {
-        doc.to_bytes()
+/// Apply `edits` in order and plan writing the result.
+pub fn plan_edits(s: &EditSettings, mut loaded: Loaded, edits: &[Edit]) -> Result<Plan, Error> {
+    for edit in edits {
+        loaded
+            .doc
+            .apply(edit)
+            .map_err(|e| input_error(&loaded.shown, e))?;
     }
-
-    /// One line per assignment: `line:column NAME static VALUE [scope]` or
-    /// `line:column NAME dynamic (why) [scope]`.
-    pub fn listing(doc: &Doc) -> Vec<String> {
-        doc.assignments()
-            .into_iter()
-            .map(|a| {
-                let scope = match a.scope {
-                    shconf::Scope::TopLevel => "top-level",
-                    shconf::Scope::Conditional => "conditional",
-                    shconf::Scope::Function => "function",
-                };
-                let value = match &a.value {
-                    Value::Scalar(v) => format!("static {:?}", String::from_utf8_lossy(v)),
-                    Value::Array(v) => format!(
-                        "static ({})",
-                        v.iter()
-                            .map(|e| format!("{:?}", String::from_utf8_lossy(e)))
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ),
-                    Value::Dynamic { reason } => format!("dynamic ({reason})"),
-                };
-                format!("{}:{} {} {value} [{scope}]", a.line, a.column, a.name)
-            })
-            .collect()
-    }
-
-    pub fn apply(doc: &mut Doc, op: &EditOp, file: &str) -> Result<(), Error> {
-        let edit = match op.clone() {
-            EditOp::Set { name, value } => Edit::Set { name, value },
-            EditOp::Unset { name } => Edit::Unset { name },
-            EditOp::Enable { name, word } => Edit::Enable { name, word },
-            EditOp::Disable { name, word } => Edit::Disable { name, word },
-            EditOp::Add { name, word } => Edit::Add { name, word },
-            EditOp::Remove { name, word } => Edit::Remove { name, word },
-        };
-        doc.apply(&edit).map(|_| ()).map_err(|e| input(file, e))
-    }
+    let mut plan = Plan::new(s.root.clone());
+    plan.write_file(&s.file, loaded.doc.to_bytes())?;
+    Ok(plan)
 }

@@ -33,12 +33,6 @@ pub enum Error {
     },
 }
 
-impl crate::exit::Classify for Error {
-    fn exit_code(&self) -> u8 {
-        crate::exit::INPUT
-    }
-}
-
 /// Something distcc accepts but that is probably not what the user meant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {

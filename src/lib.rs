@@ -10,11 +10,11 @@
 pub mod cores;
 pub mod doctor;
 pub mod edit;
-pub mod exit;
 pub mod hostspec;
 pub mod master;
 pub mod plan;
 pub mod profile;
+pub mod prompt;
 pub mod server;
 pub mod shconf;
 pub mod toolchain;

@@ -56,13 +56,12 @@
 //! (distcc's default limit is 4; `localhost` is not remote). `--jobs N` sets `-jN`; a rule
 //! with a load limit keeps `-l` = local cores. The reasoning is printed in words.
 
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use crate::cores::{JobsAdvice, JobsRule};
 use crate::hostspec::{self, HostList, Transport};
-use crate::plan::{self, Before, Mode, Outcome, Plan, Prompter, SysRoot};
-use crate::profile::{Makepkg, Portage, Profile, Summary};
+use crate::plan::{self, Before, Mode, Plan, SysRoot};
+use crate::profile::{Makepkg, Portage, Profile};
 use crate::shconf::{self, Dialect, Document, Edit, Scope, Value};
 
 /// The drop-in we own in `makepkg.conf.d/` and `make.conf/`.
@@ -125,17 +124,6 @@ pub enum Error {
     /// Writing the report failed.
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
-}
-
-impl crate::exit::Classify for Error {
-    fn exit_code(&self) -> u8 {
-        use crate::exit;
-        match self {
-            Error::Plan(e) => e.exit_code(),
-            Error::MissingConfig { .. } | Error::Output(_) => exit::SYSTEM,
-            _ => exit::INPUT,
-        }
-    }
 }
 
 /// How `-j` is chosen.
@@ -1139,47 +1127,4 @@ fn plan_portage(
         write_conf(&mut report.plan, f)?;
     }
     Ok(())
-}
-
-/// Print the profiles for `--profile list`.
-pub fn print_profiles(summaries: &[Summary], out: &mut dyn Write) -> std::io::Result<()> {
-    for s in summaries {
-        writeln!(out, "{:<10} {}", s.name, s.description)?;
-    }
-    Ok(())
-}
-
-/// Plan, print the reasoning and warnings, then show the diff and act on `settings.mode`.
-/// A system that already matches prints "already configured" and writes nothing.
-pub fn run(
-    settings: &Settings,
-    facts: &Facts,
-    interactive: bool,
-    prompter: &mut dyn Prompter,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<Outcome, Error> {
-    let report = plan(settings, facts)?;
-    for n in &report.notes {
-        writeln!(out, "{n}")?;
-    }
-    for w in &report.warnings {
-        writeln!(err, "warning: {w}")?;
-    }
-    if report.plan.is_empty() {
-        writeln!(
-            out,
-            "already configured: nothing to change for profile {}",
-            settings.profile.name
-        )?;
-        return Ok(Outcome::NothingToChange);
-    }
-    Ok(plan::execute(
-        &report.plan,
-        settings.mode,
-        interactive,
-        prompter,
-        out,
-        err,
-    )?)
 }

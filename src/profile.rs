@@ -75,15 +75,6 @@ pub enum Error {
     },
 }
 
-impl crate::exit::Classify for Error {
-    fn exit_code(&self) -> u8 {
-        match self {
-            Error::Read { .. } => crate::exit::SYSTEM,
-            _ => crate::exit::INPUT,
-        }
-    }
-}
-
 /// Where a profile was loaded from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Origin {

@@ -46,12 +46,6 @@ pub enum Error {
     },
 }
 
-impl crate::exit::Classify for Error {
-    fn exit_code(&self) -> u8 {
-        crate::exit::SYSTEM
-    }
-}
-
 /// Check that `s` looks like a GNU target triple: 2 to 4 dash-separated parts of lowercase
 /// letters, digits, `_` and `.`, the first starting with a letter.
 pub fn check_triple(s: &str) -> Result<(), &'static str> {

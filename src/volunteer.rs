@@ -16,11 +16,10 @@
 //!   puts them back. The embedded server does not depend on them.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::net::{IpAddr, TcpListener};
 use std::path::{Path, PathBuf};
 
-use crate::plan::{self, Before, Mode, Outcome, Plan, Prompter, SysRoot};
+use crate::plan::{self, Before, Mode, Plan, SysRoot};
 use crate::profile::{ConfigSyntax, KnownToolchain, Profile, ServiceManager};
 use crate::shconf::{self, Dialect, Document, Edit, Value};
 use crate::toolchain::{self, Located, SearchPaths, TOOLS};
@@ -179,18 +178,6 @@ pub enum Error {
     Output(#[from] std::io::Error),
 }
 
-impl crate::exit::Classify for Error {
-    fn exit_code(&self) -> u8 {
-        use crate::exit;
-        match self {
-            Error::Toolchain(e) => e.exit_code(),
-            Error::Plan(e) => e.exit_code(),
-            Error::PortTaken { .. } | Error::Broken { .. } | Error::Output(_) => exit::SYSTEM,
-            _ => exit::INPUT,
-        }
-    }
-}
-
 /// Which compile server the volunteer runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerKind {
@@ -295,8 +282,6 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// The service for this toolchain.
     pub service: Service,
-    /// Files that must be executable after applying (OpenRC and runit scripts).
-    pub executables: Vec<PathBuf>,
     /// The `distsetup serve` arguments for `--foreground` (embedded only; no log file).
     pub serve_args: Vec<String>,
 }
@@ -472,8 +457,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
         &tc_name,
     )?;
 
-    let mut executables = Vec::new();
-    write_service(&mut plan, profile, &service, &mut executables)?;
+    write_service(&mut plan, profile, &service)?;
     notes.push(format!(
         "service: {} ({}) on port {port}, stats on {stats_port}, {jobs} jobs, allowing {}",
         service.name,
@@ -520,7 +504,6 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
         notes,
         warnings,
         service,
-        executables,
         serve_args,
     })
 }
@@ -1156,12 +1139,7 @@ pub fn service_text(service: &Service, user: Option<&str>, description: &str) ->
     }
 }
 
-fn write_service(
-    plan: &mut Plan,
-    profile: &Profile,
-    service: &Service,
-    executables: &mut Vec<PathBuf>,
-) -> Result<(), Error> {
+fn write_service(plan: &mut Plan, profile: &Profile, service: &Service) -> Result<(), Error> {
     let user = if service.argv.first().is_some_and(|a| a.ends_with("distccd")) {
         Some(profile.volunteer.user.as_str())
     } else if service.manager == ServiceManager::Systemd {
@@ -1175,10 +1153,9 @@ fn write_service(
     if let Some(parent) = service.file.parent() {
         ensure_dir(plan, parent)?;
     }
-    plan.write_file(&service.file, text.into_bytes())?;
-    if service.manager != ServiceManager::Systemd {
-        executables.push(service.file.clone());
-    }
+    // An OpenRC or runit script must be executable; a unit must not be.
+    let mode = (service.manager != ServiceManager::Systemd).then_some(0o755);
+    plan.write_file_mode(&service.file, text.into_bytes(), mode)?;
     Ok(())
 }
 
@@ -1323,111 +1300,21 @@ fn is_under_home(p: &Path) -> bool {
     p.starts_with("/home") || p.starts_with("/root")
 }
 
-/// What `run` did, for `main` (which execs the server for `--foreground`).
-#[derive(Debug)]
-pub struct Finished {
-    /// What happened to the plan.
-    pub outcome: Outcome,
-    /// `distsetup serve` arguments to run in the foreground, when asked.
-    pub foreground: Option<Vec<String>>,
-}
-
-/// Plan, print notes and warnings, show the diff and act on `settings.mode`; then mark
-/// scripts executable, enable the service (`--enable`) and hand back what `--foreground`
-/// should run.
-pub fn run(
-    settings: &Settings,
-    facts: &Facts,
-    interactive: bool,
-    prompter: &mut dyn Prompter,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<Finished, Error> {
-    if settings.foreground && settings.server != ServerKind::Embedded {
-        return Err(Error::Unsupported(
-            "--foreground runs the embedded server; it does not go with --server distccd".into(),
-        ));
-    }
-    let report = plan(settings, facts)?;
-    for n in &report.notes {
-        writeln!(out, "{n}")?;
-    }
-    for w in &report.warnings {
-        writeln!(err, "warning: {w}")?;
-    }
-    let outcome = if report.plan.is_empty() {
-        writeln!(out, "already configured: nothing to change")?;
-        Outcome::NothingToChange
-    } else {
-        plan::execute(&report.plan, settings.mode, interactive, prompter, out, err)?
-    };
-    let done = matches!(outcome, Outcome::Applied(_) | Outcome::NothingToChange);
-    if matches!(outcome, Outcome::Applied(_)) {
-        // The plan writes new files 0644; init scripts must be executable.
-        use std::os::unix::fs::PermissionsExt as _;
-        for f in &report.executables {
-            let real = settings.root.path(f);
-            std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o755))?;
+/// The `distsetup serve` arguments for `--foreground`: the service names system paths,
+/// but in the foreground under `--root` the toolchain directory just written is the one
+/// inside the root.
+pub fn foreground_args(settings: &Settings, serve_args: &[String]) -> Vec<String> {
+    let mut args = serve_args.to_vec();
+    let mut i = 0;
+    while i + 1 < args.len() {
+        if args[i] == "--toolchain" {
+            args[i + 1] = settings
+                .root
+                .path(Path::new(&args[i + 1]))
+                .display()
+                .to_string();
         }
+        i += 1;
     }
-    if done && settings.enable && settings.mode != Mode::Check && settings.mode != Mode::DryRun {
-        enable(settings, &report.service, out)?;
-    }
-    let foreground = (done && settings.foreground).then(|| {
-        // The service names system paths; in the foreground under --root the toolchain
-        // directory that was just written is the one inside the root.
-        let mut args = report.serve_args.clone();
-        let mut i = 0;
-        while i + 1 < args.len() {
-            if args[i] == "--toolchain" {
-                args[i + 1] = settings
-                    .root
-                    .path(Path::new(&args[i + 1]))
-                    .display()
-                    .to_string();
-            }
-            i += 1;
-        }
-        args
-    });
-    Ok(Finished {
-        outcome,
-        foreground,
-    })
-}
-
-/// `--enable`: `systemctl enable --now` on a running systemd; otherwise say what to run.
-fn enable(settings: &Settings, service: &Service, out: &mut dyn Write) -> Result<(), Error> {
-    let live = settings.root.dir() == Path::new("/");
-    let command = match service.manager {
-        ServiceManager::Openrc => format!(
-            "rc-update add {0} default && rc-service {0} start",
-            service.name
-        ),
-        ServiceManager::Runit => format!("ln -s /etc/sv/{} /var/service/", service.name),
-        _ => format!("systemctl enable --now {}.service", service.name),
-    };
-    let systemd_running = Path::new("/run/systemd/system").is_dir();
-    if live && service.manager == ServiceManager::Systemd && systemd_running {
-        let status = std::process::Command::new("systemctl")
-            .args(["enable", "--now", &format!("{}.service", service.name)])
-            .status()?;
-        if !status.success() {
-            return Err(Error::Output(std::io::Error::other(format!(
-                "`{command}` failed ({status})"
-            ))));
-        }
-        writeln!(out, "enabled and started: {command}")?;
-    } else if !live {
-        writeln!(
-            out,
-            "under --root only files are written; on the target system run: {command}"
-        )?;
-    } else {
-        writeln!(
-            out,
-            "not enabled here (no running service manager found); run: {command}"
-        )?;
-    }
-    Ok(())
+    args
 }

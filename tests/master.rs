@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use distsetup::master::{self, Facts, JobsChoice, Settings};
-use distsetup::plan::{Mode, Outcome, Prompter, SysRoot};
+use distsetup::plan::{Mode, SysRoot};
 
 fn settings(profile: &str, root: &Path, hosts: &str, jobs: JobsChoice, mode: Mode) -> Settings {
     Settings {
@@ -115,16 +115,6 @@ fn auto_jobs_without_a_core_count_asks_for_jobs() {
     assert!(e.to_string().contains("pass --jobs N"), "{e}");
 }
 
-/// Says yes, but first changes the file behind the plan's back.
-struct MeddlingPrompter<'a>(&'a Path);
-
-impl Prompter for MeddlingPrompter<'_> {
-    fn confirm(&mut self, _question: &str) -> std::io::Result<bool> {
-        std::fs::write(self.0, "BUILDENV=(!distcc)\n# edited meanwhile\n")?;
-        Ok(true)
-    }
-}
-
 #[test]
 fn a_file_changed_between_diff_and_apply_aborts_with_nothing_written() {
     let t = makepkg_root();
@@ -136,26 +126,22 @@ fn a_file_changed_between_diff_and_apply_aborts_with_nothing_written() {
         JobsChoice::Fixed(2),
         Mode::Ask,
     );
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let e = master::run(
-        &s,
-        &facts(2),
-        true,
-        &mut MeddlingPrompter(&conf),
-        &mut out,
-        &mut err,
-    )
-    .unwrap_err();
+    let report = master::plan(&s, &facts(2)).unwrap();
+    assert!(
+        report
+            .plan
+            .diff()
+            .contains("+BUILDENV=(distcc color check)")
+    );
+    // Another program edits the file while the user reads the diff.
+    std::fs::write(&conf, "BUILDENV=(!distcc)\n# edited meanwhile\n").unwrap();
+    let e = report.plan.apply().unwrap_err();
     assert!(
         e.to_string()
             .contains("changed since the diff was computed"),
         "{e}"
     );
-    assert_eq!(
-        distsetup::exit::code_for(&anyhow::Error::from(e)),
-        distsetup::exit::ABORTED
-    );
-    assert!(String::from_utf8_lossy(&out).contains("+BUILDENV=(distcc color check)"));
+    assert!(matches!(e, distsetup::plan::Error::Changed(_)), "{e:?}");
     assert_eq!(
         std::fs::read_to_string(&conf).unwrap(),
         "BUILDENV=(!distcc)\n# edited meanwhile\n"
@@ -165,7 +151,7 @@ fn a_file_changed_between_diff_and_apply_aborts_with_nothing_written() {
 }
 
 #[test]
-fn an_applied_run_reports_its_journal() {
+fn an_applied_plan_reports_its_journal() {
     let t = makepkg_root();
     let s = settings(
         "arch",
@@ -174,17 +160,8 @@ fn an_applied_run_reports_its_journal() {
         JobsChoice::Fixed(2),
         Mode::Yes,
     );
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let o = master::run(
-        &s,
-        &facts(2),
-        false,
-        &mut MeddlingPrompter(Path::new("/nonexistent")),
-        &mut out,
-        &mut err,
-    )
-    .unwrap();
-    assert!(matches!(o, Outcome::Applied(_)));
+    let journal = master::plan(&s, &facts(2)).unwrap().plan.apply().unwrap();
+    assert!(journal.join("manifest").is_file());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use distsetup::plan::{self, Before, Error, Mode, Outcome, Plan, Prompter, SysRoot};
+use distsetup::plan::{self, Before, Error, Plan, SysRoot};
 
 fn tree() -> (tempfile::TempDir, SysRoot) {
     let dir = tempfile::tempdir().unwrap();
@@ -49,63 +49,53 @@ fn one_diff_for_files_symlinks_and_directories() {
 }
 
 #[test]
-fn same_bytes_make_an_empty_plan_and_execute_says_nothing_to_change() {
+fn same_bytes_make_an_empty_plan() {
     let (_d, root) = tree();
     let mut p = Plan::new(root);
     p.write_file(Path::new("/etc/makepkg.conf"), b"A=1\nB=2\nC=3\n".to_vec())
         .unwrap();
     assert!(p.is_empty());
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let o = plan::execute(&p, Mode::Yes, false, &mut No, &mut out, &mut err).unwrap();
-    assert_eq!(o, Outcome::NothingToChange);
-    assert_eq!(String::from_utf8(out).unwrap(), "nothing to change\n");
-}
-
-struct No;
-impl Prompter for No {
-    fn confirm(&mut self, _: &str) -> std::io::Result<bool> {
-        Ok(false)
-    }
-}
-struct Yes;
-impl Prompter for Yes {
-    fn confirm(&mut self, _: &str) -> std::io::Result<bool> {
-        Ok(true)
-    }
+    assert_eq!(p.diff(), "");
 }
 
 #[test]
-fn modes_decide_what_happens() {
+fn a_planned_mode_is_a_change_shown_in_the_diff_and_applied_with_the_bytes() {
     let (d, root) = tree();
-    let mut p = Plan::new(root);
-    p.write_file(Path::new("/etc/makepkg.conf"), b"A=2\n".to_vec())
-        .unwrap();
-    let run = |mode, interactive, pr: &mut dyn Prompter| {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let o = plan::execute(&p, mode, interactive, pr, &mut out, &mut err).unwrap();
-        (o, String::from_utf8(err).unwrap())
-    };
-    assert_eq!(run(Mode::DryRun, true, &mut Yes).0, Outcome::Shown);
-    assert_eq!(run(Mode::Check, true, &mut Yes).0.exit_code(), 1);
-    let (o, err) = run(Mode::Ask, false, &mut Yes);
-    assert_eq!(
-        (o.exit_code(), err.as_str()),
-        (
-            1,
-            "not applied: no terminal to ask on; run again with --yes to apply\n"
+    let script = d.path().join("etc/init.d-distccd");
+    std::fs::write(&script, "#!/sbin/openrc-run\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut p = Plan::new(root.clone());
+    p.write_file_mode(
+        Path::new("/etc/init.d-distccd"),
+        b"#!/sbin/openrc-run\n".to_vec(),
+        Some(0o755),
+    )
+    .unwrap();
+    assert!(!p.is_empty(), "same bytes, other mode: still a change");
+    assert!(p.diff().contains("mode 0755"), "{}", p.diff());
+    p.apply().unwrap();
+    let mode = std::fs::metadata(&script).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o755);
+    let mut again = Plan::new(root.clone());
+    again
+        .write_file_mode(
+            Path::new("/etc/init.d-distccd"),
+            b"#!/sbin/openrc-run\n".to_vec(),
+            Some(0o755),
         )
-    );
-    assert_eq!(run(Mode::Ask, true, &mut No).0, Outcome::Declined);
-    assert_eq!(
-        read(&d, "etc/makepkg.conf"),
-        b"A=1\nB=2\nC=3\n",
-        "nothing written yet"
-    );
-    assert!(matches!(
-        run(Mode::Ask, true, &mut Yes).0,
-        Outcome::Applied(_)
-    ));
-    assert_eq!(read(&d, "etc/makepkg.conf"), b"A=2\n");
+        .unwrap();
+    assert!(again.is_empty(), "a second run changes nothing");
+    let mut fresh = Plan::new(root);
+    fresh
+        .write_file_mode(Path::new("/etc/new-script"), b"x\n".to_vec(), Some(0o755))
+        .unwrap();
+    fresh.apply().unwrap();
+    let mode = std::fs::metadata(d.path().join("etc/new-script"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777;
+    assert_eq!(mode, 0o755, "a new file is created with the planned mode");
 }
 
 #[test]
@@ -177,7 +167,7 @@ fn a_failing_second_write_rolls_back_the_first() {
 }
 
 #[test]
-fn a_file_changed_after_the_diff_aborts_with_exit_4_and_writes_nothing() {
+fn a_file_changed_after_the_diff_aborts_and_writes_nothing() {
     let (d, root) = tree();
     let mut p = Plan::new(root);
     p.write_file(Path::new("/etc/distcc/hosts"), b"a b c\n".to_vec())
@@ -187,7 +177,6 @@ fn a_file_changed_after_the_diff_aborts_with_exit_4_and_writes_nothing() {
     std::fs::write(d.path().join("etc/makepkg.conf"), "someone else\n").unwrap();
     let e = p.apply().unwrap_err();
     assert!(matches!(e, Error::Changed(_)));
-    assert_eq!(distsetup::exit::Classify::exit_code(&e), 4);
     assert_eq!(read(&d, "etc/distcc/hosts"), b"a b\n");
 }
 
@@ -284,9 +273,7 @@ fn a_second_identical_run_writes_nothing() {
     again
         .write_file(Path::new("/etc/makepkg.conf"), new)
         .unwrap();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let o = plan::execute(&again, Mode::Yes, false, &mut Yes, &mut out, &mut err).unwrap();
-    assert_eq!(o, Outcome::NothingToChange);
+    assert!(again.is_empty());
     let after = std::fs::metadata(&conf).unwrap();
     assert_eq!(
         (before.ino(), before.mtime_nsec(), before.mtime()),
@@ -327,5 +314,5 @@ fn a_read_only_file_is_refused_at_plan_time() {
             conf.display()
         )
     );
-    assert_eq!(distsetup::exit::Classify::exit_code(&e), 3);
+    assert!(matches!(e, Error::ReadOnly(_)));
 }

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use distsetup::wizard::prompt::{Answer, Script};
+use distsetup::plan::Outcome;
+use distsetup::prompt::{Answer, Ask as _, Script};
+use distsetup::wizard::Setup;
 
 const BIN: &str = env!("CARGO_BIN_EXE_distsetup");
 
@@ -70,24 +72,54 @@ fn debian_root() -> tempfile::TempDir {
     t
 }
 
+/// What a scripted wizard run ended with.
+struct Done {
+    outcome: Outcome,
+    command: String,
+}
+
+/// Run the wizard's questions, then do what the command layer does with the answers:
+/// plan, show, ask "Apply these changes?" (the script's last answer), apply.
 fn run_script(
     root: &Path,
     answers: Vec<Answer>,
-) -> (
-    Result<distsetup::wizard::Done, distsetup::wizard::Error>,
-    Script,
-    String,
-) {
+) -> (Result<Done, distsetup::wizard::Error>, Script, String) {
     let sys = distsetup::plan::SysRoot::new(root).unwrap();
     let mut script = Script::new(answers);
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let r = distsetup::wizard::run(&sys, Some(root), &mut script, &mut out, &mut err);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out),
-        String::from_utf8_lossy(&err)
-    );
-    (r, script, text)
+    let answers = match distsetup::wizard::run(&sys, Some(root), &mut script) {
+        Ok(a) => a,
+        Err(e) => {
+            let said = script.said.join("\n");
+            return (Err(e), script, said);
+        }
+    };
+    let plan = match &answers.setup {
+        Setup::Master { settings, facts } => distsetup::master::plan(settings, facts)
+            .map(|r| r.plan)
+            .map_err(distsetup::wizard::Error::from),
+        Setup::Volunteer { settings, facts } => distsetup::volunteer::plan(settings, facts)
+            .map(|r| r.plan)
+            .map_err(distsetup::wizard::Error::from),
+    };
+    let plan = match plan {
+        Ok(p) => p,
+        Err(e) => {
+            let said = script.said.join("\n");
+            return (Err(e), script, said);
+        }
+    };
+    let outcome = if script.confirm("Apply these changes?", false).unwrap() {
+        plan.apply().unwrap();
+        Outcome::Applied(std::path::PathBuf::new())
+    } else {
+        Outcome::Declined
+    };
+    let text = format!("{}\n{}", script.said.join("\n"), plan.diff());
+    let done = Done {
+        outcome,
+        command: answers.command,
+    };
+    (Ok(done), script, text)
 }
 
 /// Run the printed command line (without a shell: the words are simple here).
@@ -122,10 +154,7 @@ fn master_flow_makes_the_same_changes_as_the_command_it_prints() {
         ],
     );
     let done = r.unwrap_or_else(|e| panic!("{e}: {text}"));
-    assert!(
-        matches!(done.outcome, distsetup::plan::Outcome::Applied(_)),
-        "{text}"
-    );
+    assert!(matches!(done.outcome, Outcome::Applied(_)), "{text}");
     assert!(text.contains("profile archarm"), "{text}");
     assert!(text.contains("+BUILDENV=(distcc color"), "{text}");
     assert_eq!(script.refused.len(), 1);
@@ -167,8 +196,7 @@ fn saying_no_changes_nothing() {
         ],
     );
     let done = r.unwrap();
-    assert_eq!(done.outcome, distsetup::plan::Outcome::Declined);
-    assert!(text.contains("nothing changed"), "{text}");
+    assert_eq!(done.outcome, Outcome::Declined, "{text}");
     assert_eq!(snapshot(t.path()), before);
     assert!(!t.path().join("var").exists());
 }
@@ -213,10 +241,7 @@ fn volunteer_flow_with_debians_cross_compiler_equals_the_command() {
         ],
     );
     let done = r.unwrap_or_else(|e| panic!("{e}: {text}\n{:?}", script.prompts));
-    assert!(
-        matches!(done.outcome, distsetup::plan::Outcome::Applied(_)),
-        "{text}"
-    );
+    assert!(matches!(done.outcome, Outcome::Applied(_)), "{text}");
     assert!(
         text.contains("proposed alias: aarch64-unknown-linux-gnu → aarch64-linux-gnu"),
         "{text}"

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use super::elf::{self, ObjectFacts};
 use super::probe;
-use super::{Finding, Report, Settings, Speed, Status, progress, read_text};
+use super::{Finding, Progress, Report, Settings, Speed, Status, read_text};
 use crate::hostspec::{self, Transport};
 use crate::shconf::{Dialect, Document, Value};
 
@@ -118,7 +118,7 @@ fn jobs_of(flags: &str) -> Option<u32> {
     None
 }
 
-pub(super) fn check(s: &Settings) -> Report {
+pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
     let mut f: Vec<Finding> = Vec::new();
     let client = &s.profile.client;
     let root = &s.root;
@@ -320,7 +320,7 @@ pub(super) fn check(s: &Settings) -> Report {
         return report(s, Some(text), Some(origin), f, Vec::new());
     };
 
-    let bar = progress(s, remote.len() as u64, "probing hosts");
+    bar.begin(remote.len() as u64, "probing hosts");
     let mut speeds = Vec::new();
     for h in &remote {
         let (host, port) = match &h.transport {
@@ -332,13 +332,13 @@ pub(super) fn check(s: &Settings) -> Report {
                     Status::Warn,
                     "ssh host: not probed (the probe speaks TCP)",
                 ));
-                bar.inc(1);
+                bar.step();
                 continue;
             }
             Transport::Local => continue,
         };
         let subject = format!("{host}:{port}");
-        bar.set_message(subject.clone());
+        bar.message(&subject);
         let lzo = h.options.lzo;
         if let Some(sp) = probe_host(
             s,
@@ -353,9 +353,9 @@ pub(super) fn check(s: &Settings) -> Report {
         ) {
             speeds.push(sp);
         }
-        bar.inc(1);
+        bar.step();
     }
-    bar.finish_and_clear();
+    bar.end();
     report(s, Some(text), Some(origin), f, speeds)
 }
 

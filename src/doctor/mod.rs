@@ -13,7 +13,6 @@ mod master;
 pub mod probe;
 mod volunteer;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -30,16 +29,6 @@ pub enum Status {
     Warn,
     /// Builds will not be distributed, or will be wrong.
     Broken,
-}
-
-impl Status {
-    fn tag(self) -> &'static str {
-        match self {
-            Status::Ok => "[ok]    ",
-            Status::Warn => "[warn]  ",
-            Status::Broken => "[BROKEN]",
-        }
-    }
 }
 
 /// One thing the doctor checked.
@@ -123,66 +112,6 @@ impl Report {
     pub fn broken(&self) -> bool {
         self.findings.iter().any(|f| f.status == Status::Broken)
     }
-
-    /// The process exit code: 0 unless something is broken (1).
-    pub fn exit_code(&self) -> u8 {
-        if self.broken() {
-            crate::exit::NEGATIVE
-        } else {
-            crate::exit::OK
-        }
-    }
-
-    /// The plain-text report.
-    pub fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        writeln!(
-            out,
-            "distsetup doctor: {} (profile {})",
-            self.role, self.profile
-        )?;
-        if let (Some(h), Some(o)) = (&self.hosts, &self.hosts_origin) {
-            writeln!(out, "hosts: {h} (from {o})")?;
-        }
-        for f in &self.findings {
-            writeln!(
-                out,
-                "{} {:<10} {}: {}",
-                f.status.tag(),
-                f.check,
-                f.subject,
-                f.message
-            )?;
-            if let Some(h) = &f.hint {
-                writeln!(out, "           → {h}")?;
-            }
-        }
-        if !self.speed.is_empty() {
-            writeln!(out, "speed (fixed unit, -O2):")?;
-            for s in &self.speed {
-                writeln!(
-                    out,
-                    "  {:<24} {:7.1} ms per compile, {:5.1} compiles/s with {} at once → /{}",
-                    s.host, s.compile_ms, s.throughput, s.parallel, s.limit
-                )?;
-            }
-        }
-        if let Some(p) = &self.proposed_hosts {
-            writeln!(out, "proposed host list (fastest first): {p}")?;
-            writeln!(
-                out,
-                "  apply with: distsetup master --profile {} --hosts '{p}'",
-                self.profile
-            )?;
-        }
-        let count = |s| self.findings.iter().filter(|f| f.status == s).count();
-        writeln!(
-            out,
-            "summary: {} ok, {} warnings, {} broken",
-            count(Status::Ok),
-            count(Status::Warn),
-            count(Status::Broken)
-        )
-    }
 }
 
 /// What to check.
@@ -207,32 +136,33 @@ pub struct Settings {
     pub compile_timeout: Duration,
     /// Rounds of the speed probe (0: skip it).
     pub speed_rounds: u32,
-    /// Draw a progress bar on stderr.
-    pub progress: bool,
 }
+
+/// Told how far the checks are: a progress bar on a terminal, nothing in tests.
+pub trait Progress: Sync {
+    /// A new stage of `len` steps.
+    fn begin(&self, _len: u64, _what: &str) {}
+    /// What is being checked now.
+    fn message(&self, _subject: &str) {}
+    /// One step done.
+    fn step(&self) {}
+    /// The stage is over.
+    fn end(&self) {}
+}
+
+/// No progress shown.
+#[derive(Debug, Default)]
+pub struct Quiet;
+
+impl Progress for Quiet {}
 
 /// Run every check.
-pub fn run(settings: &Settings) -> Report {
+pub fn run(settings: &Settings, progress: &dyn Progress) -> Report {
     if settings.volunteer {
-        volunteer::check(settings)
+        volunteer::check(settings, progress)
     } else {
-        master::check(settings)
+        master::check(settings, progress)
     }
-}
-
-/// A progress bar on stderr, or a hidden one.
-fn progress(settings: &Settings, len: u64, what: &str) -> indicatif::ProgressBar {
-    if !settings.progress {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar.set_message(what.to_string());
-    bar
 }
 
 /// Read a file under the root as text (missing → `None`).

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{Finding, Report, Settings, Status, progress, read_text, real};
+use super::{Finding, Progress, Report, Settings, Status, read_text, real};
 use crate::toolchain::elf_machine_for_triple;
 
 const ALIAS_ROOT: &str = "/usr/lib/distsetup";
@@ -27,7 +27,7 @@ fn triple_of(name: &str) -> Option<&str> {
     (t.matches('-').count() >= 1).then_some(t)
 }
 
-pub(super) fn check(s: &Settings) -> Report {
+pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
     let mut f = Vec::new();
     let root = &s.root;
     let alias_root = real(root, ALIAS_ROOT);
@@ -46,16 +46,16 @@ pub(super) fn check(s: &Settings) -> Report {
                 .hint("distsetup volunteer --toolchain NAME --allow CIDR"),
         );
     }
-    let bar = progress(s, (toolchains.len() + units.len()) as u64, "checking");
+    bar.begin((toolchains.len() + units.len()) as u64, "checking");
     for tc in &toolchains {
         check_toolchain(s, tc, &mut f);
-        bar.inc(1);
+        bar.step();
     }
     for (name, text) in &units {
         check_unit(s, name, text, &mut f);
-        bar.inc(1);
+        bar.step();
     }
-    bar.finish_and_clear();
+    bar.end();
     Report {
         role: "volunteer",
         profile: s.profile.name.clone(),

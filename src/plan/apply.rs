@@ -12,9 +12,10 @@ const JOURNAL: &str = "/var/lib/distsetup/journal";
 /// Suffix of the one-time backup of a file's pre-distsetup content.
 pub const BACKUP_SUFFIX: &str = ".distsetup-bak";
 
-/// Write `bytes` to `real` atomically: temp file in the same directory, mode and owner
-/// copied from the original (0644 for a new file), fsync, rename, fsync the directory.
-fn write_atomic(real: &Path, bytes: &[u8]) -> Result<(), Error> {
+/// Write `bytes` to `real` atomically: temp file in the same directory, mode `mode` or
+/// else the original's (0644 for a new file), owner copied, fsync, rename, fsync the
+/// directory.
+fn write_atomic(real: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), Error> {
     let dir = real
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -27,13 +28,14 @@ fn write_atomic(real: &Path, bytes: &[u8]) -> Result<(), Error> {
     let file = tmp.as_file();
     match std::fs::metadata(real) {
         Ok(m) => {
-            file.set_permissions(std::fs::Permissions::from_mode(m.mode() & 0o7777))
+            let bits = mode.unwrap_or(m.mode() & 0o7777);
+            file.set_permissions(std::fs::Permissions::from_mode(bits))
                 .map_err(io_err(real))?;
             // Keeping the owner needs privileges; when we lack them, the file is ours anyway.
             let _ = std::os::unix::fs::fchown(file, Some(m.uid()), Some(m.gid()));
         }
         Err(_) => file
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .set_permissions(std::fs::Permissions::from_mode(mode.unwrap_or(0o644)))
             .map_err(io_err(real))?,
     }
     file.sync_all().map_err(io_err(real))?;
@@ -50,7 +52,7 @@ fn sync_dir(dir: &Path) -> Result<(), Error> {
 /// Undo one done step (used for rollback and for `undo`).
 fn restore(real: &Path, before: &Before) -> Result<(), Error> {
     match before {
-        Before::File(b) => write_atomic(real, b),
+        Before::File(b) => write_atomic(real, b, None),
         Before::Missing => match std::fs::symlink_metadata(real) {
             Ok(m) if m.is_dir() => std::fs::remove_dir(real).map_err(io_err(real)),
             Ok(_) => std::fs::remove_file(real).map_err(io_err(real)),
@@ -66,7 +68,7 @@ fn restore(real: &Path, before: &Before) -> Result<(), Error> {
 
 fn do_change(real: &Path, change: &Change) -> Result<(), Error> {
     match change {
-        Change::WriteFile { bytes, .. } => write_atomic(real, bytes),
+        Change::WriteFile { bytes, mode, .. } => write_atomic(real, bytes, *mode),
         Change::CreateSymlink { target, .. } => {
             std::os::unix::fs::symlink(target, real).map_err(io_err(real))
         }
@@ -130,7 +132,7 @@ fn backup(bak: &Path, before: &Before) -> Result<Option<PathBuf>, Error> {
     if std::fs::symlink_metadata(bak).is_ok() {
         return Ok(None);
     }
-    write_atomic(bak, bytes)?;
+    write_atomic(bak, bytes, None)?;
     Ok(Some(bak.to_path_buf()))
 }
 

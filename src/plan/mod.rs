@@ -12,11 +12,11 @@
 //!   journal entry not yet undone and renames it to `<name>.undone`.
 
 mod apply;
-mod exec;
+mod mode;
 mod root;
 
 pub use apply::{BACKUP_SUFFIX, UndoReport, pending_undo, undo};
-pub use exec::{DialoguerPrompter, Mode, Outcome, Prompter, execute};
+pub use mode::{Mode, Outcome};
 pub use root::SysRoot;
 
 use std::path::{Path, PathBuf};
@@ -62,20 +62,6 @@ pub enum Error {
     },
 }
 
-impl crate::exit::Classify for Error {
-    fn exit_code(&self) -> u8 {
-        use crate::exit;
-        match self {
-            Error::Changed(_) | Error::UndoConflict(_) => exit::ABORTED,
-            Error::NothingToUndo(_) => exit::NEGATIVE,
-            Error::Journal { .. } => exit::INPUT,
-            Error::RootMissing(_) | Error::Io { .. } | Error::NotAFile(_) | Error::ReadOnly(_) => {
-                exit::SYSTEM
-            }
-        }
-    }
-}
-
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_path_buf(),
@@ -99,12 +85,15 @@ pub enum Before {
 /// One change. Paths are system paths (`/etc/makepkg.conf`), resolved under the root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// Write a regular file with these bytes (mode 0644 when it is created).
+    /// Write a regular file with these bytes.
     WriteFile {
         /// System path of the file actually written (symlinks already followed).
         path: PathBuf,
         /// The new content.
         bytes: Vec<u8>,
+        /// Permission bits to set; `None` keeps an existing file's mode (0644 for a new
+        /// file).
+        mode: Option<u32>,
     },
     /// Create a symbolic link.
     CreateSymlink {
@@ -210,13 +199,29 @@ impl Plan {
     /// Plan writing `bytes` to the file at system path `path` (following a symlinked
     /// config to its target). Adds nothing when the file already has these bytes.
     pub fn write_file(&mut self, path: &Path, bytes: Vec<u8>) -> Result<(), Error> {
+        self.write_file_mode(path, bytes, None)
+    }
+
+    /// Like [`Plan::write_file`], and the file gets the permission bits `mode` (an init
+    /// script 0755): a file with the right bytes but another mode is a change too, shown
+    /// in the diff, checked by `--check` and done by the same apply.
+    pub fn write_file_mode(
+        &mut self,
+        path: &Path,
+        bytes: Vec<u8>,
+        mode: Option<u32>,
+    ) -> Result<(), Error> {
+        use std::os::unix::fs::PermissionsExt as _;
         let target = self.root.follow(path)?;
         let before = self.root.state(&target)?;
         match &before {
-            Before::File(old) if *old == bytes => return Ok(()),
-            Before::File(_) => {
+            Before::File(old) => {
                 let real = self.root.path(&target);
                 let meta = std::fs::metadata(&real).map_err(io_err(&real))?;
+                let same_mode = mode.is_none_or(|m| meta.permissions().mode() & 0o7777 == m);
+                if *old == bytes && same_mode {
+                    return Ok(());
+                }
                 if meta.permissions().readonly() {
                     return Err(Error::ReadOnly(real));
                 }
@@ -231,6 +236,7 @@ impl Plan {
             change: Change::WriteFile {
                 path: target,
                 bytes,
+                mode,
             },
             before,
             via_symlink,
@@ -314,7 +320,10 @@ impl Plan {
                 ));
             }
             match (&step.change, &step.before) {
-                (Change::WriteFile { bytes, .. }, before) => {
+                (Change::WriteFile { bytes, mode, .. }, before) => {
+                    if let Some(m) = mode {
+                        out.push_str(&format!("# {shown}: mode {m:04o}\n"));
+                    }
                     let old = match before {
                         Before::File(b) => String::from_utf8_lossy(b).into_owned(),
                         _ => String::new(),

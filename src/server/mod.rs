@@ -65,15 +65,6 @@ pub enum ServeError {
     },
 }
 
-impl crate::exit::Classify for ServeError {
-    fn exit_code(&self) -> u8 {
-        match self {
-            ServeError::NoAllow | ServeError::BadSetting { .. } => crate::exit::INPUT,
-            ServeError::Bind { .. } | ServeError::Io { .. } => crate::exit::SYSTEM,
-        }
-    }
-}
-
 /// State shared by every connection.
 pub(crate) struct Shared {
     pub(crate) settings: ServeSettings,

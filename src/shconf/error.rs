@@ -17,9 +17,3 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 }
-
-impl crate::exit::Classify for Error {
-    fn exit_code(&self) -> u8 {
-        crate::exit::INPUT
-    }
-}

@@ -132,12 +132,6 @@ pub enum WireError {
     },
 }
 
-impl crate::exit::Classify for WireError {
-    fn exit_code(&self) -> u8 {
-        crate::exit::INPUT
-    }
-}
-
 /// distcc's own exit codes (`exitcode.h`). A server puts some of them in `STAT` as
 /// `exit << 8` when it, not the compiler, failed; the client reports them as its exit code.
 pub mod codes {

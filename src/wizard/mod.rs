@@ -3,24 +3,16 @@
 //! result are the same; it ends by printing the equivalent command line. Nothing is
 //! written before the final confirmation (a "no" or Ctrl-C leaves the system as it was).
 
-pub mod prompt;
-
-use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
 
-use crate::plan::{Mode, Outcome, SysRoot};
+use crate::plan::{Mode, SysRoot};
 use crate::profile::Profile;
-use prompt::{Ask, Confirm};
+use crate::prompt::Ask;
 
 /// Why the wizard stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// No terminal to ask on.
-    #[error(
-        "the wizard asks questions and needs a terminal; without one use `distsetup master` or `distsetup volunteer` (see --help)"
-    )]
-    NoTerminal,
     /// Reading answers or writing the report failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -35,23 +27,31 @@ pub enum Error {
     Volunteer(#[from] crate::volunteer::Error),
 }
 
-impl crate::exit::Classify for Error {
-    fn exit_code(&self) -> u8 {
-        match self {
-            Error::NoTerminal => crate::exit::INPUT,
-            Error::Io(_) => crate::exit::SYSTEM,
-            Error::Profile(e) => e.exit_code(),
-            Error::Master(e) => e.exit_code(),
-            Error::Volunteer(e) => e.exit_code(),
-        }
-    }
+/// The set-up the answers describe: the very settings `master` or `volunteer` builds
+/// from its flags, and the facts they are planned against.
+#[derive(Debug)]
+pub enum Setup {
+    /// A master.
+    Master {
+        /// Settings, mode [`Mode::Ask`].
+        settings: Box<crate::master::Settings>,
+        /// This machine.
+        facts: crate::master::Facts,
+    },
+    /// A volunteer.
+    Volunteer {
+        /// Settings, mode [`Mode::Ask`].
+        settings: Box<crate::volunteer::Settings>,
+        /// This machine.
+        facts: Box<crate::volunteer::Facts>,
+    },
 }
 
-/// What the wizard did, for `main`.
+/// What the wizard found out.
 #[derive(Debug)]
-pub struct Done {
-    /// The outcome of the set-up.
-    pub outcome: Outcome,
+pub struct Answers {
+    /// The set-up to plan and apply.
+    pub setup: Setup,
     /// The equivalent non-interactive command line.
     pub command: String,
 }
@@ -73,13 +73,7 @@ fn command_line(words: &[String]) -> String {
 }
 
 /// Run the wizard against `root` (`/` for the real system).
-pub fn run(
-    root: &SysRoot,
-    root_arg: Option<&Path>,
-    ask: &mut dyn Ask,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<Done, Error> {
+pub fn run(root: &SysRoot, root_arg: Option<&Path>, ask: &mut dyn Ask) -> Result<Answers, Error> {
     let roles = vec![
         "master — this machine starts builds (makepkg, Portage, make)".to_string(),
         "volunteer — this machine compiles for a master".to_string(),
@@ -95,10 +89,9 @@ pub fn run(
         .iter()
         .position(|s| s.name == detected)
         .unwrap_or(0);
-    writeln!(
-        out,
+    ask.say(&format!(
         "distro detected from /etc/os-release: profile {detected}"
-    )?;
+    ))?;
     let pick = ask.select("Distro profile", &names, default)?;
     let name = summaries
         .get(pick)
@@ -111,10 +104,10 @@ pub fn run(
         .unwrap_or_default();
     if role == 0 {
         base.extend(["master".into(), "--profile".into(), name.clone()]);
-        master(root, profile, base, root_words, ask, out, err)
+        master(root, profile, base, root_words, ask)
     } else {
         base.extend(["volunteer".into(), "--profile".into(), name.clone()]);
-        volunteer(root, profile, base, root_words, ask, out, err)
+        volunteer(root, profile, base, root_words, ask)
     }
 }
 
@@ -124,17 +117,14 @@ fn master(
     mut words: Vec<String>,
     root_words: Vec<String>,
     ask: &mut dyn Ask,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<Done, Error> {
+) -> Result<Answers, Error> {
     let facts = crate::master::Facts::detect();
     match &facts.local_cores {
-        Some((_, why)) => writeln!(out, "cores: {why}; -j follows {}", profile.jobs.source)?,
-        None => writeln!(
-            out,
+        Some((_, why)) => ask.say(&format!("cores: {why}; -j follows {}", profile.jobs.source))?,
+        None => ask.say(&format!(
             "cores: unknown ({})",
             facts.cores_error.as_deref().unwrap_or("?")
-        )?,
+        ))?,
     }
     let validate = |s: &str| -> Result<(), String> {
         match crate::hostspec::parse(s) {
@@ -153,7 +143,7 @@ fn master(
         &validate,
     )?;
     if ask.confirm("Check now that each host accepts connections?", true)? {
-        probe_hosts(&hosts, out)?;
+        probe_hosts(&hosts, ask)?;
     }
     let jobs_ok = |s: &str| -> Result<(), String> {
         if s == "auto" || s.parse::<usize>().is_ok_and(|n| n >= 1) {
@@ -177,30 +167,26 @@ fn master(
         },
         mode: Mode::Ask,
     };
-    let outcome = crate::master::run(&settings, &facts, true, &mut Confirm(ask), out, err)?;
     words.extend(["--hosts".into(), hosts, "--jobs".into(), jobs]);
     words.extend(root_words);
     words.push("--yes".into());
-    finish(outcome, &words, out)
-}
-
-fn finish(outcome: Outcome, words: &[String], out: &mut dyn Write) -> Result<Done, Error> {
-    let command = command_line(words);
-    if outcome == Outcome::Declined {
-        writeln!(out, "nothing changed.")?;
-    }
-    writeln!(out, "the same without questions:\n  {command}")?;
-    Ok(Done { outcome, command })
+    Ok(Answers {
+        setup: Setup::Master {
+            settings: Box::new(settings),
+            facts,
+        },
+        command: command_line(&words),
+    })
 }
 
 /// A TCP connect to each host, 2 s each.
-fn probe_hosts(spec: &str, out: &mut dyn Write) -> std::io::Result<()> {
+fn probe_hosts(spec: &str, ask: &mut dyn Ask) -> std::io::Result<()> {
     let Ok(list) = crate::hostspec::parse(spec) else {
         return Ok(());
     };
     for h in list.hosts() {
         let crate::hostspec::Transport::Tcp { host, .. } = &h.transport else {
-            writeln!(out, "  {}: not a TCP host, not checked", h.address())?;
+            ask.say(&format!("  {}: not a TCP host, not checked", h.address()))?;
             continue;
         };
         let port = h.effective_port().unwrap_or(3632);
@@ -210,7 +196,7 @@ fn probe_hosts(spec: &str, out: &mut dyn Write) -> std::io::Result<()> {
             Ok((_, t)) => format!("accepts connections ({:.1} ms)", t.as_secs_f64() * 1000.0),
             Err(e) => format!("{e} — `distsetup doctor` tells more once it runs"),
         };
-        writeln!(out, "  {host}:{port}: {verdict}")?;
+        ask.say(&format!("  {host}:{port}: {verdict}"))?;
     }
     Ok(())
 }
@@ -334,9 +320,7 @@ fn volunteer(
     mut words: Vec<String>,
     root_words: Vec<String>,
     ask: &mut dyn Ask,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<Done, Error> {
+) -> Result<Answers, Error> {
     let facts = crate::volunteer::Facts::detect(&profile);
     let found = found_toolchains(&profile, &facts);
     let mut items: Vec<String> = found
@@ -344,7 +328,7 @@ fn volunteer(
         .map(|(n, l)| format!("{n} ({}, in {})", l.prefix, l.bin_dir.display()))
         .collect();
     items.push("another one: type a path or a triple".into());
-    writeln!(out, "toolchains found: {}", found.len())?;
+    ask.say(&format!("toolchains found: {}", found.len()))?;
     let pick = ask.select("Toolchain to serve with", &items, 0)?;
     let (toolchain, prefix) = match found.get(pick) {
         Some((n, l)) => (n.clone(), Some(l.prefix.clone())),
@@ -389,7 +373,7 @@ fn volunteer(
         if let Some(t) = triples.get(m) {
             let served_by_profile = known.as_ref().is_some_and(|k| k.serves.contains(t));
             if t != prefix && !served_by_profile {
-                writeln!(out, "proposed alias: {t} → {prefix}")?;
+                ask.say(&format!("proposed alias: {t} → {prefix}"))?;
                 if ask.confirm(&format!("Answer {t}-gcc with {prefix}-gcc?"), true)? {
                     aliases.push(format!("{t}={prefix}"));
                 }
@@ -447,7 +431,6 @@ fn volunteer(
         foreground: false,
         mode: Mode::Ask,
     };
-    let done = crate::volunteer::run(&settings, &facts, true, &mut Confirm(ask), out, err)?;
     words.extend(["--toolchain".into(), toolchain]);
     if server == 1 {
         words.extend(["--server".into(), "distccd".into()]);
@@ -461,5 +444,11 @@ fn volunteer(
     words.extend(["--port".into(), port]);
     words.extend(root_words);
     words.push("--yes".into());
-    finish(done.outcome, &words, out)
+    Ok(Answers {
+        setup: Setup::Volunteer {
+            settings: Box::new(settings),
+            facts: Box::new(facts),
+        },
+        command: command_line(&words),
+    })
 }

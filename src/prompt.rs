@@ -1,5 +1,6 @@
-//! The questions the wizard asks, behind a trait: dialoguer on a terminal, a script in
-//! tests.
+//! The one prompt trait: every question distsetup asks (the plan's "apply?", undo's
+//! "restore?", the wizard's flow) goes through [`Ask`]. The terminal implementation
+//! (dialoguer) lives in the binary's command layer; [`Script`] answers in tests.
 
 use std::collections::VecDeque;
 
@@ -15,49 +16,8 @@ pub trait Ask {
     -> std::io::Result<String>;
     /// Yes or no.
     fn confirm(&mut self, prompt: &str, default: bool) -> std::io::Result<bool>;
-}
-
-fn io(e: dialoguer::Error) -> std::io::Error {
-    let dialoguer::Error::IO(e) = e;
-    e
-}
-
-/// The terminal implementation.
-#[derive(Debug, Default)]
-pub struct Terminal;
-
-impl Ask for Terminal {
-    fn select(&mut self, prompt: &str, items: &[String], default: usize) -> std::io::Result<usize> {
-        dialoguer::Select::new()
-            .with_prompt(prompt)
-            .items(items)
-            .default(default)
-            .interact()
-            .map_err(io)
-    }
-
-    fn input(
-        &mut self,
-        prompt: &str,
-        default: &str,
-        validate: Validate,
-    ) -> std::io::Result<String> {
-        let mut q = dialoguer::Input::<String>::new().with_prompt(prompt);
-        if !default.is_empty() {
-            q = q.default(default.to_string());
-        }
-        q.validate_with(|s: &String| validate(s))
-            .interact_text()
-            .map_err(io)
-    }
-
-    fn confirm(&mut self, prompt: &str, default: bool) -> std::io::Result<bool> {
-        dialoguer::Confirm::new()
-            .with_prompt(prompt)
-            .default(default)
-            .interact()
-            .map_err(io)
-    }
+    /// Tell the user something between questions (a finding, a proposal).
+    fn say(&mut self, line: &str) -> std::io::Result<()>;
 }
 
 /// One scripted answer.
@@ -81,6 +41,8 @@ pub struct Script {
     pub prompts: Vec<String>,
     /// Messages of answers the validator refused.
     pub refused: Vec<String>,
+    /// What was said between questions, in order.
+    pub said: Vec<String>,
 }
 
 impl Script {
@@ -154,13 +116,9 @@ impl Ask for Script {
             )),
         }
     }
-}
 
-/// The plan's yes/no question asked through the wizard's [`Ask`].
-pub struct Confirm<'a>(pub &'a mut dyn Ask);
-
-impl crate::plan::Prompter for Confirm<'_> {
-    fn confirm(&mut self, question: &str) -> std::io::Result<bool> {
-        self.0.confirm(question, false)
+    fn say(&mut self, line: &str) -> std::io::Result<()> {
+        self.said.push(line.to_string());
+        Ok(())
     }
 }

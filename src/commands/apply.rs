@@ -1,0 +1,91 @@
+//! Show a plan's diff and act on the execution mode: the one place that asks before
+//! anything is written.
+
+use distsetup::plan::{Mode, Outcome, Plan};
+
+use super::Ui;
+
+/// Show `plan` and act on `mode`: dry run, check, apply, or ask (on a terminal; without
+/// one, show and change nothing, saying how to apply).
+pub fn execute(plan: &Plan, mode: Mode, ui: &mut Ui) -> anyhow::Result<Outcome> {
+    if plan.is_empty() {
+        writeln!(ui.out, "nothing to change")?;
+        return Ok(Outcome::NothingToChange);
+    }
+    ui.out.write_all(plan.diff().as_bytes())?;
+    ui.out.flush()?;
+    let go = match mode {
+        Mode::DryRun => return Ok(Outcome::Shown),
+        Mode::Check => return Ok(Outcome::Pending),
+        Mode::Yes => true,
+        Mode::Ask if !ui.interactive => {
+            writeln!(
+                ui.err,
+                "not applied: no terminal to ask on; run again with --yes to apply"
+            )?;
+            return Ok(Outcome::NotApplied);
+        }
+        Mode::Ask => ui.ask.confirm("Apply these changes?", false)?,
+    };
+    if !go {
+        writeln!(ui.err, "not applied: declined")?;
+        return Ok(Outcome::Declined);
+    }
+    let journal = plan.apply()?;
+    writeln!(
+        ui.out,
+        "applied; `distsetup undo` restores the previous state"
+    )?;
+    Ok(Outcome::Applied(journal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use distsetup::plan::SysRoot;
+    use distsetup::prompt::{Answer, Script};
+
+    fn plan_in(dir: &std::path::Path) -> Plan {
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        std::fs::write(dir.join("etc/x.conf"), "A=1\n").unwrap();
+        let mut plan = Plan::new(SysRoot::new(dir).unwrap());
+        plan.write_file(std::path::Path::new("/etc/x.conf"), b"A=2\n".to_vec())
+            .unwrap();
+        plan
+    }
+
+    fn run(mode: Mode, interactive: bool, answers: Vec<Answer>) -> (Outcome, String, Vec<u8>) {
+        let t = tempfile::tempdir().unwrap();
+        let plan = plan_in(t.path());
+        let mut script = Script::new(answers);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut ui = Ui {
+            interactive,
+            ask: &mut script,
+            out: &mut out,
+            err: &mut err,
+        };
+        let o = execute(&plan, mode, &mut ui).unwrap();
+        let file = std::fs::read(t.path().join("etc/x.conf")).unwrap();
+        (o, String::from_utf8_lossy(&err).into_owned(), file)
+    }
+
+    #[test]
+    fn every_mode_shows_and_only_yes_or_a_yes_answer_writes() {
+        assert_eq!(run(Mode::DryRun, true, vec![]).2, b"A=1\n");
+        assert_eq!(run(Mode::Check, true, vec![]).0, Outcome::Pending);
+        let (o, err, file) = run(Mode::Ask, false, vec![]);
+        assert_eq!(o, Outcome::NotApplied);
+        assert!(err.contains("--yes"), "{err}");
+        assert_eq!(file, b"A=1\n");
+        let (o, _, file) = run(Mode::Ask, true, vec![Answer::Yes(false)]);
+        assert_eq!((o, file.as_slice()), (Outcome::Declined, &b"A=1\n"[..]));
+        let (o, _, file) = run(Mode::Ask, true, vec![Answer::Yes(true)]);
+        assert!(matches!(o, Outcome::Applied(_)));
+        assert_eq!(file, b"A=2\n");
+        assert!(matches!(
+            run(Mode::Yes, false, vec![]).0,
+            Outcome::Applied(_)
+        ));
+    }
+}

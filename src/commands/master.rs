@@ -1,0 +1,77 @@
+//! `distsetup master`: resolve the profile, plan, print the reasoning, show the diff and
+//! act on the mode.
+
+use distsetup::master::{self, Facts, Settings};
+use distsetup::plan::Outcome;
+
+use super::{ExitStatus, Ui, apply};
+use crate::cli::MasterArgs;
+
+/// What `distsetup master` was asked to do.
+enum Action {
+    /// `--profile list`.
+    List(Vec<distsetup::profile::Summary>),
+    /// Configure the master.
+    Configure(Box<Settings>),
+}
+
+/// Resolve `master` arguments: load the profile, check the root.
+fn resolve(a: MasterArgs) -> anyhow::Result<Action> {
+    let profile = match (&a.profile, &a.profile_file) {
+        (Some(name), _) if name == "list" => {
+            return Ok(Action::List(distsetup::profile::list()?));
+        }
+        (_, Some(path)) => distsetup::profile::load_file(path)?,
+        (Some(name), None) => distsetup::profile::load(name)?,
+        (None, None) => {
+            return Err(super::CommandError::BadArgument(
+                "pass --profile NAME (or --profile list)".into(),
+            )
+            .into());
+        }
+    };
+    Ok(Action::Configure(Box::new(Settings {
+        profile,
+        root: a.write.sys_root()?,
+        hosts: a.hosts,
+        jobs: a.jobs,
+        mode: a.write.mode(),
+    })))
+}
+
+/// `distsetup master`.
+pub fn run(a: MasterArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
+    match resolve(a)? {
+        Action::List(profiles) => {
+            for s in profiles {
+                writeln!(ui.out, "{:<10} {}", s.name, s.description)?;
+            }
+            Ok(ExitStatus::Ok)
+        }
+        Action::Configure(settings) => {
+            let outcome = configure(&settings, &Facts::detect(), ui)?;
+            Ok(ExitStatus::of_outcome(&outcome))
+        }
+    }
+}
+
+/// Plan, print the reasoning and warnings, then show the diff and act on the mode. A
+/// system that already matches prints "already configured" and writes nothing.
+pub fn configure(settings: &Settings, facts: &Facts, ui: &mut Ui) -> anyhow::Result<Outcome> {
+    let report = master::plan(settings, facts)?;
+    for n in &report.notes {
+        writeln!(ui.out, "{n}")?;
+    }
+    for w in &report.warnings {
+        writeln!(ui.err, "warning: {w}")?;
+    }
+    if report.plan.is_empty() {
+        writeln!(
+            ui.out,
+            "already configured: nothing to change for profile {}",
+            settings.profile.name
+        )?;
+        return Ok(Outcome::NothingToChange);
+    }
+    apply::execute(&report.plan, settings.mode, ui)
+}

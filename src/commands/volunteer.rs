@@ -1,0 +1,130 @@
+//! `distsetup volunteer`: plan, show, apply; then enable the service or run the embedded
+//! server in the foreground.
+
+use std::path::Path;
+
+use distsetup::plan::{Mode, Outcome};
+use distsetup::profile::ServiceManager;
+use distsetup::volunteer::{self, Facts, ServerKind, Service, Settings};
+
+use super::{CommandError, ExitStatus, Ui, apply};
+use crate::cli::{ServerArg, VolunteerArgs};
+
+/// Resolve `volunteer` arguments into settings.
+pub fn resolve(a: VolunteerArgs) -> anyhow::Result<Settings> {
+    Ok(Settings {
+        profile: distsetup::profile::load(&a.profile)?,
+        root: a.write.sys_root()?,
+        toolchain: a.toolchain,
+        server: match a.server {
+            ServerArg::Embedded => ServerKind::Embedded,
+            ServerArg::Distccd => ServerKind::Distccd,
+        },
+        aliases: a.alias,
+        allow: a.allow,
+        allow_anyone: a.allow_anyone,
+        jobs: a.jobs.map(usize::from),
+        port: a.port,
+        enable: a.enable,
+        listen: a.listen,
+        foreground: a.foreground,
+        mode: a.write.mode(),
+    })
+}
+
+/// `distsetup volunteer`.
+pub fn run(a: VolunteerArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
+    let settings = resolve(a)?;
+    let facts = Facts::detect(&settings.profile);
+    let done = configure(&settings, &facts, ui)?;
+    if let Some(args) = done.foreground {
+        use std::os::unix::process::CommandExt as _;
+        writeln!(
+            ui.out,
+            "running in the foreground: distsetup {}",
+            args.join(" ")
+        )?;
+        ui.out.flush()?;
+        // exec only returns on failure.
+        let e = std::process::Command::new(&facts.exe).args(&args).exec();
+        return Err(anyhow::Error::new(e).context(format!("running {}", facts.exe.display())));
+    }
+    Ok(ExitStatus::of_outcome(&done.outcome))
+}
+
+/// What [`configure`] did.
+#[derive(Debug)]
+pub struct Finished {
+    /// What happened to the plan.
+    pub outcome: Outcome,
+    /// `distsetup serve` arguments to run in the foreground, when asked.
+    pub foreground: Option<Vec<String>>,
+}
+
+/// Plan, print notes and warnings, show the diff and act on the mode; then enable the
+/// service (`--enable`) and hand back what `--foreground` should run.
+pub fn configure(settings: &Settings, facts: &Facts, ui: &mut Ui) -> anyhow::Result<Finished> {
+    if settings.foreground && settings.server != ServerKind::Embedded {
+        return Err(CommandError::BadArgument(
+            "--foreground runs the embedded server; it does not go with --server distccd".into(),
+        )
+        .into());
+    }
+    let report = volunteer::plan(settings, facts)?;
+    for n in &report.notes {
+        writeln!(ui.out, "{n}")?;
+    }
+    for w in &report.warnings {
+        writeln!(ui.err, "warning: {w}")?;
+    }
+    let outcome = if report.plan.is_empty() {
+        writeln!(ui.out, "already configured: nothing to change")?;
+        Outcome::NothingToChange
+    } else {
+        apply::execute(&report.plan, settings.mode, ui)?
+    };
+    let done = matches!(outcome, Outcome::Applied(_) | Outcome::NothingToChange);
+    if done && settings.enable && settings.mode != Mode::Check && settings.mode != Mode::DryRun {
+        enable(settings, &report.service, ui)?;
+    }
+    let foreground = (done && settings.foreground)
+        .then(|| volunteer::foreground_args(settings, &report.serve_args));
+    Ok(Finished {
+        outcome,
+        foreground,
+    })
+}
+
+/// `--enable`: `systemctl enable --now` on a running systemd; otherwise say what to run.
+fn enable(settings: &Settings, service: &Service, ui: &mut Ui) -> anyhow::Result<()> {
+    let live = settings.root.dir() == Path::new("/");
+    let command = match service.manager {
+        ServiceManager::Openrc => format!(
+            "rc-update add {0} default && rc-service {0} start",
+            service.name
+        ),
+        ServiceManager::Runit => format!("ln -s /etc/sv/{} /var/service/", service.name),
+        _ => format!("systemctl enable --now {}.service", service.name),
+    };
+    let systemd_running = Path::new("/run/systemd/system").is_dir();
+    if live && service.manager == ServiceManager::Systemd && systemd_running {
+        let status = std::process::Command::new("systemctl")
+            .args(["enable", "--now", &format!("{}.service", service.name)])
+            .status()?;
+        if !status.success() {
+            anyhow::bail!("`{command}` failed ({status})");
+        }
+        writeln!(ui.out, "enabled and started: {command}")?;
+    } else if !live {
+        writeln!(
+            ui.out,
+            "under --root only files are written; on the target system run: {command}"
+        )?;
+    } else {
+        writeln!(
+            ui.out,
+            "not enabled here (no running service manager found); run: {command}"
+        )?;
+    }
+    Ok(())
+}

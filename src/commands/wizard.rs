@@ -1,0 +1,31 @@
+//! `distsetup wizard`: the questions come from the library's flow; the plan is shown,
+//! confirmed and applied here, exactly as `master` and `volunteer` do.
+
+use distsetup::plan::{Outcome, SysRoot};
+use distsetup::wizard::{self, Setup};
+
+use super::{CommandError, ExitStatus, Ui};
+use crate::cli::WizardArgs;
+
+/// `distsetup wizard`.
+pub fn run(a: WizardArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
+    if !ui.interactive {
+        return Err(CommandError::NoTerminal.into());
+    }
+    let root = match &a.root {
+        Some(d) => SysRoot::new(d)?,
+        None => SysRoot::system(),
+    };
+    let answers = wizard::run(&root, a.root.as_deref(), ui.ask)?;
+    let outcome = match &answers.setup {
+        Setup::Master { settings, facts } => super::master::configure(settings, facts, ui)?,
+        Setup::Volunteer { settings, facts } => {
+            super::volunteer::configure(settings, facts, ui)?.outcome
+        }
+    };
+    if outcome == Outcome::Declined {
+        writeln!(ui.out, "nothing changed.")?;
+    }
+    writeln!(ui.out, "the same without questions:\n  {}", answers.command)?;
+    Ok(ExitStatus::of_outcome(&outcome))
+}
