@@ -454,18 +454,13 @@ impl ServeArgs {
         s.listen.clone_from(&self.listen);
         s.port = self.port;
         for a in &self.allow {
-            let net = match a.parse::<ipnet::IpNet>() {
-                Ok(n) => n.trunc(),
-                Err(_) => a
-                    .parse::<std::net::IpAddr>()
-                    .map(ipnet::IpNet::from)
-                    .map_err(|_| distsetup::server::ServeError::BadSetting {
-                        setting: "--allow",
-                        value: a.clone(),
-                        reason: "expected an IPv4 or IPv6 address or CIDR (e.g. 192.168.1.0/24)"
-                            .into(),
-                    })?,
-            };
+            let net = distsetup::allow::parse_entry(a).map_err(|e| {
+                distsetup::server::ServeError::BadSetting {
+                    setting: "--allow",
+                    value: a.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
             s.allow.push(net);
         }
         if let Some(j) = self.jobs {

@@ -7,6 +7,7 @@
 //! - [`shconf`] and [`wire`] know nothing about files, sockets or distros;
 //! - [`hostspec`] is the DISTCC_HOSTS grammar, pure;
 //! - only [`plan`] writes to disk; only [`server`] opens sockets.
+pub mod allow;
 pub mod cores;
 pub mod doctor;
 pub mod edit;

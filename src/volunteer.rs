@@ -16,7 +16,7 @@
 //!   puts them back. The embedded server does not depend on them.
 
 use std::collections::BTreeSet;
-use std::net::{IpAddr, TcpListener};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use crate::plan::{self, Before, Mode, Plan, SysRoot};
@@ -58,14 +58,9 @@ pub enum Error {
         "--allow {0} lets anyone on the network run compilers on this machine; pass --allow-anyone if you mean it"
     )]
     AllowAnyone(String),
-    /// An allow entry is not an address or CIDR.
-    #[error("--allow {value}: {reason}")]
-    BadAllow {
-        /// What was given.
-        value: String,
-        /// What is wrong.
-        reason: String,
-    },
+    /// An allow entry is not an address or a network.
+    #[error(transparent)]
+    BadAllow(crate::allow::Error),
     /// A `--alias` is malformed.
     #[error("--alias {value}: {reason}")]
     BadAlias {
@@ -999,34 +994,21 @@ fn allow_lines(old: &[u8], allow: &[String]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Validate the allow list: addresses or CIDRs; "everyone" only with `--allow-anyone`.
+/// Validate the allow list with the one allow-list parser ([`crate::allow`]); returns
+/// the entries as written (distccd and serve take addresses and CIDRs alike), deduplicated.
 fn check_allow(allow: &[String], anyone: bool) -> Result<Vec<String>, Error> {
-    let mut out = Vec::new();
+    crate::allow::parse_list(allow, anyone).map_err(|e| match e {
+        crate::allow::Error::Empty => Error::NoAllow,
+        crate::allow::Error::Everyone(a) => Error::AllowAnyone(a),
+        other => Error::BadAllow(other),
+    })?;
+    let mut out: Vec<String> = Vec::new();
     for a in allow {
-        let bad = |reason: &str| Error::BadAllow {
-            value: a.clone(),
-            reason: reason.to_string(),
-        };
-        let everyone = if let Ok(net) = a.parse::<ipnet::IpNet>() {
-            net.prefix_len() == 0
-        } else if a.parse::<IpAddr>().is_ok() {
-            false
-        } else {
-            return Err(bad(
-                "not an IP address or CIDR network (e.g. 192.168.1.0/24, 10.0.0.5, fd00::/8)",
-            ));
-        };
-        if everyone && !anyone {
-            return Err(Error::AllowAnyone(a.clone()));
-        }
         if !out.contains(a) {
             out.push(a.clone());
         }
     }
     if out.is_empty() {
-        if !anyone {
-            return Err(Error::NoAllow);
-        }
         out.push("0.0.0.0/0".into());
     }
     Ok(out)

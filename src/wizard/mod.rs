@@ -382,16 +382,10 @@ fn volunteer(
     }
     let subnet = own_subnet().unwrap_or_else(|| "192.168.1.0/24".into());
     let cidr_ok = |s: &str| -> Result<(), String> {
-        for w in s.split_whitespace() {
-            if w.parse::<ipnet::IpNet>().is_err() && w.parse::<std::net::IpAddr>().is_err() {
-                return Err(format!("{w:?} is not an address or CIDR"));
-            }
-        }
-        if s.split_whitespace().next().is_none() {
-            Err("at least one network".into())
-        } else {
-            Ok(())
-        }
+        let words: Vec<&str> = s.split_whitespace().collect();
+        crate::allow::parse_list(&words, false)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     };
     let allow = ask.input(
         "Masters allowed to connect (CIDRs, space-separated)",
