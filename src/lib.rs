@@ -12,6 +12,7 @@ pub mod cores;
 pub mod doctor;
 pub mod edit;
 pub mod hostspec;
+pub mod loadorder;
 pub mod master;
 pub mod plan;
 pub mod profile;

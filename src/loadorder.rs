@@ -1,0 +1,274 @@
+//! What makepkg and Portage actually read, in the order they read it: one model used by
+//! `master` (which file to edit, what overrides it) and `doctor` (what the tools see).
+//!
+//! - makepkg (pacman >= 6.1) sources `makepkg.conf`, then every `*.conf` of
+//!   `makepkg.conf.d/` in glob order (hidden files excluded, as bash's glob does), then
+//!   the user's `~/.config/pacman/makepkg.conf` or `~/.makepkg.conf`.
+//! - Portage reads `/etc/make.conf` (legacy) and then `/etc/portage/make.conf`, which may
+//!   be a directory: read *recursively*, entries of each directory in sorted order,
+//!   directories and files interleaved by name, every name starting with `.` or ending
+//!   with `~` skipped (`portage.util._recursive_file_list`).
+
+use std::path::{Path, PathBuf};
+
+use crate::plan::{self, Before, SysRoot};
+use crate::profile::{Makepkg, Portage};
+
+/// The files makepkg reads, by role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MakepkgFiles {
+    /// `makepkg.conf` (system path; it may not exist under the root).
+    pub main: PathBuf,
+    /// The drop-in directory, when the profile knows one and it exists.
+    pub dropin_dir: Option<PathBuf>,
+    /// Its `*.conf` files in the order makepkg sources them.
+    pub dropins: Vec<PathBuf>,
+    /// The per-user configurations that exist, read last.
+    pub users: Vec<PathBuf>,
+}
+
+impl MakepkgFiles {
+    /// Every file, in reading order (`main` only when it exists).
+    pub fn all(&self, root: &SysRoot) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if root.path(&self.main).is_file() {
+            out.push(self.main.clone());
+        }
+        out.extend(self.dropins.iter().cloned());
+        out.extend(self.users.iter().cloned());
+        out
+    }
+}
+
+/// What makepkg reads under `root` for the profile's makepkg settings.
+pub fn makepkg(root: &SysRoot, m: &Makepkg) -> Result<MakepkgFiles, plan::Error> {
+    let dropin_dir = m
+        .dropin_dir
+        .as_ref()
+        .filter(|d| {
+            root.follow(d)
+                .and_then(|real| root.state(&real))
+                .is_ok_and(|s| s == Before::Dir)
+        })
+        .cloned();
+    let dropins = match &dropin_dir {
+        Some(dir) => files_in(root, dir, |n| !n.starts_with('.') && n.ends_with(".conf"))?,
+        None => Vec::new(),
+    };
+    Ok(MakepkgFiles {
+        main: m.config.clone(),
+        dropin_dir,
+        dropins,
+        users: makepkg_user_configs(root),
+    })
+}
+
+/// Regular files (or links to them) directly in the system directory `dir`, sorted by
+/// name bytes, filtered by `keep`.
+pub fn files_in(
+    root: &SysRoot,
+    dir: &Path,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<PathBuf>, plan::Error> {
+    let real = root.path(&root.follow(dir)?);
+    let entries = std::fs::read_dir(&real).map_err(|source| plan::Error::Io {
+        path: real.clone(),
+        source,
+    })?;
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| keep(n))
+        .collect();
+    names.sort();
+    Ok(names.into_iter().map(|n| dir.join(n)).collect())
+}
+
+/// The user configurations makepkg reads last, under the root.
+pub fn makepkg_user_configs(root: &SysRoot) -> Vec<PathBuf> {
+    let mut homes = vec![PathBuf::from("/root")];
+    if let Ok(entries) = std::fs::read_dir(root.path(Path::new("/home"))) {
+        let mut more: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| Path::new("/home").join(e.file_name()))
+            .collect();
+        more.sort();
+        homes.extend(more);
+    }
+    homes
+        .iter()
+        .flat_map(|h| {
+            [
+                h.join(".config/pacman/makepkg.conf"),
+                h.join(".makepkg.conf"),
+            ]
+        })
+        .filter(|p| root.path(p).is_file())
+        .collect()
+}
+
+/// The files Portage reads for make.conf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortageFiles {
+    /// `/etc/make.conf`, when it exists: read first.
+    pub legacy: Option<PathBuf>,
+    /// `/etc/portage/make.conf` with symlinks followed (system path).
+    pub config: PathBuf,
+    /// `config` is a directory.
+    pub is_dir: bool,
+    /// Every directory of the tree (the top one first), when `config` is a directory:
+    /// a backup in any of them would be read too.
+    pub dirs: Vec<PathBuf>,
+    /// The files of `config` in reading order (`config` itself when it is a file).
+    pub files: Vec<PathBuf>,
+}
+
+impl PortageFiles {
+    /// Every file, in reading order, the legacy one first.
+    pub fn all(&self) -> Vec<PathBuf> {
+        self.legacy
+            .iter()
+            .cloned()
+            .chain(self.files.iter().cloned())
+            .collect()
+    }
+}
+
+/// Portage's filter for names in a make.conf directory tree.
+fn portage_reads(name: &str) -> bool {
+    !name.starts_with('.') && !name.ends_with('~')
+}
+
+/// What Portage reads under `root` for the profile's Portage settings.
+pub fn portage(root: &SysRoot, p: &Portage) -> Result<PortageFiles, plan::Error> {
+    let legacy = p
+        .legacy_config
+        .as_ref()
+        .filter(|l| root.path(l).is_file())
+        .cloned();
+    let config = root.follow(&p.config)?;
+    let (is_dir, dirs, files) = match root.state(&config)? {
+        Before::Dir => {
+            let (mut dirs, mut files) = (vec![config.clone()], Vec::new());
+            walk(root, &config, &mut dirs, &mut files)?;
+            (true, dirs, files)
+        }
+        Before::File(_) => (false, Vec::new(), vec![config.clone()]),
+        _ => (false, Vec::new(), Vec::new()),
+    };
+    Ok(PortageFiles {
+        legacy,
+        config,
+        is_dir,
+        dirs,
+        files,
+    })
+}
+
+/// Depth first, each directory's entries sorted by name, as Portage walks it.
+fn walk(
+    root: &SysRoot,
+    dir: &Path,
+    dirs: &mut Vec<PathBuf>,
+    files: &mut Vec<PathBuf>,
+) -> Result<(), plan::Error> {
+    let real = root.path(dir);
+    let entries = std::fs::read_dir(&real).map_err(|source| plan::Error::Io {
+        path: real.clone(),
+        source,
+    })?;
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| portage_reads(n))
+        .collect();
+    names.sort();
+    for name in names {
+        let path = dir.join(&name);
+        let real = root.path(&path);
+        if real.is_dir() {
+            dirs.push(path.clone());
+            walk(root, &path, dirs, files)?;
+        } else if real.is_file() {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(root: &Path, rel: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, "X=1\n").unwrap();
+    }
+
+    #[test]
+    fn a_make_conf_directory_is_read_recursively_in_portages_order() {
+        let t = tempfile::tempdir().unwrap();
+        for f in [
+            "etc/portage/make.conf/00-base.conf",
+            "etc/portage/make.conf/local/features.conf",
+            "etc/portage/make.conf/distcc.conf",
+            "etc/portage/make.conf/site/a",
+            "etc/portage/make.conf/.hidden",
+            "etc/portage/make.conf/old~",
+            "etc/portage/make.conf/.git/config",
+            "etc/make.conf",
+        ] {
+            touch(t.path(), f);
+        }
+        let root = SysRoot::new(t.path()).unwrap();
+        let p = crate::profile::load("gentoo").unwrap();
+        let files = portage(&root, p.client.portage.as_ref().unwrap()).unwrap();
+        let names: Vec<String> = files.all().iter().map(|p| p.display().to_string()).collect();
+        assert_eq!(
+            names,
+            [
+                "/etc/make.conf",
+                "/etc/portage/make.conf/00-base.conf",
+                "/etc/portage/make.conf/distcc.conf",
+                "/etc/portage/make.conf/local/features.conf",
+                "/etc/portage/make.conf/site/a",
+            ]
+        );
+        assert!(files.is_dir);
+        assert_eq!(files.dirs.len(), 3);
+    }
+
+    #[test]
+    fn makepkg_reads_main_then_visible_dropins_then_the_users_file() {
+        let t = tempfile::tempdir().unwrap();
+        for f in [
+            "etc/makepkg.conf",
+            "etc/makepkg.conf.d/rust.conf",
+            "etc/makepkg.conf.d/.distcc.conf",
+            "etc/makepkg.conf.d/a.conf",
+            "etc/makepkg.conf.d/notes.txt",
+            "home/alarm/.makepkg.conf",
+        ] {
+            touch(t.path(), f);
+        }
+        let root = SysRoot::new(t.path()).unwrap();
+        let p = crate::profile::load("archarm").unwrap();
+        let files = makepkg(&root, p.client.makepkg.as_ref().unwrap()).unwrap();
+        let names: Vec<String> = files
+            .all(&root)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "/etc/makepkg.conf",
+                "/etc/makepkg.conf.d/a.conf",
+                "/etc/makepkg.conf.d/rust.conf",
+                "/home/alarm/.makepkg.conf",
+            ]
+        );
+    }
+}

@@ -1,0 +1,358 @@
+//! The master role: a distro profile, the machine's facts and the user's settings become
+//! one [`Plan`] (every file, one diff). This module reads files and runs `gcc` to learn
+//! facts; it never writes — only [`crate::plan`] does.
+//!
+//! # makepkg (profiles `arch`, `archarm`, `debian`)
+//! `BUILDENV` gains `distcc` in place of `!distcc`, `DISTCC_HOSTS` is set, and
+//! `MAKEFLAGS="-jN"`. Where the settings go is decided from how makepkg loads its
+//! configuration (pacman ≥ 6.1, `scripts/libmakepkg/util/config.sh`): it sources
+//! `$MAKEPKG_CONF` (`/etc/makepkg.conf`), then every `$MAKEPKG_CONF.d/*.conf` in glob order,
+//! then the user's `~/.config/pacman/makepkg.conf` (or else `~/.makepkg.conf`).
+//! - When the profile names a drop-in directory and it exists under the root, we write
+//!   `makepkg.conf.d/distcc.conf` and leave makepkg.conf alone: a pacman upgrade replaces
+//!   makepkg.conf (or leaves a `.pacnew` to merge) but never touches a drop-in of ours.
+//!   The drop-in holds a full static `BUILDENV=(…)`: the effective list of makepkg.conf and
+//!   the drop-ins sorting before `distcc.conf`, with `!distcc` turned into `distcc`. So bash
+//!   sees BUILDENV with `distcc` and without `!distcc`, whatever the earlier files said. A
+//!   re-run recomputes the list, so a change in makepkg.conf shows up in the diff.
+//! - Otherwise makepkg.conf is edited in place, keeping every other byte.
+//! - A drop-in sorting after `distcc.conf`, or a user configuration, that assigns BUILDENV,
+//!   DISTCC_HOSTS or MAKEFLAGS would override what we write: a warning names it.
+//! - Glob order is taken as byte order (bash in the C locale); the names that occur in
+//!   practice (`fortran.conf`, `rust.conf`) sort the same in every locale.
+//!
+//! A BUILDENV that is dynamic, inside an `if` or a function, or appended to with `+=` in an
+//! earlier drop-in cannot be rewritten safely: we explain, write nothing, and say what to
+//! add by hand. An empty `DISTCC_HOSTS=""` is never written (distcc would take it as "no
+//! hosts" and ignore the hosts files): without `--hosts` the hosts already configured are
+//! used, or we refuse.
+//!
+//! # Debian
+//! `/etc/distcc/hosts` carries the host list. When a makepkg.conf exists under the root,
+//! makepkg is set up too, and because Debian's distcc package fills only the top level of
+//! `/usr/lib/distcc`, the masquerade directory `/usr/lib/distcc/bin` that makepkg prepends to
+//! PATH is created with links `gcc`, `cc`, `g++`, `c++` (and `TRIPLE-gcc`, `TRIPLE-g++` for
+//! each of the profile's triples whose compiler is installed) pointing to the *relative*
+//! target `../../../bin/distcc`: a relative link means `/usr/bin/distcc` of the tree it lives
+//! in, so it stays right inside a chroot, when the tree is inspected from outside, and when
+//! it is bind-mounted. Which profiles treat makepkg as optional: those whose distcc package
+//! does not ship the masquerade directory (`masquerade-shipped = false`).
+//!
+//! # Gentoo
+//! `FEATURES` gains `distcc` (the rest kept; an accumulating `FEATURES="${FEATURES} …"` chain
+//! is edited as [`crate::shconf`] documents), `MAKEOPTS="-jN -lM"`, and `/etc/distcc/hosts`
+//! gets the host list. `/etc/portage/make.conf` may be a directory: each variable is edited
+//! in the last file (in sorted order, the order portage reads them) that assigns it; a
+//! variable no file assigns goes into a new `make.conf/distcc.conf`, which we own.
+//!
+//! # The hosts file
+//! `/etc/distcc/hosts` keeps every comment and blank line (Gentoo's `distcc-config
+//! --set-hosts` drops them); the host tokens are replaced by the new list, written where the
+//! first host line was. A file whose hosts already mean the new list is left untouched.
+//!
+//! # -j
+//! `--jobs auto` applies the profile's rule to the usable physical cores
+//! ([`crate::cores::detect`]) and the remote slots: the sum of the remote hosts' limits
+//! (distcc's default limit is 4; `localhost` is not remote). `--jobs N` sets `-jN`; a rule
+//! with a load limit keeps `-l` = local cores. The reasoning is printed in words.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::cores::{JobsAdvice, JobsRule};
+use crate::hostspec::{self, HostList, Transport};
+use crate::plan::{self, Before, Mode, Plan, SysRoot};
+use crate::profile::{Makepkg, Portage, Profile};
+use crate::shconf::{self, Dialect, Document, Edit, Scope, Value};
+
+mod conf;
+mod hosts;
+mod makepkg;
+mod portage;
+use conf::*;
+use hosts::*;
+use makepkg::*;
+use portage::*;
+
+/// The drop-in we own in `makepkg.conf.d/` and `make.conf/`.
+pub const DROPIN_NAME: &str = "distcc.conf";
+
+/// Compiler flag variables checked for `-march=native`/`-mtune=native`.
+const FLAG_VARS: [&str; 3] = ["CFLAGS", "CXXFLAGS", "COMMON_FLAGS"];
+
+/// Why `master` refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The host list does not parse.
+    #[error("{origin}: line {line}, column {column}: {reason}")]
+    Hosts {
+        /// `--hosts`, or the file the list came from.
+        origin: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No hosts to configure.
+    #[error("no distcc hosts: {0}")]
+    NoHosts(String),
+    /// A file cannot be edited safely.
+    #[error("{file}:{line}:{column}: {reason}\nnothing was written; add this by hand: {by_hand}")]
+    Unsafe {
+        /// The file (system path).
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        reason: String,
+        /// What the user should write instead.
+        by_hand: String,
+    },
+    /// A configuration file the profile needs is missing.
+    #[error("{path}: not found under {root}; {hint}")]
+    MissingConfig {
+        /// System path.
+        path: PathBuf,
+        /// The root.
+        root: PathBuf,
+        /// What that means.
+        hint: String,
+    },
+    /// The profile configures no client.
+    #[error("profile {0} has no makepkg or portage section: it cannot configure a master")]
+    NoClient(String),
+    /// `--jobs auto` without a core count.
+    #[error("cannot count this machine's cores ({0}); pass --jobs N")]
+    NoCores(String),
+    /// Planning or applying failed.
+    #[error(transparent)]
+    Plan(#[from] plan::Error),
+    /// Writing the report failed.
+    #[error("writing output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// How `-j` is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobsChoice {
+    /// From the profile's rule, the cores and the remote slots.
+    Auto,
+    /// `--jobs N`.
+    Fixed(usize),
+}
+
+/// The resolved command line of `distsetup master`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The distro profile.
+    pub profile: Profile,
+    /// Where system paths resolve.
+    pub root: SysRoot,
+    /// `--hosts SPEC`, if given.
+    pub hosts: Option<String>,
+    /// `--jobs`.
+    pub jobs: JobsChoice,
+    /// Execution mode.
+    pub mode: Mode,
+}
+
+/// What `-march=native` means on this machine (`gcc -march=native -Q --help=target`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeFlags {
+    /// The resolved `-march=` value.
+    pub march: String,
+    /// The resolved `-mtune=` value.
+    pub mtune: String,
+}
+
+/// Facts about the machine the plan depends on, gathered once (tests pass their own).
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Usable physical cores and the words explaining the count; `None` when unknown.
+    pub local_cores: Option<(usize, String)>,
+    /// Why the cores are unknown, when they are.
+    pub cores_error: Option<String>,
+    /// `-march=native` resolved by this machine's gcc, when gcc is there.
+    pub native: Option<NativeFlags>,
+}
+
+impl Facts {
+    /// Count the cores and ask gcc what `native` means.
+    pub fn detect() -> Facts {
+        let (local_cores, cores_error) = match crate::cores::detect() {
+            Ok(c) => (Some((c.usable, c.explain())), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        Facts {
+            local_cores,
+            cores_error,
+            native: native_flags(),
+        }
+    }
+}
+
+/// Run `gcc -march=native -Q --help=target` and read the resolved `-march=`/`-mtune=`.
+pub fn native_flags() -> Option<NativeFlags> {
+    let out = std::process::Command::new("gcc")
+        .args(["-march=native", "-Q", "--help=target"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    parse_native(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// Read `-march=` and `-mtune=` from gcc's `-Q --help=target` listing.
+pub fn parse_native(text: &str) -> Option<NativeFlags> {
+    let value = |key: &str| {
+        text.lines().find_map(|l| {
+            let rest = l.trim_start().strip_prefix(key)?;
+            let v = rest.trim();
+            (!v.is_empty() && !v.contains(' ')).then(|| v.to_string())
+        })
+    };
+    Some(NativeFlags {
+        march: value("-march=")?,
+        mtune: value("-mtune=").unwrap_or_default(),
+    })
+}
+
+/// The plan and the words that go with it.
+#[derive(Debug)]
+pub struct Report {
+    /// Every change, one diff.
+    pub plan: Plan,
+    /// The reasoning (hosts, cores, -j, where things go), for standard output.
+    pub notes: Vec<String>,
+    /// Things that will not work as the user expects, for standard error.
+    pub warnings: Vec<String>,
+}
+
+/// Compute the plan for `settings` on a machine described by `facts`. Writes nothing.
+pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
+    let profile = &settings.profile;
+    let root = &settings.root;
+    let client = &profile.client;
+    if client.makepkg.is_none() && client.portage.is_none() {
+        return Err(Error::NoClient(profile.name.clone()));
+    }
+    let mut report = Report {
+        plan: Plan::new(root.clone()),
+        notes: vec![format!(
+            "profile {}: {} (root {})",
+            profile.name,
+            profile.description,
+            root.dir().display()
+        )],
+        warnings: Vec::new(),
+    };
+    // Debian-like profiles: makepkg is a guest, the hosts file is the main configuration.
+    let makepkg_optional = !client.masquerade_shipped;
+    let makepkg = match &client.makepkg {
+        Some(m) => {
+            let main = ConfFile::read(root, &m.config, Dialect::Bash)?;
+            if main.is_none() && !makepkg_optional {
+                return Err(Error::MissingConfig {
+                    path: m.config.clone(),
+                    root: root.dir().to_path_buf(),
+                    hint: "is makepkg (pacman) installed there?".into(),
+                });
+            }
+            if main.is_none() {
+                report.notes.push(format!(
+                    "makepkg: {} not found, so makepkg is not set up",
+                    m.config.display()
+                ));
+            }
+            main.map(|main| (m, main))
+        }
+        None => None,
+    };
+    let write_hosts_file = client.makepkg.is_none() || makepkg_optional;
+    let existing_hosts = match &makepkg {
+        Some((m, main)) => makepkg_hosts(root, m, main)?,
+        None => None,
+    };
+    let hosts = resolve_hosts(settings, existing_hosts, &client.hosts_file)?;
+    report.notes.push(format!(
+        "hosts: {} ({} remote {})",
+        hosts.spec,
+        hosts.remote_slots,
+        if hosts.remote_slots == 1 {
+            "slot"
+        } else {
+            "slots"
+        }
+    ));
+    let advice = jobs(settings, facts, hosts.remote_slots, &mut report.notes)?;
+
+    if let Some((m, main)) = makepkg {
+        plan_makepkg(settings, m, main, &hosts, &advice, facts, &mut report)?;
+        if !client.masquerade_shipped {
+            if let Some(dir) = &client.masquerade_dir {
+                plan_masquerade(settings, dir, &mut report)?;
+            }
+        }
+    }
+    if let Some(p) = &client.portage {
+        plan_portage(settings, p, &hosts, &advice, facts, &mut report)?;
+    }
+    if write_hosts_file {
+        plan_hosts_file(root, &client.hosts_file, &hosts, &mut report)?;
+    }
+    Ok(report)
+}
+
+fn jobs(
+    settings: &Settings,
+    facts: &Facts,
+    remote_slots: usize,
+    notes: &mut Vec<String>,
+) -> Result<JobsAdvice, Error> {
+    let jobs = &settings.profile.jobs;
+    let rule: JobsRule = jobs.rule;
+    match settings.jobs {
+        JobsChoice::Auto => {
+            let Some((cores, why)) = &facts.local_cores else {
+                return Err(Error::NoCores(
+                    facts
+                        .cores_error
+                        .clone()
+                        .unwrap_or_else(|| "unknown".into()),
+                ));
+            };
+            notes.push(format!("cores: {why}"));
+            let advice = rule.advise(*cores, remote_slots);
+            notes.push(format!(
+                "jobs: {} ({}): {}",
+                rule.summary(),
+                jobs.source,
+                advice.reasoning
+            ));
+            Ok(advice)
+        }
+        JobsChoice::Fixed(n) => {
+            let load = facts
+                .local_cores
+                .as_ref()
+                .and_then(|(c, _)| rule.advise(*c, remote_slots).load);
+            let mut reasoning = format!("--jobs {n} given → -j{n}");
+            if let Some(l) = load {
+                reasoning.push_str(&format!("; load limit = {l} local cores → -l{l}"));
+            }
+            notes.push(format!("jobs: {reasoning}"));
+            Ok(JobsAdvice {
+                jobs: n,
+                load,
+                reasoning,
+            })
+        }
+    }
+}
+
