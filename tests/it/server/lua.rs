@@ -2,12 +2,11 @@
 //! with `make -j4 CC="distcc gcc"` against `distsetup serve`, no local fallback: every
 //! unit must show up as a remote job in the server log.
 
-mod server_support;
 
 use std::path::Path;
 use std::process::Command;
 
-use server_support::*;
+use crate::support::server::*;
 
 fn build(server: &Server, opts: &str, work: &Path) {
     let lua = lua_sources();

@@ -1,14 +1,13 @@
 //! IPv6 access lists: `--allow` takes IPv6 networks, a peer inside one is served, a peer
 //! outside every network is closed without a byte and logged.
 
-mod server_support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use server_support::{decode_reply, request, wait_bounded};
+use crate::support::server::{decode_reply, request, wait_bounded};
 
 fn v6_loopback() -> bool {
     std::net::TcpListener::bind("[::1]:0").is_ok()
@@ -52,7 +51,7 @@ fn one_job(allow: &[&str]) -> (Vec<u8>, String) {
         args.push("--allow".into());
         args.push((*a).into());
     }
-    let mut child = Command::new(server_support::bin())
+    let mut child = Command::new(crate::support::server::bin())
         .args(&args)
         .env("TMPDIR", &tmp)
         .stdin(Stdio::null())

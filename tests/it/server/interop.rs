@@ -2,14 +2,13 @@
 //! Every client runs with DISTCC_FALLBACK=0 and DISTCC_SKIP_LOCAL_RETRY=1, so a job that
 //! did not compile on our server fails the test; the server log proves each remote job.
 
-mod server_support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use server_support::*;
+use crate::support::server::*;
 
 fn run_ok(cmd: &mut Command) -> String {
     let o = cmd.output().unwrap();

@@ -6,14 +6,13 @@
 //! Objects are checked with readelf, linked with the local cross compiler and run
 //! under qemu-user.
 
-mod volunteer_support;
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use volunteer_support::{distsetup, free_port, open_tempdir, text, unit_value, xtools};
+use crate::support::volunteer::{distsetup, free_port, open_tempdir, text, unit_value, xtools};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -41,7 +41,7 @@ fn content(d: &tempfile::TempDir) -> Vec<u8> {
     std::fs::read(d.path().join("etc/makepkg.conf")).unwrap()
 }
 
-const PI: &[u8] = include_bytes!("fixtures/edit/pi.makepkg.conf");
+const PI: &[u8] = include_bytes!("../../fixtures/edit/pi.makepkg.conf");
 
 const ENABLE_DIFF: &str = "--- a/etc/makepkg.conf\n+++ b/etc/makepkg.conf\n@@ -5,7 +5,7 @@\n MAKEFLAGS=\"-j2\"\n \n # distcc is off until the helpers are ready\n-BUILDENV=(!distcc color !ccache check !sign)\n+BUILDENV=(distcc color !ccache check !sign)\n #DISTCC_HOSTS=\"\"\n \n PKGEXT=\".pkg.tar.xz\"\n";
 

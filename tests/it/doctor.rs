@@ -3,15 +3,14 @@
 //! refusing; the local configuration traps; and the volunteer side on a root written by
 //! `distsetup volunteer`.
 
-mod server_support;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use server_support::Server;
+use crate::support::server::Server;
 
 fn doctor(args: &[&str]) -> (Output, serde_json::Value) {
-    let o = Command::new(server_support::bin())
+    let o = Command::new(crate::support::server::bin())
         .arg("doctor")
         .args(args)
         .arg("--json")
@@ -19,7 +18,7 @@ fn doctor(args: &[&str]) -> (Output, serde_json::Value) {
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", server_support::text(&o)));
+        .unwrap_or_else(|e| panic!("{e}: {}", crate::support::server::text(&o)));
     (o, v)
 }
 
@@ -61,13 +60,13 @@ fn configured_root(hosts: &str) -> tempfile::TempDir {
         "BUILDENV=(!distcc color !ccache check !sign)\n#DISTCC_HOSTS=\"\"\n#MAKEFLAGS=\"-j2\"\nCFLAGS=\"-O2 -pipe\"\n",
     )
     .unwrap();
-    let o = Command::new(server_support::bin())
+    let o = Command::new(crate::support::server::bin())
         .args(["master", "--profile", "debian", "--root"])
         .arg(t.path())
         .args(["--hosts", hosts, "--jobs", "4", "--yes"])
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", server_support::text(&o));
+    assert!(o.status.success(), "{}", crate::support::server::text(&o));
     t
 }
 
@@ -156,7 +155,7 @@ fn only_healthy_hosts_exit_zero_and_the_text_report_says_so() {
             .iter()
             .all(|f| f["status"] != "broken")
     );
-    let text = Command::new(server_support::bin())
+    let text = Command::new(crate::support::server::bin())
         .args([
             "doctor",
             "--root",
@@ -329,7 +328,7 @@ fn configuration_traps_are_reported() {
 }
 
 fn volunteer(root: &Path, server: &str, port: u16) {
-    let o = Command::new(server_support::bin())
+    let o = Command::new(crate::support::server::bin())
         .args(["volunteer", "--root"])
         .arg(root)
         .args([
@@ -351,7 +350,7 @@ fn volunteer(root: &Path, server: &str, port: u16) {
         ])
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", server_support::text(&o));
+    assert!(o.status.success(), "{}", crate::support::server::text(&o));
 }
 
 #[test]
@@ -371,7 +370,7 @@ fn volunteer_side_reads_back_what_volunteer_wrote() {
     assert_eq!(status(&v, "port", &format!(":{port}")), "broken");
     assert_eq!(o.status.code(), Some(1));
     // Start the server the unit describes on that port: now it listens.
-    let server = Command::new(server_support::bin())
+    let server = Command::new(crate::support::server::bin())
         .args([
             "serve",
             "--listen",

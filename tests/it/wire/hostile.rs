@@ -3,7 +3,6 @@
 //! made on the test's thread, so a decoder that trusted a peer's length
 //! (`Vec::with_capacity(len)`, `vec![0; len]`) fails the test instead of passing slowly.
 
-mod wire_common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -11,7 +10,7 @@ use std::cell::Cell;
 use distsetup::wire::{
     Limits, LzoError, RequestDecoder, RequestEvent, WireError, encode_request, lzo,
 };
-use wire_common::*;
+use crate::support::wire::*;
 
 struct Counting;
 

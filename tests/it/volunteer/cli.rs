@@ -2,13 +2,12 @@
 //! Debian's cross compilers: the plan, modes, idempotence, undo, every service flavour,
 //! the distccd configuration files, and every refusal (nothing written).
 
-mod volunteer_support;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::Command;
 
-use volunteer_support::{distsetup, free_port, open_tempdir, text, tree, unit_value, xtools};
+use crate::support::volunteer::{distsetup, free_port, open_tempdir, text, tree, unit_value, xtools};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/volunteer");
 

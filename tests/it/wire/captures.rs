@@ -3,12 +3,11 @@
 //! distccd's replies. Every capture is also fed split at every byte boundary and byte by
 //! byte, and must give the same events.
 
-mod wire_common;
 
 use distsetup::wire::{
     Limits, PumpContent, Reply, RequestEvent, encode_reply, lzo, wait_status_exit,
 };
-use wire_common::*;
+use crate::support::wire::*;
 
 fn header(ev: &RequestEvent) -> (u32, Option<&[u8]>, Vec<&[u8]>) {
     match ev {

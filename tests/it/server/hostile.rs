@@ -1,7 +1,6 @@
 //! Hostile input and load against one `distsetup serve`: it never runs what it must not,
 //! stays up, keeps serving, keeps memory bounded and leaves no temp files.
 
-mod server_support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -9,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use distsetup::wire::{PumpContent, PumpEntry, encode_request_v3};
-use server_support::*;
+use crate::support::server::*;
 
 fn status_code(reply: &distsetup::wire::DecodedReply) -> u32 {
     reply.status >> 8
