@@ -7,21 +7,13 @@ use distsetup::wire::{
     DecodedReply, Limits, ReplyDecoder, RequestDecoder, RequestEvent, WireError,
 };
 
-/// The spec's captures, or None (with a note) when the shared folder is absent.
-pub fn captures() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/spec/captures");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("captures not found at {}, skipping", dir.display());
-        None
-    }
-}
-
-/// Read one capture file.
-pub fn capture(name: &str) -> Option<Vec<u8>> {
-    let dir = captures()?;
-    Some(std::fs::read(dir.join(name)).unwrap())
+/// Read one capture of real distcc 3.4 traffic (tests/fixtures/captures, copied from the
+/// shared spec so these tests always run).
+pub fn capture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/captures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Drain every event the decoder can produce now.

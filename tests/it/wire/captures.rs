@@ -37,7 +37,7 @@ const HELLO_ARGV: [&[u8]; 5] = [
 
 #[test]
 fn real_client_v1_request() {
-    let Some(req) = capture("v1.c2s") else { return };
+    let req = capture("v1.c2s");
     let ev = decode_whole(&req).unwrap();
     assert_eq!(ev.len(), 2);
     assert_eq!(header(&ev[0]), (1, None, HELLO_ARGV.to_vec()));
@@ -48,9 +48,7 @@ fn real_client_v1_request() {
 
 #[test]
 fn real_client_v2_request_decompresses_to_the_v1_source() {
-    let (Some(v1), Some(v2)) = (capture("v1.c2s"), capture("v2.c2s")) else {
-        return;
-    };
+    let (v1, v2) = (capture("v1.c2s"), capture("v2.c2s"));
     let e1 = decode_whole(&v1).unwrap();
     let e2 = decode_whole(&v2).unwrap();
     assert_eq!(header(&e2[0]), (2, None, HELLO_ARGV.to_vec()));
@@ -64,7 +62,7 @@ fn hand_built_v1_requests() {
         ("exA.req", &b"-c"[..], &b"t.o"[..]),
         ("exS.req", b"-S", b"t.s"),
     ] {
-        let Some(req) = capture(file) else { return };
+        let req = capture(file);
         let ev = decode_whole(&req).unwrap();
         assert_eq!(
             header(&ev[0]),
@@ -76,9 +74,7 @@ fn hand_built_v1_requests() {
 
 #[test]
 fn pump_request_v3() {
-    let Some(req) = capture("ex3.req") else {
-        return;
-    };
+    let req = capture("ex3.req");
     let ev = decode_whole(&req).unwrap();
     assert_eq!(ev.len(), 2);
     let (v, cwd, argv) = header(&ev[0]);
@@ -136,7 +132,7 @@ fn distccd_replies_reencode_byte_for_byte() {
         ("exErr.rep", wait_status_exit(1)),
         ("v1.s2c", 0),
     ] {
-        let Some(bytes) = capture(file) else { return };
+        let bytes = capture(file);
         let r = decode_reply(1, &bytes).unwrap();
         assert_eq!(r.status, status, "{file}");
         assert_eq!(encode_reply(&r.as_reply()).unwrap(), bytes, "{file}");
@@ -145,14 +141,10 @@ fn distccd_replies_reencode_byte_for_byte() {
 
 #[test]
 fn object_and_error_contents() {
-    let (Some(a), Some(s), Some(err), Some(v1)) = (
-        capture("exA.rep"),
+    let (a, s, err, v1) = (capture("exA.rep"),
         capture("exS.rep"),
         capture("exErr.rep"),
-        capture("v1.s2c"),
-    ) else {
-        return;
-    };
+        capture("v1.s2c"));
     let a = decode_reply(1, &a).unwrap();
     assert_eq!(a.object.len(), 0x350);
     assert!(a.object.starts_with(b"\x7fELF"));
@@ -168,9 +160,7 @@ fn object_and_error_contents() {
 
 #[test]
 fn v2_reply_decompresses_to_the_v1_object_and_reencodes() {
-    let (Some(v1), Some(v2)) = (capture("v1.s2c"), capture("v2.s2c")) else {
-        return;
-    };
+    let (v1, v2) = (capture("v1.s2c"), capture("v2.s2c"));
     let v1 = decode_reply(1, &v1).unwrap();
     let v2r = decode_reply(2, &v2).unwrap();
     assert_eq!(v2r.version, 2);
@@ -188,9 +178,7 @@ fn v2_reply_decompresses_to_the_v1_object_and_reencodes() {
 
 #[test]
 fn v3_reply_with_deps() {
-    let Some(bytes) = capture("ex3.rep") else {
-        return;
-    };
+    let bytes = capture("ex3.rep");
     let r = decode_reply(3, &bytes).unwrap();
     assert_eq!(r.status, 0);
     assert!(r.object.starts_with(b"\x7fELF"));
@@ -210,7 +198,7 @@ fn compressed_replies_reencode_byte_for_byte_too() {
     // lzo1x_1 is deterministic and our compressor is a faithful port, so even the
     // LZO replies come out identical to distccd's.
     for (file, version) in [("v2.s2c", 2), ("ex3.rep", 3)] {
-        let Some(bytes) = capture(file) else { return };
+        let bytes = capture(file);
         let r = decode_reply(version, &bytes).unwrap();
         assert_eq!(encode_reply(&r.as_reply()).unwrap(), bytes, "{file}");
     }
@@ -220,14 +208,12 @@ fn compressed_replies_reencode_byte_for_byte_too() {
 fn our_compressor_matches_distccd_on_the_captured_object() {
     // Not required for interop, but worth knowing: lzo1x_1 is deterministic, so a
     // faithful port reproduces the reference compressor's stream.
-    let Some(v2) = capture("v2.s2c") else { return };
+    let v2 = capture("v2.s2c");
     let r = decode_reply(2, &v2).unwrap();
     let theirs = &v2[60..];
     assert_eq!(lzo::compress(&r.object), theirs);
     // Same for the client's DOTI (17945 bytes of gcc -E text, many matches).
-    let (Some(v1req), Some(v2req)) = (capture("v1.c2s"), capture("v2.c2s")) else {
-        return;
-    };
+    let (v1req, v2req) = (capture("v1.c2s"), capture("v2.c2s"));
     let text = decode_whole(&v1req).unwrap().pop().unwrap();
     let at = v2req.windows(4).position(|w| w == b"DOTI").unwrap() + 12;
     assert_eq!(lzo::compress(source(&text)), &v2req[at..]);
@@ -273,7 +259,7 @@ const ALL_REPLIES: [(&str, u32); 6] = [
 #[test]
 fn requests_split_at_every_byte_give_the_same_events() {
     for file in ALL_REQUESTS {
-        let Some(req) = capture(file) else { return };
+        let req = capture(file);
         let whole = decode_whole(&req).unwrap();
         for k in 0..=req.len() {
             let (a, b) = req.split_at(k);
@@ -292,7 +278,7 @@ fn requests_split_at_every_byte_give_the_same_events() {
 fn header_comes_before_the_source_arrives() {
     // The client sends DIST/ARGC/ARGV, runs cpp, then sends DOTI: the server must see the
     // header without waiting for the source.
-    let Some(req) = capture("v1.c2s") else { return };
+    let req = capture("v1.c2s");
     let doti = req.windows(4).position(|w| w == b"DOTI").unwrap();
     let mut d = distsetup::wire::RequestDecoder::new(Limits::default());
     d.feed(&req[..doti]);
@@ -312,7 +298,7 @@ fn header_comes_before_the_source_arrives() {
 #[test]
 fn replies_split_at_every_byte_give_the_same_reply() {
     for (file, version) in ALL_REPLIES {
-        let Some(rep) = capture(file) else { return };
+        let rep = capture(file);
         let whole = decode_reply(version, &rep).unwrap();
         for k in 0..=rep.len() {
             let (a, b) = rep.split_at(k);
@@ -330,7 +316,7 @@ fn replies_split_at_every_byte_give_the_same_reply() {
 #[test]
 fn every_truncation_of_a_capture_is_reported_as_truncated() {
     for file in ALL_REQUESTS {
-        let Some(req) = capture(file) else { return };
+        let req = capture(file);
         for k in 0..req.len() {
             let err = decode_chunks([&req[..k]], Limits::default()).unwrap_err();
             assert!(
