@@ -3,7 +3,6 @@
 //! refusing; the local configuration traps; and the volunteer side on a root written by
 //! `distsetup volunteer`.
 
-
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 

@@ -192,8 +192,10 @@ fn normalise(mut snap: BTreeMap<String, String>) -> BTreeMap<String, String> {
 
 #[test]
 fn volunteer_flow_with_debians_cross_compiler_equals_the_command() {
-    if !Path::new("/usr/bin/aarch64-linux-gnu-gcc").exists() {
-        eprintln!("aarch64-linux-gnu-gcc missing, skipping");
+    if !crate::support::require(
+        "/usr/bin/aarch64-linux-gnu-gcc",
+        Path::new("/usr/bin/aarch64-linux-gnu-gcc").exists(),
+    ) {
         return;
     }
     let t = debian_root();
@@ -287,8 +289,10 @@ fn pty_master_run() {
 
 #[test]
 fn pty_volunteer_run() {
-    if !Path::new("/usr/bin/aarch64-linux-gnu-gcc").exists() {
-        eprintln!("aarch64-linux-gnu-gcc missing, skipping");
+    if !crate::support::require(
+        "/usr/bin/aarch64-linux-gnu-gcc",
+        Path::new("/usr/bin/aarch64-linux-gnu-gcc").exists(),
+    ) {
         return;
     }
     let t = debian_root();

@@ -280,9 +280,7 @@ fn missing_root_and_missing_config_are_system_errors() {
 
 #[test]
 fn permission_denied_is_a_system_error_and_writes_nothing() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        println!("not root: cannot switch to nobody, skipping");
+    if !crate::support::require("root (to switch to nobody)", crate::support::is_root()) {
         return;
     }
     let t = root_with(&[(MK, "makepkg/plain.makepkg.conf")]);

@@ -5,11 +5,13 @@
 //!
 //! Needs root (to start distccd as `nobody`, bind-mount the masquerade directory in a
 //! private mount namespace, and run makepkg as `nobody`, since makepkg refuses root).
-//! Skips with a message when not root or when `unshare` is unavailable.
+//! Needs root and `unshare`; without them it says so (and fails under DISTSETUP_STRICT=1).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::support::{is_root, require};
 
 const BIN: &str = env!("CARGO_BIN_EXE_distsetup");
 
@@ -38,11 +40,6 @@ package() {
 
 /// The three translation units of the PKGBUILD.
 const UNITS: usize = 3;
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
 
 fn have(cmd: &str, arg: &str) -> bool {
     Command::new(cmd)
@@ -176,14 +173,13 @@ fn makepkg_builds_through_distsetup_serve_with_the_written_configuration() {
 }
 
 fn makepkg_builds_through(server: Server) {
-    if !is_root() {
-        println!(
-            "not root: skipping the real makepkg run (it needs root for distccd --user, unshare and runuser)"
-        );
-        return;
-    }
-    if !have("unshare", "--version") {
-        println!("unshare unavailable: skipping the real makepkg run");
+    if !require(
+        "root for the real makepkg run (distccd --user, unshare and runuser)",
+        is_root(),
+    ) || !require(
+        "unshare for the real makepkg run",
+        have("unshare", "--version"),
+    ) {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

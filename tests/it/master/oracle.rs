@@ -6,22 +6,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::corpus;
+
 const BIN: &str = env!("CARGO_BIN_EXE_distsetup");
 const HOSTS: &str = "10.0.0.5:3635/6 10.0.0.6/4,lzo localhost/2";
 const JOBS: usize = 7;
 
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn corpus() -> Option<PathBuf> {
-    let p = manifest().join("../shared/corpus");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        println!("corpus not found at {}, skipping", p.display());
-        None
-    }
 }
 
 fn sorted_files(dir: &Path) -> Vec<PathBuf> {

@@ -1,20 +1,12 @@
 //! The profiles against the real-world corpus (../shared/corpus): the paths, variables,
 //! users and ports they state are the ones the distros' own units and config files use.
-//! When the corpus is absent (a fresh clone), each test says so and passes.
+//! When the corpus is absent (a fresh clone), each test says so and passes (and fails
+//! under DISTSETUP_STRICT=1).
 
 use std::path::{Path, PathBuf};
 
+use crate::support::corpus;
 use distsetup::profile::{Loader, Profile};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("corpus not found at {}, skipping", dir.display());
-        None
-    }
-}
 
 fn read(corpus: &Path, rel: &str) -> String {
     std::fs::read_to_string(corpus.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))

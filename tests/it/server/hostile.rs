@@ -1,14 +1,13 @@
 //! Hostile input and load against one `distsetup serve`: it never runs what it must not,
 //! stays up, keeps serving, keeps memory bounded and leaves no temp files.
 
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-use distsetup::wire::{PumpContent, PumpEntry, encode_request_v3};
 use crate::support::server::*;
+use distsetup::wire::{PumpContent, PumpEntry, encode_request_v3};
 
 fn status_code(reply: &distsetup::wire::DecodedReply) -> u32 {
     reply.status >> 8

@@ -2,7 +2,6 @@
 //! Every client runs with DISTCC_FALLBACK=0 and DISTCC_SKIP_LOCAL_RETRY=1, so a job that
 //! did not compile on our server fails the test; the server log proves each remote job.
 
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;

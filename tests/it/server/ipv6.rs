@@ -1,7 +1,6 @@
 //! IPv6 access lists: `--allow` takes IPv6 networks, a peer inside one is served, a peer
 //! outside every network is closed without a byte and logged.
 
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -82,8 +81,7 @@ fn one_job(allow: &[&str]) -> (Vec<u8>, String) {
 
 #[test]
 fn ipv6_peer_inside_an_ipv6_network_is_served() {
-    if !v6_loopback() {
-        eprintln!("no IPv6 loopback here, skipping");
+    if !crate::support::require("an IPv6 loopback (::1)", v6_loopback()) {
         return;
     }
     let (reply, log) = one_job(&["fd00::/8", "::1/128"]);
@@ -95,8 +93,7 @@ fn ipv6_peer_inside_an_ipv6_network_is_served() {
 
 #[test]
 fn ipv6_peer_outside_the_networks_gets_nothing() {
-    if !v6_loopback() {
-        eprintln!("no IPv6 loopback here, skipping");
+    if !crate::support::require("an IPv6 loopback (::1)", v6_loopback()) {
         return;
     }
     // IPv4 loopback and another IPv6 network: ::1 is in neither.

@@ -2,7 +2,6 @@
 //! with `make -j4 CC="distcc gcc"` against `distsetup serve`, no local fallback: every
 //! unit must show up as a remote job in the server log.
 
-
 use std::path::Path;
 use std::process::Command;
 

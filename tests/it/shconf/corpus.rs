@@ -2,7 +2,8 @@
 //! oracle for both the values we read and the edits we make.
 //!
 //! The real-world corpus is read from `../shared/corpus`; where that folder is absent the
-//! corpus part says so and only our fixtures are checked.
+//! corpus part says so and only our fixtures are checked (under DISTSETUP_STRICT=1 the
+//! absence fails the test).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,16 +16,7 @@ fn manifest() -> PathBuf {
 }
 
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = manifest().join("../shared/corpus");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "corpus not found at {}, skipping the corpus part",
-            dir.display()
-        );
-        None
-    }
+    crate::support::corpus()
 }
 
 /// Every shell-syntax file: the corpus (minus systemd units and crosstool-ng configs,

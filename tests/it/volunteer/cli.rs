@@ -2,12 +2,13 @@
 //! Debian's cross compilers: the plan, modes, idempotence, undo, every service flavour,
 //! the distccd configuration files, and every refusal (nothing written).
 
-
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::volunteer::{distsetup, free_port, open_tempdir, text, tree, unit_value, xtools};
+use crate::support::volunteer::{
+    distsetup, free_port, open_tempdir, text, tree, unit_value, xtools,
+};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/volunteer");
 
@@ -164,12 +165,11 @@ fn embedded_x_tools8_dry_run_apply_idempotent_check_undo() {
 
 #[test]
 fn systemd_accepts_the_written_unit() {
-    if Command::new("systemd-analyze")
+    let have_analyze = Command::new("systemd-analyze")
         .arg("--version")
         .output()
-        .is_err()
-    {
-        eprintln!("systemd-analyze not installed, skipping");
+        .is_ok();
+    if !crate::support::require("systemd-analyze", have_analyze) {
         return;
     }
     let t = open_tempdir();
@@ -645,8 +645,10 @@ fn refuses_a_toolchain_for_another_target_than_the_master() {
 fn refuses_an_alias_that_shadows_the_native_compiler() {
     let native = Command::new("gcc").arg("-dumpmachine").output().unwrap();
     let native = String::from_utf8_lossy(&native.stdout).trim().to_string();
-    if !native.starts_with("x86_64") {
-        eprintln!("native gcc is {native}, this test needs an x86_64 machine; skipping");
+    if !crate::support::require(
+        &format!("an x86_64 machine (native gcc is {native})"),
+        native.starts_with("x86_64"),
+    ) {
         return;
     }
     let alias = format!("{native}=aarch64-unknown-linux-gnu");
@@ -842,11 +844,10 @@ fn enable_under_root_only_writes_files() {
 /// (through sh) with our --allow and --jobs.
 #[test]
 fn corpus_daemon_configs_take_the_allow_list() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/distccd");
-    if !corpus.is_dir() {
-        eprintln!("corpus not found at {}, skipping", corpus.display());
+    let Some(corpus) = crate::support::corpus() else {
         return;
-    }
+    };
+    let corpus = corpus.join("distccd");
     let mut checked = 0;
     for entry in std::fs::read_dir(&corpus).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -955,8 +956,10 @@ fn other_layouts_a_bin_directory_and_a_system_triple() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(root.join("usr/lib/distsetup/x-tools8/bin/gcc").is_symlink());
     // Debian's cross compiler in /usr/bin, answering an Arch Linux ARM master's name.
-    if !Path::new("/usr/bin/aarch64-linux-gnu-gcc").exists() {
-        eprintln!("no aarch64-linux-gnu-gcc, skipping the system triple");
+    if !crate::support::require(
+        "/usr/bin/aarch64-linux-gnu-gcc for the system triple",
+        Path::new("/usr/bin/aarch64-linux-gnu-gcc").exists(),
+    ) {
         return;
     }
     let port = free_port().to_string();

@@ -6,7 +6,6 @@
 //! Objects are checked with readelf, linked with the local cross compiler and run
 //! under qemu-user.
 
-
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -54,13 +53,6 @@ const CASES: [Case; 2] = [
 ];
 
 fn tools_present() -> bool {
-    let have = |p: &str| {
-        Command::new("sh")
-            .args(["-c", &format!("command -v {p}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
     let all = [
         "distcc",
         "distccd",
@@ -71,11 +63,12 @@ fn tools_present() -> bool {
         "arm-linux-gnueabihf-gcc",
         "aarch64-linux-gnu-gcc",
     ];
-    let missing: Vec<&str> = all.iter().copied().filter(|p| !have(p)).collect();
-    if !missing.is_empty() {
-        eprintln!("missing {missing:?}, skipping");
-    }
-    missing.is_empty()
+    let missing: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|p| !crate::support::on_path(p))
+        .collect();
+    crate::support::require(&format!("{missing:?} on PATH"), missing.is_empty())
 }
 
 /// Kills the server when the test ends, however it ends.
@@ -226,12 +219,11 @@ fn debian_distccd_compiles_the_masters_names_with_what_volunteer_wrote() {
     if !tools_present() {
         return;
     }
-    if Command::new("unshare")
+    let unshare_ok = Command::new("unshare")
         .args(["-m", "true"])
         .status()
-        .map_or(true, |s| !s.success())
-    {
-        eprintln!("unshare -m not permitted here, skipping");
+        .is_ok_and(|s| s.success());
+    if !crate::support::require("a permitted `unshare -m`", unshare_ok) {
         return;
     }
     let t = open_tempdir();

@@ -3,11 +3,10 @@
 //! distccd's replies. Every capture is also fed split at every byte boundary and byte by
 //! byte, and must give the same events.
 
-
+use crate::support::wire::*;
 use distsetup::wire::{
     Limits, PumpContent, Reply, RequestEvent, encode_reply, lzo, wait_status_exit,
 };
-use crate::support::wire::*;
 
 fn header(ev: &RequestEvent) -> (u32, Option<&[u8]>, Vec<&[u8]>) {
     match ev {
@@ -141,10 +140,12 @@ fn distccd_replies_reencode_byte_for_byte() {
 
 #[test]
 fn object_and_error_contents() {
-    let (a, s, err, v1) = (capture("exA.rep"),
+    let (a, s, err, v1) = (
+        capture("exA.rep"),
         capture("exS.rep"),
         capture("exErr.rep"),
-        capture("v1.s2c"));
+        capture("v1.s2c"),
+    );
     let a = decode_reply(1, &a).unwrap();
     assert_eq!(a.object.len(), 0x350);
     assert!(a.object.starts_with(b"\x7fELF"));

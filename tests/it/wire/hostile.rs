@@ -3,14 +3,13 @@
 //! made on the test's thread, so a decoder that trusted a peer's length
 //! (`Vec::with_capacity(len)`, `vec![0; len]`) fails the test instead of passing slowly.
 
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use crate::support::wire::*;
 use distsetup::wire::{
     Limits, LzoError, RequestDecoder, RequestEvent, WireError, encode_request, lzo,
 };
-use crate::support::wire::*;
 
 struct Counting;
 

@@ -21,15 +21,7 @@ struct Served {
 }
 
 fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        eprintln!("{tool} not installed, skipping");
-    }
-    found
+    crate::support::require(&format!("{tool} on PATH"), crate::support::on_path(tool))
 }
 
 fn accept_within(listener: &TcpListener, limit: Duration) -> TcpStream {

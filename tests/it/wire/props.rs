@@ -1,13 +1,12 @@
 //! Property tests: encode -> decode gives back what went in, for random requests, replies
 //! and data, fed in random pieces; LZO round-trips and never exceeds its cap.
 
-
+use crate::support::wire::*;
 use distsetup::wire::{
     Limits, PumpContent, PumpEntry, Reply, RequestEvent, encode_reply, encode_request,
     encode_request_v3, lzo,
 };
 use proptest::prelude::*;
-use crate::support::wire::*;
 
 /// Bytes that are partly random, partly repetitive, so LZO takes both literal and
 /// match paths (including overlapping matches).
