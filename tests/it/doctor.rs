@@ -7,15 +7,10 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use crate::support::server::Server;
+use crate::support::{Cmd, Root, free_port};
 
 fn doctor(args: &[&str]) -> (Output, serde_json::Value) {
-    let o = Command::new(crate::support::server::bin())
-        .arg("doctor")
-        .args(args)
-        .arg("--json")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let o = Cmd::new("doctor").args(args).arg("--json").run();
     let v: serde_json::Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", crate::support::server::text(&o)));
     (o, v)
@@ -39,38 +34,25 @@ fn message(v: &serde_json::Value, check: &str, subject: &str) -> String {
         .unwrap_or_default()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A root whose makepkg.conf `distsetup master --profile debian` configured for `hosts`.
-fn configured_root(hosts: &str) -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(t.path().join("etc")).unwrap();
-    // distcc is installed in this root (the masquerade links must reach it).
-    std::fs::create_dir_all(t.path().join("usr/bin")).unwrap();
-    std::os::unix::fs::symlink("/usr/bin/distcc", t.path().join("usr/bin/distcc")).unwrap();
-    std::fs::write(
-        t.path().join("etc/makepkg.conf"),
+fn configured_root(hosts: &str) -> Root {
+    let t = Root::new().dir("usr/bin").file(
+        "etc/makepkg.conf",
         "BUILDENV=(!distcc color !ccache check !sign)\n#DISTCC_HOSTS=\"\"\n#MAKEFLAGS=\"-j2\"\nCFLAGS=\"-O2 -pipe\"\n",
-    )
-    .unwrap();
-    let o = Command::new(crate::support::server::bin())
-        .args(["master", "--profile", "debian", "--root"])
-        .arg(t.path())
+    );
+    // distcc is installed in this root (the masquerade links must reach it).
+    std::os::unix::fs::symlink("/usr/bin/distcc", t.join("usr/bin/distcc")).unwrap();
+    let o = Cmd::new("master")
+        .args(["--profile", "debian"])
+        .root(t.path())
         .args(["--hosts", hosts, "--jobs", "4", "--yes"])
-        .output()
-        .unwrap();
+        .run();
     assert!(o.status.success(), "{}", crate::support::server::text(&o));
     t
 }
 
-fn root_arg(t: &tempfile::TempDir) -> &str {
-    t.path().to_str().unwrap()
+fn root_arg(t: &impl AsRef<Path>) -> &str {
+    t.as_ref().to_str().unwrap()
 }
 
 #[test]
@@ -327,9 +309,8 @@ fn configuration_traps_are_reported() {
 }
 
 fn volunteer(root: &Path, server: &str, port: u16) {
-    let o = Command::new(crate::support::server::bin())
-        .args(["volunteer", "--root"])
-        .arg(root)
+    let o = Cmd::new("volunteer")
+        .root(root)
         .args([
             "--toolchain",
             "aarch64-linux-gnu",
@@ -347,8 +328,7 @@ fn volunteer(root: &Path, server: &str, port: u16) {
             &port.to_string(),
             "--yes",
         ])
-        .output()
-        .unwrap();
+        .run();
     assert!(o.status.success(), "{}", crate::support::server::text(&o));
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::{Root, free_port};
 use distsetup::wizard::prompt::{Answer, Script};
 
 const BIN: &str = env!("CARGO_BIN_EXE_distsetup");
@@ -47,27 +48,14 @@ fn snapshot(root: &Path) -> BTreeMap<String, String> {
     out
 }
 
-fn arch_arm_root() -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(t.path().join("etc")).unwrap();
-    std::fs::copy(
-        fixture("os-release.archarm"),
-        t.path().join("etc/os-release"),
-    )
-    .unwrap();
-    std::fs::copy(fixture("makepkg.conf"), t.path().join("etc/makepkg.conf")).unwrap();
-    t
+fn arch_arm_root() -> Root {
+    Root::new()
+        .copy("etc/os-release", fixture("os-release.archarm"))
+        .copy("etc/makepkg.conf", fixture("makepkg.conf"))
 }
 
-fn debian_root() -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(t.path().join("etc")).unwrap();
-    std::fs::copy(
-        fixture("os-release.debian"),
-        t.path().join("etc/os-release"),
-    )
-    .unwrap();
-    t
+fn debian_root() -> Root {
+    Root::new().copy("etc/os-release", fixture("os-release.debian"))
 }
 
 fn run_script(
@@ -171,14 +159,6 @@ fn saying_no_changes_nothing() {
     assert!(text.contains("nothing changed"), "{text}");
     assert_eq!(snapshot(t.path()), before);
     assert!(!t.path().join("var").exists());
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Replace this test binary's path (the unit's ExecStart) with the CLI's.

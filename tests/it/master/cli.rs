@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::support::{Cmd, Root};
+
 const BIN: &str = env!("CARGO_BIN_EXE_distsetup");
 
 fn fixture(rel: &str) -> PathBuf {
@@ -12,12 +14,10 @@ fn fixture(rel: &str) -> PathBuf {
 }
 
 /// A temp root with `files` copied in: (system path, fixture).
-fn root_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let t = tempfile::tempdir().unwrap();
-    for (sys, fx) in files {
-        put(t.path(), sys, &std::fs::read(fixture(fx)).unwrap());
-    }
-    t
+fn root_with(files: &[(&str, &str)]) -> Root {
+    files
+        .iter()
+        .fold(Root::new(), |root, (sys, fx)| root.copy(sys, fixture(fx)))
 }
 
 fn put(root: &Path, sys: &str, bytes: &[u8]) {
@@ -31,13 +31,7 @@ fn read(root: &Path, sys: &str) -> String {
 }
 
 fn master(root: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("master")
-        .args(args)
-        .arg("--root")
-        .arg(root)
-        .output()
-        .unwrap()
+    Cmd::new("master").args(args).root(root).run()
 }
 
 fn text(o: &Output) -> (String, String) {
@@ -78,10 +72,7 @@ fn cfg(root: &Path, profile: &str, hosts: &str, jobs: &str, mode: &str) -> Outpu
 
 #[test]
 fn profile_list_names_every_profile() {
-    let o = Command::new(BIN)
-        .args(["master", "--profile", "list"])
-        .output()
-        .unwrap();
+    let o = Cmd::new("master").args(["--profile", "list"]).run();
     let (out, _) = text(&o);
     assert!(o.status.success());
     for p in ["arch ", "archarm ", "debian ", "gentoo "] {
@@ -370,11 +361,7 @@ fn undo_restores_makepkg_conf_and_removes_what_master_created() {
     let o = cfg(t.path(), "debian", "10.0.0.1/2", "2", "--yes");
     assert!(o.status.success(), "{:?}", text(&o));
     assert!(t.path().join("usr/lib/distcc/bin/cc").is_symlink());
-    let o = Command::new(BIN)
-        .args(["undo", "--yes", "--root"])
-        .arg(t.path())
-        .output()
-        .unwrap();
+    let o = Cmd::new("undo").arg("--yes").root(t.path()).run();
     assert!(o.status.success(), "{:?}", text(&o));
     assert_eq!(
         std::fs::read(t.path().join("etc/makepkg.conf")).unwrap(),

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{is_root, require};
+use crate::support::{free_port, is_root, require};
 
 const BIN: &str = env!("CARGO_BIN_EXE_distsetup");
 
@@ -63,14 +63,6 @@ fn run(cmd: &mut Command) -> std::process::Output {
 
 fn chown_nobody(path: &Path) {
     run(Command::new("chown").args(["-R", "nobody"]).arg(path));
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// distccd, killed when dropped.

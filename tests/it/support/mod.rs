@@ -1,10 +1,13 @@
 //! Helpers shared by the test modules.
 
+pub mod builder;
 pub mod server;
 pub mod volunteer;
 pub mod wire;
 
 use std::path::PathBuf;
+
+pub use builder::{Cmd, Root, XTools, free_port};
 
 /// Whether `DISTSETUP_STRICT=1`: CI sets it so that no test can pass by not running.
 pub fn strict() -> bool {

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Build `dir/NAME/PREFIX/bin/PREFIX-TOOL` → `/usr/bin/DEBIAN-TOOL` for each tool that exists.
 pub fn xtools(dir: &Path, name: &str, prefix: &str, debian: &str) -> PathBuf {
@@ -19,21 +19,18 @@ pub fn xtools(dir: &Path, name: &str, prefix: &str, debian: &str) -> PathBuf {
 }
 
 /// A temp dir readable by every user (distccd drops to an unprivileged user).
-pub fn open_tempdir() -> tempfile::TempDir {
-    use std::os::unix::fs::PermissionsExt as _;
-    let t = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    t
+pub fn open_tempdir() -> super::Root {
+    super::Root::new()
 }
 
-/// Run distsetup with `args`.
+/// Run distsetup with `args`, with no usable home and no sudo caller.
 pub fn distsetup(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_distsetup"))
-        .args(args)
-        .env("HOME", "/nonexistent-home")
-        .env_remove("SUDO_USER")
-        .output()
-        .unwrap()
+    super::Cmd::new(args[0]).args(&args[1..]).no_home().run()
+}
+
+/// `distsetup volunteer`, with no usable home and no sudo caller.
+pub fn volunteer() -> super::Cmd {
+    super::Cmd::new("volunteer").no_home()
 }
 
 /// Standard output and error as one string, for messages in assertions.
@@ -46,16 +43,7 @@ pub fn text(o: &Output) -> String {
     )
 }
 
-/// A port free on 0.0.0.0 whose +1000 (the stats port) is free too.
-pub fn free_port() -> u16 {
-    loop {
-        let l = std::net::TcpListener::bind(("0.0.0.0", 0)).unwrap();
-        let p = l.local_addr().unwrap().port();
-        if p < 60000 && std::net::TcpListener::bind(("0.0.0.0", p + 1000)).is_ok() {
-            return p;
-        }
-    }
-}
+pub use super::free_port;
 
 /// Every path under `dir`, relative, sorted (to prove nothing was written).
 pub fn tree(dir: &Path) -> Vec<String> {

@@ -6,9 +6,8 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::volunteer::{
-    distsetup, free_port, open_tempdir, text, tree, unit_value, xtools,
-};
+use crate::support::volunteer::{distsetup, text, tree, unit_value, volunteer};
+use crate::support::{Root, XTools, free_port};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/volunteer");
 
@@ -25,13 +24,8 @@ fn link(p: &Path) -> String {
 
 #[test]
 fn embedded_x_tools8_dry_run_apply_idempotent_check_undo() {
-    let t = open_tempdir();
-    let tc = xtools(
-        t.path(),
-        "x-tools8",
-        "aarch64-unknown-linux-gnu",
-        "aarch64-linux-gnu",
-    );
+    let t = Root::new();
+    let tc = XTools::aarch64().build_in(t.path());
     let root = t.path().join("root");
     std::fs::create_dir(&root).unwrap();
     let port = free_port().to_string();
@@ -172,33 +166,26 @@ fn systemd_accepts_the_written_unit() {
     if !crate::support::require("systemd-analyze", have_analyze) {
         return;
     }
-    let t = open_tempdir();
-    let tc = xtools(
-        t.path(),
-        "x-tools8",
-        "aarch64-unknown-linux-gnu",
-        "aarch64-linux-gnu",
-    );
+    let t = Root::new();
+    let tc = XTools::aarch64().build_in(t.path());
     let root = t.path().join("root");
     std::fs::create_dir(&root).unwrap();
     for server in ["embedded", "distccd"] {
-        let port = free_port().to_string();
-        let o = distsetup(&[
-            "volunteer",
-            "--root",
-            s(&root),
-            "--toolchain",
-            s(&tc),
-            "--allow",
-            "10.0.0.0/24",
-            "--port",
-            &port,
-            "--server",
-            server,
-            "--profile",
-            "archarm",
-            "--yes",
-        ]);
+        let port = free_port();
+        let o = volunteer()
+            .root(&root)
+            .toolchain(&tc)
+            .port(port)
+            .args([
+                "--allow",
+                "10.0.0.0/24",
+                "--server",
+                server,
+                "--profile",
+                "archarm",
+                "--yes",
+            ])
+            .run();
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     }
     for unit in ["distsetup-serve-x-tools8.service", "distccd-armv8.service"] {
@@ -221,32 +208,27 @@ fn systemd_accepts_the_written_unit() {
 
 #[test]
 fn master_aliases_from_flag_and_profile_with_openrc_script() {
-    let t = open_tempdir();
-    let tc = xtools(
-        t.path(),
-        "x-tools6h",
-        "armv6-rpi-linux-gnueabi",
-        "arm-linux-gnueabihf",
-    );
+    let t = Root::new();
+    let tc = XTools::new("x-tools6h", "armv6-rpi-linux-gnueabi")
+        .from_debian("arm-linux-gnueabihf")
+        .build_in(t.path());
     let root = t.path().join("root");
     std::fs::create_dir(&root).unwrap();
-    let port = free_port().to_string();
-    let o = distsetup(&[
-        "volunteer",
-        "--profile",
-        "gentoo",
-        "--root",
-        s(&root),
-        "--toolchain",
-        s(&tc),
-        "--alias",
-        "armv6j-hardfloat-linux-gnueabi=armv6-rpi-linux-gnueabi",
-        "--allow",
-        "192.168.0.0/24",
-        "--port",
-        &port,
-        "--yes",
-    ]);
+    let port = free_port();
+    let o = volunteer()
+        .root(&root)
+        .toolchain(&tc)
+        .port(port)
+        .args([
+            "--profile",
+            "gentoo",
+            "--alias",
+            "armv6j-hardfloat-linux-gnueabi=armv6-rpi-linux-gnueabi",
+            "--allow",
+            "192.168.0.0/24",
+            "--yes",
+        ])
+        .run();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let alias = root.join("usr/lib/distsetup/x-tools6h/bin");
     let bin = tc.join("armv6-rpi-linux-gnueabi/bin");
@@ -291,30 +273,17 @@ fn master_aliases_from_flag_and_profile_with_openrc_script() {
 
 #[test]
 fn void_gets_a_runit_run_script() {
-    let t = open_tempdir();
-    let tc = xtools(
-        t.path(),
-        "x-tools8",
-        "aarch64-unknown-linux-gnu",
-        "aarch64-linux-gnu",
-    );
+    let t = Root::new();
+    let tc = XTools::aarch64().build_in(t.path());
     let root = t.path().join("root");
     std::fs::create_dir(&root).unwrap();
-    let port = free_port().to_string();
-    let o = distsetup(&[
-        "volunteer",
-        "--profile",
-        "void",
-        "--root",
-        s(&root),
-        "--toolchain",
-        s(&tc),
-        "--allow",
-        "10.0.0.0/8",
-        "--port",
-        &port,
-        "--yes",
-    ]);
+    let port = free_port();
+    let o = volunteer()
+        .root(&root)
+        .toolchain(&tc)
+        .port(port)
+        .args(["--profile", "void", "--allow", "10.0.0.0/8", "--yes"])
+        .run();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let run = root.join("etc/sv/distsetup-serve-x-tools8/run");
     let script = std::fs::read_to_string(&run).unwrap();
@@ -333,21 +302,13 @@ fn distccd_run(
     profile: &str,
     conf: Option<(&str, &str)>,
     tcname: &str,
-) -> (tempfile::TempDir, std::process::Output) {
-    let t = open_tempdir();
+) -> (Root, std::process::Output) {
+    let t = Root::new();
     let tc = match tcname {
-        "x-tools8" => xtools(
-            t.path(),
-            "x-tools8",
-            "aarch64-unknown-linux-gnu",
-            "aarch64-linux-gnu",
-        ),
-        _ => xtools(
-            t.path(),
-            "x-tools7h",
-            "arm-unknown-linux-gnueabihf",
-            "arm-linux-gnueabihf",
-        ),
+        "x-tools8" => XTools::aarch64().build_in(t.path()),
+        _ => XTools::new("x-tools7h", "arm-unknown-linux-gnueabihf")
+            .from_debian("arm-linux-gnueabihf")
+            .build_in(t.path()),
     };
     let root = t.path().join("root");
     std::fs::create_dir(&root).unwrap();
@@ -361,25 +322,23 @@ fn distccd_run(
     let wl = root.join("usr/lib/distcc");
     std::fs::create_dir_all(&wl).unwrap();
     std::os::unix::fs::symlink("../../bin/distcc", wl.join("gcc")).unwrap();
-    let port = free_port().to_string();
-    let o = distsetup(&[
-        "volunteer",
-        "--profile",
-        profile,
-        "--server",
-        "distccd",
-        "--root",
-        s(&root),
-        "--toolchain",
-        s(&tc),
-        "--allow",
-        "10.0.0.0/24",
-        "--jobs",
-        "4",
-        "--port",
-        &port,
-        "--yes",
-    ]);
+    let port = free_port();
+    let o = volunteer()
+        .root(&root)
+        .toolchain(&tc)
+        .port(port)
+        .args([
+            "--profile",
+            profile,
+            "--server",
+            "distccd",
+            "--allow",
+            "10.0.0.0/24",
+            "--jobs",
+            "4",
+            "--yes",
+        ])
+        .run();
     (t, o)
 }
 
@@ -530,13 +489,8 @@ fn distccd_mode_creates_missing_config() {
 
 /// Run `volunteer` expecting a refusal: exit code, a message, and an untouched root.
 fn refused(extra: &[&str], prepare: impl FnOnce(&Path), code: i32, message: &str) {
-    let t = open_tempdir();
-    let tc = xtools(
-        t.path(),
-        "x-tools8",
-        "aarch64-unknown-linux-gnu",
-        "aarch64-linux-gnu",
-    );
+    let t = Root::new();
+    let tc = XTools::aarch64().build_in(t.path());
     let root = t.path().join("root");
     std::fs::create_dir(&root).unwrap();
     prepare(&root);
@@ -580,42 +534,27 @@ fn refuses_everyone_without_allow_anyone() {
 
 #[test]
 fn allow_anyone_is_accepted_when_explicit() {
-    let t = open_tempdir();
-    let tc = xtools(
-        t.path(),
-        "x-tools8",
-        "aarch64-unknown-linux-gnu",
-        "aarch64-linux-gnu",
-    );
-    let port = free_port().to_string();
-    let o = distsetup(&[
-        "volunteer",
-        "--root",
-        s(t.path()),
-        "--toolchain",
-        s(&tc),
-        "--allow-anyone",
-        "--port",
-        &port,
-        "--dry-run",
-    ]);
+    let t = Root::new();
+    let tc = XTools::aarch64().build_in(t.path());
+    let port = free_port();
+    let o = volunteer()
+        .root(t.path())
+        .toolchain(&tc)
+        .port(port)
+        .args(["--allow-anyone", "--dry-run"])
+        .run();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("--allow 0.0.0.0/0"));
 }
 
 #[test]
 fn refuses_a_toolchain_that_is_not_there_listing_where_it_looked() {
-    let t = open_tempdir();
-    let o = distsetup(&[
-        "volunteer",
-        "--root",
-        s(t.path()),
-        "--toolchain",
-        "x-tools86",
-        "--allow",
-        "10.0.0.0/24",
-        "--yes",
-    ]);
+    let t = Root::new();
+    let o = volunteer()
+        .root(t.path())
+        .toolchain("x-tools86")
+        .args(["--allow", "10.0.0.0/24", "--yes"])
+        .run();
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -652,25 +591,13 @@ fn refuses_an_alias_that_shadows_the_native_compiler() {
         return;
     }
     let alias = format!("{native}=aarch64-unknown-linux-gnu");
-    let t = open_tempdir();
-    let tc = xtools(
-        t.path(),
-        "x-tools8",
-        "aarch64-unknown-linux-gnu",
-        "aarch64-linux-gnu",
-    );
-    let o = distsetup(&[
-        "volunteer",
-        "--root",
-        s(t.path()),
-        "--toolchain",
-        s(&tc),
-        "--allow",
-        "10.0.0.0/24",
-        "--alias",
-        &alias,
-        "--yes",
-    ]);
+    let t = Root::new();
+    let tc = XTools::aarch64().build_in(t.path());
+    let o = volunteer()
+        .root(t.path())
+        .toolchain(&tc)
+        .args(["--allow", "10.0.0.0/24", "--alias", &alias, "--yes"])
+        .run();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -809,27 +736,15 @@ fn foreground_needs_the_embedded_server() {
 
 #[test]
 fn enable_under_root_only_writes_files() {
-    let t = open_tempdir();
-    let tc = xtools(
-        t.path(),
-        "x-tools8",
-        "aarch64-unknown-linux-gnu",
-        "aarch64-linux-gnu",
-    );
-    let port = free_port().to_string();
-    let o = distsetup(&[
-        "volunteer",
-        "--root",
-        s(t.path()),
-        "--toolchain",
-        s(&tc),
-        "--allow",
-        "10.0.0.0/24",
-        "--port",
-        &port,
-        "--enable",
-        "--yes",
-    ]);
+    let t = Root::new();
+    let tc = XTools::aarch64().build_in(t.path());
+    let port = free_port();
+    let o = volunteer()
+        .root(t.path())
+        .toolchain(&tc)
+        .port(port)
+        .args(["--allow", "10.0.0.0/24", "--enable", "--yes"])
+        .run();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains(
@@ -862,37 +777,30 @@ fn corpus_daemon_configs_take_the_allow_list() {
         } else {
             continue;
         };
-        let t = open_tempdir();
-        let tc = xtools(
-            t.path(),
-            "x-tools8",
-            "aarch64-unknown-linux-gnu",
-            "aarch64-linux-gnu",
-        );
+        let t = Root::new();
+        let tc = XTools::aarch64().build_in(t.path());
         let root = t.path().join("root");
         let d = root.join(dest);
         std::fs::create_dir_all(d.parent().unwrap()).unwrap();
         std::fs::copy(entry.path(), &d).unwrap();
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let port = free_port().to_string();
-        let o = distsetup(&[
-            "volunteer",
-            "--profile",
-            profile,
-            "--server",
-            "distccd",
-            "--root",
-            s(&root),
-            "--toolchain",
-            s(&tc),
-            "--allow",
-            "10.0.0.0/24",
-            "--jobs",
-            "4",
-            "--port",
-            &port,
-            "--yes",
-        ]);
+        let port = free_port();
+        let o = volunteer()
+            .root(&root)
+            .toolchain(&tc)
+            .port(port)
+            .args([
+                "--profile",
+                profile,
+                "--server",
+                "distccd",
+                "--allow",
+                "10.0.0.0/24",
+                "--jobs",
+                "4",
+                "--yes",
+            ])
+            .run();
         assert_eq!(o.status.code(), Some(0), "{name}: {}", text(&o));
         let sh = Command::new("sh")
             .args([
@@ -929,30 +837,19 @@ fn corpus_daemon_configs_take_the_allow_list() {
 
 #[test]
 fn other_layouts_a_bin_directory_and_a_system_triple() {
-    let t = open_tempdir();
-    let tc = xtools(
-        t.path(),
-        "x-tools8",
-        "aarch64-unknown-linux-gnu",
-        "aarch64-linux-gnu",
-    );
+    let t = Root::new();
+    let tc = XTools::aarch64().build_in(t.path());
     let bin = tc.join("aarch64-unknown-linux-gnu/bin");
     let root = t.path().join("root");
     std::fs::create_dir(&root).unwrap();
-    let port = free_port().to_string();
+    let port = free_port();
     // A bin directory given directly: named after its prefix.
-    let o = distsetup(&[
-        "volunteer",
-        "--root",
-        s(&root),
-        "--toolchain",
-        s(&bin),
-        "--allow",
-        "10.0.0.0/24",
-        "--port",
-        &port,
-        "--yes",
-    ]);
+    let o = volunteer()
+        .root(&root)
+        .toolchain(&bin)
+        .port(port)
+        .args(["--allow", "10.0.0.0/24", "--yes"])
+        .run();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(root.join("usr/lib/distsetup/x-tools8/bin/gcc").is_symlink());
     // Debian's cross compiler in /usr/bin, answering an Arch Linux ARM master's name.
@@ -962,21 +859,19 @@ fn other_layouts_a_bin_directory_and_a_system_triple() {
     ) {
         return;
     }
-    let port = free_port().to_string();
-    let o = distsetup(&[
-        "volunteer",
-        "--root",
-        s(&root),
-        "--toolchain",
-        "aarch64-linux-gnu",
-        "--allow",
-        "10.0.0.0/24",
-        "--alias",
-        "aarch64-unknown-linux-gnu=aarch64-linux-gnu",
-        "--port",
-        &port,
-        "--yes",
-    ]);
+    let port = free_port();
+    let o = volunteer()
+        .root(&root)
+        .toolchain("aarch64-linux-gnu")
+        .port(port)
+        .args([
+            "--allow",
+            "10.0.0.0/24",
+            "--alias",
+            "aarch64-unknown-linux-gnu=aarch64-linux-gnu",
+            "--yes",
+        ])
+        .run();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let alias = root.join("usr/lib/distsetup/aarch64-linux-gnu/bin");
     assert_eq!(
@@ -996,13 +891,8 @@ fn other_layouts_a_bin_directory_and_a_system_triple() {
 
 #[test]
 fn foreground_applies_then_runs_serve_with_the_units_arguments() {
-    let t = open_tempdir();
-    let tc = xtools(
-        t.path(),
-        "x-tools8",
-        "aarch64-unknown-linux-gnu",
-        "aarch64-linux-gnu",
-    );
+    let t = Root::new();
+    let tc = XTools::aarch64().build_in(t.path());
     let root = t.path().join("root");
     std::fs::create_dir(&root).unwrap();
     let port = free_port();
