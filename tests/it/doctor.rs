@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use crate::support::server::Server;
-use crate::support::{Cmd, Root, free_port};
+use crate::support::{Cmd, Root, free_port, wait_listening};
 
 fn doctor(args: &[&str]) -> (Output, serde_json::Value) {
     let o = Cmd::new("doctor").args(args).arg("--json").run();
@@ -200,14 +200,7 @@ fn distccd_answers_and_refuses_an_unknown_compiler() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "distccd did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_listening(port, "distccd");
     let hosts = format!("127.0.0.1:{port}/2");
     let empty = tempfile::tempdir().unwrap();
     // The name Debian's client sends for a plain gcc: whitelisted, compiled, read back.

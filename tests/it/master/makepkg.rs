@@ -9,9 +9,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use crate::support::{free_port, is_root, require};
+use crate::support::{free_port, is_root, require, wait_listening};
 
 const BIN: &str = env!("CARGO_BIN_EXE_distsetup");
 
@@ -93,14 +92,7 @@ fn start_distccd(tmp: &Path, port: u16, log: &Path) -> Daemon {
         .spawn()
         .unwrap();
     let daemon = Daemon(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "distccd did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_listening(port, "distccd");
     daemon
 }
 
@@ -128,14 +120,7 @@ fn start_serve(tmp: &Path, port: u16, log: &Path) -> Daemon {
         .spawn()
         .unwrap();
     let daemon = Daemon(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "distsetup serve did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_listening(port, "distsetup serve");
     daemon
 }
 

@@ -109,6 +109,18 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// Wait (at most 20 s) until something accepts connections on 127.0.0.1:`port`.
+pub fn wait_listening(port: u16, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not listen on {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// One run of the `distsetup` binary: `Cmd::new("volunteer").root(..).args([..]).run()`.
 pub struct Cmd {
     args: Vec<OsString>,

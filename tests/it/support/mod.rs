@@ -7,7 +7,7 @@ pub mod wire;
 
 use std::path::PathBuf;
 
-pub use builder::{Cmd, Root, XTools, free_port};
+pub use builder::{Cmd, Root, XTools, free_port, wait_listening};
 
 /// Whether `DISTSETUP_STRICT=1`: CI sets it so that no test can pass by not running.
 pub fn strict() -> bool {

@@ -322,11 +322,16 @@ fn distccd_run(
     let wl = root.join("usr/lib/distcc");
     std::fs::create_dir_all(&wl).unwrap();
     std::os::unix::fs::symlink("../../bin/distcc", wl.join("gcc")).unwrap();
-    let port = free_port();
-    let o = volunteer()
-        .root(&root)
-        .toolchain(&tc)
-        .port(port)
+    let o = volunteer_distccd(&root, &tc, profile);
+    (t, o)
+}
+
+/// `volunteer --server distccd` for `profile`: allow 10.0.0.0/24, 4 jobs, a free port.
+fn volunteer_distccd(root: &Path, tc: &Path, profile: &str) -> std::process::Output {
+    volunteer()
+        .root(root)
+        .toolchain(tc)
+        .port(free_port())
         .args([
             "--profile",
             profile,
@@ -338,8 +343,7 @@ fn distccd_run(
             "4",
             "--yes",
         ])
-        .run();
-    (t, o)
+        .run()
 }
 
 #[test]
@@ -784,23 +788,7 @@ fn corpus_daemon_configs_take_the_allow_list() {
         std::fs::create_dir_all(d.parent().unwrap()).unwrap();
         std::fs::copy(entry.path(), &d).unwrap();
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let port = free_port();
-        let o = volunteer()
-            .root(&root)
-            .toolchain(&tc)
-            .port(port)
-            .args([
-                "--profile",
-                profile,
-                "--server",
-                "distccd",
-                "--allow",
-                "10.0.0.0/24",
-                "--jobs",
-                "4",
-                "--yes",
-            ])
-            .run();
+        let o = volunteer_distccd(&root, &tc, profile);
         assert_eq!(o.status.code(), Some(0), "{name}: {}", text(&o));
         let sh = Command::new("sh")
             .args([
