@@ -2,6 +2,7 @@
 
 pub mod builder;
 pub mod server;
+pub mod shconf;
 pub mod volunteer;
 pub mod wire;
 
