@@ -83,11 +83,11 @@ impl XTools {
     /// Arch Linux ARM's aarch64 toolchain, `x-tools8/aarch64-unknown-linux-gnu`, from
     /// Debian's `aarch64-linux-gnu-*`.
     pub fn aarch64() -> XTools {
-        XTools::new("x-tools8", "aarch64-unknown-linux-gnu").from_debian("aarch64-linux-gnu")
+        XTools::new("x-tools8", "aarch64-unknown-linux-gnu").using_debian("aarch64-linux-gnu")
     }
 
     /// Link to `/usr/bin/DEBIAN-TOOL` instead of `/usr/bin/PREFIX-TOOL`.
-    pub fn from_debian(mut self, debian: &str) -> XTools {
+    pub fn using_debian(mut self, debian: &str) -> XTools {
         self.debian = debian.into();
         self
     }

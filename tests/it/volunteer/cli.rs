@@ -210,7 +210,7 @@ fn systemd_accepts_the_written_unit() {
 fn master_aliases_from_flag_and_profile_with_openrc_script() {
     let t = Root::new();
     let tc = XTools::new("x-tools6h", "armv6-rpi-linux-gnueabi")
-        .from_debian("arm-linux-gnueabihf")
+        .using_debian("arm-linux-gnueabihf")
         .build_in(t.path());
     let root = t.path().join("root");
     std::fs::create_dir(&root).unwrap();
@@ -307,7 +307,7 @@ fn distccd_run(
     let tc = match tcname {
         "x-tools8" => XTools::aarch64().build_in(t.path()),
         _ => XTools::new("x-tools7h", "arm-unknown-linux-gnueabihf")
-            .from_debian("arm-linux-gnueabihf")
+            .using_debian("arm-linux-gnueabihf")
             .build_in(t.path()),
     };
     let root = t.path().join("root");
