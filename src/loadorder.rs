@@ -225,7 +225,11 @@ mod tests {
         let root = SysRoot::new(t.path()).unwrap();
         let p = crate::profile::load("gentoo").unwrap();
         let files = portage(&root, p.client.portage.as_ref().unwrap()).unwrap();
-        let names: Vec<String> = files.all().iter().map(|p| p.display().to_string()).collect();
+        let names: Vec<String> = files
+            .all()
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         assert_eq!(
             names,
             [

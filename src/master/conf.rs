@@ -12,7 +12,11 @@ pub(super) struct ConfFile {
 }
 
 impl ConfFile {
-    pub(super) fn read(root: &SysRoot, path: &Path, dialect: Dialect) -> Result<Option<ConfFile>, Error> {
+    pub(super) fn read(
+        root: &SysRoot,
+        path: &Path,
+        dialect: Dialect,
+    ) -> Result<Option<ConfFile>, Error> {
         let Some(original) = root.read_file(path)? else {
             return Ok(None);
         };
@@ -111,7 +115,12 @@ pub(super) fn ensure_dir(plan: &mut Plan, dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-pub(super) fn warn_overrides(files: &[ConfFile], vars: &[&str], why: &str, warnings: &mut Vec<String>) {
+pub(super) fn warn_overrides(
+    files: &[ConfFile],
+    vars: &[&str],
+    why: &str,
+    warnings: &mut Vec<String>,
+) {
     for f in files {
         for v in vars {
             if let Some(line) = f.assigns(v) {
@@ -125,7 +134,12 @@ pub(super) fn warn_overrides(files: &[ConfFile], vars: &[&str], why: &str, warni
 }
 
 /// Warn about `-march=native`/`-mtune=native` when compiles go to other machines.
-pub(super) fn warn_native(files: &[&ConfFile], hosts: &Hosts, facts: &Facts, warnings: &mut Vec<String>) {
+pub(super) fn warn_native(
+    files: &[&ConfFile],
+    hosts: &Hosts,
+    facts: &Facts,
+    warnings: &mut Vec<String>,
+) {
     if !hosts.any_remote {
         return;
     }

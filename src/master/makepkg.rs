@@ -3,10 +3,6 @@
 
 use super::*;
 
-
-
-
-
 pub(super) fn by_hand_makepkg(m: &Makepkg, hosts: &Hosts, advice: &JobsAdvice) -> String {
     format!(
         "put `{}` in {} (in place of `{}`), and set {}=\"{}\" and {}=\"{}\"",
@@ -78,7 +74,11 @@ pub(super) fn check_static_array(
     }
 }
 
-pub(super) fn enable_word(mut words: Vec<String>, word: &str, negated: Option<&str>) -> Vec<String> {
+pub(super) fn enable_word(
+    mut words: Vec<String>,
+    word: &str,
+    negated: Option<&str>,
+) -> Vec<String> {
     let mut found = false;
     for w in words.iter_mut() {
         if Some(w.as_str()) == negated {
@@ -281,7 +281,11 @@ fn plan_in_place(job: &Job, mut main: ConfFile, report: &mut Report) -> Result<(
 }
 
 /// The masquerade links makepkg needs where the distro does not ship them.
-pub(super) fn plan_masquerade(settings: &Settings, dir: &Path, report: &mut Report) -> Result<(), Error> {
+pub(super) fn plan_masquerade(
+    settings: &Settings,
+    dir: &Path,
+    report: &mut Report,
+) -> Result<(), Error> {
     let root = &settings.root;
     let distcc = Path::new("/usr/bin/distcc");
     if !root.path(distcc).exists() {

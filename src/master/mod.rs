@@ -68,7 +68,9 @@ mod conf;
 mod hosts;
 mod makepkg;
 mod portage;
+pub use conf::relative_target;
 use conf::*;
+pub use hosts::hosts_file_bytes;
 use hosts::*;
 use makepkg::*;
 use portage::*;
@@ -355,4 +357,3 @@ fn jobs(
         }
     }
 }
-

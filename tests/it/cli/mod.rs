@@ -1,0 +1,5 @@
+//! `distsetup` subcommands driven as a user would: generated assets, `edit`.
+
+mod assets;
+mod edit;
+mod edit_doc;

@@ -1,0 +1,4 @@
+//! The DISTCC_HOSTS grammar.
+
+mod grammar;
+mod props;

@@ -1,0 +1,4 @@
+//! Distro profiles: the loader, and the profiles against the shared corpus.
+
+mod corpus;
+mod loader;

@@ -1,0 +1,5 @@
+//! Format-preserving shell-assignment documents.
+
+mod corpus;
+mod edits;
+mod props;

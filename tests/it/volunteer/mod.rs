@@ -1,0 +1,4 @@
+//! The volunteer role: the CLI against temp roots, and end to end with real distcc.
+
+mod cli;
+mod e2e;
