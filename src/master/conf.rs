@@ -93,26 +93,7 @@ pub(super) fn write_conf(plan: &mut Plan, file: ConfFile) -> Result<(), Error> {
 
 /// Plan creating `dir` and every missing ancestor, outermost first.
 pub(super) fn ensure_dir(plan: &mut Plan, dir: &Path) -> Result<(), Error> {
-    let mut missing = Vec::new();
-    let mut cur = Some(dir);
-    while let Some(d) = cur {
-        if d.as_os_str().is_empty() || d == Path::new("/") {
-            break;
-        }
-        let planned = plan
-            .steps()
-            .iter()
-            .any(|s| matches!(&s.change, plan::Change::CreateDir { path } if path == d));
-        if planned || plan.root().state(d)? != Before::Missing {
-            break;
-        }
-        missing.push(d.to_path_buf());
-        cur = d.parent();
-    }
-    for d in missing.iter().rev() {
-        plan.create_dir(d)?;
-    }
-    Ok(())
+    Ok(plan.create_dir_all(dir)?)
 }
 
 pub(super) fn warn_overrides(

@@ -298,6 +298,31 @@ impl Plan {
         }
     }
 
+    /// Plan creating `dir` and every missing parent (outermost first); nothing for the
+    /// parts that exist or are already planned.
+    pub fn create_dir_all(&mut self, dir: &Path) -> Result<(), Error> {
+        let mut missing = Vec::new();
+        let mut cur = Some(dir);
+        while let Some(d) = cur {
+            if d.as_os_str().is_empty() || d == Path::new("/") {
+                break;
+            }
+            let planned = self
+                .steps
+                .iter()
+                .any(|st| matches!(&st.change, Change::CreateDir { path } if path == d));
+            if planned || self.root.state(d)? != Before::Missing {
+                break;
+            }
+            missing.push(d.to_path_buf());
+            cur = d.parent();
+        }
+        for d in missing.iter().rev() {
+            self.create_dir(d)?;
+        }
+        Ok(())
+    }
+
     fn push(&mut self, change: Change, before: Before) {
         self.steps.push(Step {
             change,
