@@ -1,7 +1,7 @@
 //! The master side of `doctor`: configuration, hosts, probe compiles, speed.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use super::elf::{self, ObjectFacts};
@@ -91,20 +91,6 @@ impl Vars {
     }
 }
 
-/// Files of a directory in the order the tool reads them, filtered.
-fn dir_files(root: &crate::plan::SysRoot, dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
-    let Ok(rd) = std::fs::read_dir(root.path(dir)) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = rd
-        .flatten()
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| keep(n))
-        .collect();
-    names.sort();
-    names.into_iter().map(|n| dir.join(n)).collect()
-}
-
 fn jobs_of(flags: &str) -> Option<u32> {
     let mut it = flags.split_whitespace();
     while let Some(w) = it.next() {
@@ -118,20 +104,60 @@ fn jobs_of(flags: &str) -> Option<u32> {
     None
 }
 
+/// What the master's configuration says, as far as the later checks need it.
+struct Config {
+    /// DISTCC_HOSTS from makepkg's files, and the file.
+    makepkg_hosts: Option<(String, PathBuf)>,
+    /// `-jN` and the variable it came from.
+    jobs: Option<(u32, String)>,
+    /// The compiler flags variables.
+    flags: Vars,
+}
+
 pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
     let mut f: Vec<Finding> = Vec::new();
+    let config = check_config(s, &mut f);
+    let Some((text, origin)) = host_list(s, config.makepkg_hosts.clone(), &mut f) else {
+        return report(s, None, None, f, Vec::new());
+    };
+    let list = match hostspec::parse(&text) {
+        Ok(l) => l,
+        Err(e) => {
+            f.push(Finding::new(
+                "hosts",
+                origin.clone(),
+                Status::Broken,
+                e.to_string(),
+            ));
+            return report(s, Some(text), Some(origin), f, Vec::new());
+        }
+    };
+    let remote: Vec<&hostspec::Host> = list
+        .hosts()
+        .filter(|h| !matches!(h.transport, Transport::Local))
+        .collect();
+    check_slots(s, &config, &remote, &origin, &mut f);
+    let local = local_facts(&s.compiler);
+    let Some(remote_name) = local_compiler(s, local.as_ref(), &mut f) else {
+        return report(s, Some(text), Some(origin), f, Vec::new());
+    };
+    let speeds = probe_all(s, &remote, &remote_name, local.as_ref(), bar, &mut f);
+    report(s, Some(text), Some(origin), f, speeds)
+}
+
+/// makepkg's and Portage's settings, read from the files they read.
+fn check_config(s: &Settings, f: &mut Vec<Finding>) -> Config {
     let client = &s.profile.client;
     let root = &s.root;
     let mut makepkg_hosts: Option<(String, PathBuf)> = None;
     let mut jobs: Option<(u32, String)> = None;
     let mut flags = Vars(BTreeMap::new(), Vec::new());
-
     if let Some(m) = &client.makepkg {
         if root.read_file(&m.config).ok().flatten().is_some() {
-            let mut files = vec![m.config.clone()];
-            if let Some(d) = &m.dropin_dir {
-                files.extend(dir_files(root, d, |n| n.ends_with(".conf")));
-            }
+            // What makepkg sources, in its order (drop-ins and the user's file included).
+            let files = crate::loadorder::makepkg(root, m)
+                .map(|o| o.all(root))
+                .unwrap_or_else(|_| vec![m.config.clone()]);
             let names = [
                 m.enable.variable.as_str(),
                 m.hosts_variable.as_str(),
@@ -140,7 +166,7 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
                 "CXXFLAGS",
             ];
             let vars = Vars::read(root, &files, Dialect::Bash, &names);
-            check_switch(&vars, &m.enable, "makepkg", &s.profile.name, &mut f);
+            check_switch(&vars, &m.enable, "makepkg", &s.profile.name, f);
             if let Some((Value::Scalar(v), file)) = vars.get(&m.hosts_variable) {
                 if v.iter().all(u8::is_ascii_whitespace) {
                     f.push(
@@ -168,18 +194,15 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
                     format!("no -j in {}: make runs one job at a time and distcc has nothing to spread", m.jobs_variable),
                 ).hint(format!("distsetup master --profile {}", s.profile.name)));
             }
-            check_masquerade(s, &mut f);
+            check_masquerade(s, f);
             flags = vars;
         }
     }
     if let Some(p) = &client.portage {
-        let files = match root.state(&p.config) {
-            Ok(crate::plan::Before::Dir) => dir_files(root, &p.config, |n| {
-                !n.starts_with('.') && !n.ends_with('~')
-            }),
-            Ok(crate::plan::Before::File(_)) => vec![p.config.clone()],
-            _ => Vec::new(),
-        };
+        // What Portage reads: /etc/make.conf, then make.conf (a directory recursively).
+        let files = crate::loadorder::portage(root, p)
+            .map(|o| o.all())
+            .unwrap_or_default();
         if !files.is_empty() {
             let names = [
                 p.enable.variable.as_str(),
@@ -189,7 +212,7 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
                 "COMMON_FLAGS",
             ];
             let vars = Vars::read(root, &files, Dialect::Portage, &names);
-            check_switch(&vars, &p.enable, "portage", &s.profile.name, &mut f);
+            check_switch(&vars, &p.enable, "portage", &s.profile.name, f);
             jobs = vars
                 .scalar(&p.jobs_variable)
                 .and_then(|v| jobs_of(&v))
@@ -197,21 +220,34 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
             flags = vars;
         }
     }
+    Config {
+        makepkg_hosts,
+        jobs,
+        flags,
+    }
+}
 
-    // The host list.
+/// The host list to check and where it came from; `None` (with a finding) when there is
+/// none.
+fn host_list(
+    s: &Settings,
+    makepkg_hosts: Option<(String, PathBuf)>,
+    f: &mut Vec<Finding>,
+) -> Option<(String, String)> {
+    let client = &s.profile.client;
     let env_hosts = std::env::var("DISTCC_HOSTS")
         .ok()
         .filter(|v| !v.trim().is_empty());
-    let (text, origin) = if let Some(h) = &s.hosts {
-        (h.clone(), "--hosts".to_string())
+    if let Some(h) = &s.hosts {
+        Some((h.clone(), "--hosts".to_string()))
     } else if let Some((v, file)) = makepkg_hosts {
-        (v, format!("DISTCC_HOSTS in {}", file.display()))
-    } else if let Some(t) = read_text(root, &client.hosts_file)
+        Some((v, format!("DISTCC_HOSTS in {}", file.display())))
+    } else if let Some(t) = read_text(&s.root, &client.hosts_file)
         .filter(|t| hostspec::parse(t).is_ok_and(|l| l.hosts().next().is_some()))
     {
-        (t, client.hosts_file.display().to_string())
+        Some((t, client.hosts_file.display().to_string()))
     } else if let Some(e) = env_hosts {
-        (e, "the DISTCC_HOSTS environment variable".to_string())
+        Some((e, "the DISTCC_HOSTS environment variable".to_string()))
     } else {
         f.push(
             Finding::new(
@@ -225,34 +261,29 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
                 s.profile.name
             )),
         );
-        return report(s, None, None, f, Vec::new());
-    };
-    let list = match hostspec::parse(&text) {
-        Ok(l) => l,
-        Err(e) => {
-            f.push(Finding::new(
-                "hosts",
-                origin.clone(),
-                Status::Broken,
-                e.to_string(),
-            ));
-            return report(s, Some(text), Some(origin), f, Vec::new());
-        }
-    };
-    let remote: Vec<_> = list
-        .hosts()
-        .filter(|h| !matches!(h.transport, Transport::Local))
-        .collect();
+        None
+    }
+}
+
+/// Remote slots against -j, and -march=native in the flags.
+fn check_slots(
+    s: &Settings,
+    config: &Config,
+    remote: &[&hostspec::Host],
+    origin: &str,
+    f: &mut Vec<Finding>,
+) {
+    let flags = &config.flags;
     let slots: u32 = remote.iter().map(|h| h.effective_limit()).sum();
     if remote.is_empty() {
         f.push(Finding::new(
             "hosts",
-            origin.clone(),
+            origin,
             Status::Broken,
             "only localhost is listed: nothing is distributed",
         ));
     }
-    if let Some((n, var)) = &jobs {
+    if let Some((n, var)) = &config.jobs {
         let status = if *n <= 1 || (*n as u64) * 2 < u64::from(slots) {
             Status::Warn
         } else {
@@ -286,14 +317,20 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
             }
         }
     }
+}
 
-    // The local compiler, for comparison.
-    let local = local_facts(&s.compiler);
+/// The local compiler's facts as a finding; the name to send to the hosts, or `None`
+/// (with a finding) when the local compiler cannot say its triple.
+fn local_compiler(
+    s: &Settings,
+    local: Option<&ObjectFacts>,
+    f: &mut Vec<Finding>,
+) -> Option<String> {
     let remote_name = s
         .remote_compiler
         .clone()
         .or_else(|| dumpmachine(&s.compiler).map(|t| format!("{t}-gcc")));
-    match &local {
+    match local {
         Some(l) => f.push(Finding::new(
             "local",
             s.compiler.clone(),
@@ -307,7 +344,7 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
             "could not compile the probe locally: remote compilers are not compared",
         )),
     }
-    let Some(remote_name) = remote_name else {
+    if remote_name.is_none() {
         f.push(
             Finding::new(
                 "local",
@@ -317,12 +354,22 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
             )
             .hint("pass --compiler CC or --remote-compiler NAME"),
         );
-        return report(s, Some(text), Some(origin), f, Vec::new());
-    };
+    }
+    remote_name
+}
 
+/// Probe every TCP host; ssh hosts get a warning.
+fn probe_all(
+    s: &Settings,
+    remote: &[&hostspec::Host],
+    remote_name: &str,
+    local: Option<&ObjectFacts>,
+    bar: &dyn Progress,
+    f: &mut Vec<Finding>,
+) -> Vec<Speed> {
     bar.begin(remote.len() as u64, "probing hosts");
     let mut speeds = Vec::new();
-    for h in &remote {
+    for h in remote {
         let (host, port) = match &h.transport {
             Transport::Tcp { host, .. } => (host.clone(), h.effective_port().unwrap_or(3632)),
             Transport::Ssh { user, host, .. } => {
@@ -339,24 +386,29 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
         };
         let subject = format!("{host}:{port}");
         bar.message(&subject);
-        let lzo = h.options.lzo;
-        if let Some(sp) = probe_host(
-            s,
-            &subject,
-            &host,
+        let target = Target {
+            subject: &subject,
+            host: &host,
             port,
-            lzo,
-            h.effective_limit(),
-            &remote_name,
-            local.as_ref(),
-            &mut f,
-        ) {
+            lzo: h.options.lzo,
+            limit: h.effective_limit(),
+        };
+        if let Some(sp) = probe_host(s, &target, remote_name, local, f) {
             speeds.push(sp);
         }
         bar.step();
     }
     bar.end();
-    report(s, Some(text), Some(origin), f, speeds)
+    speeds
+}
+
+/// One host to probe.
+struct Target<'a> {
+    subject: &'a str,
+    host: &'a str,
+    port: u16,
+    lzo: bool,
+    limit: u32,
 }
 
 fn report(
@@ -573,16 +625,13 @@ fn describe(o: &ObjectFacts) -> String {
 #[allow(clippy::too_many_arguments)]
 fn probe_host(
     s: &Settings,
-    subject: &str,
-    host: &str,
-    port: u16,
-    lzo: bool,
-    limit: u32,
+    t: &Target,
     compiler: &str,
     local: Option<&ObjectFacts>,
     f: &mut Vec<Finding>,
 ) -> Option<Speed> {
-    let addr = match probe::resolve(host, port) {
+    let (subject, lzo) = (t.subject, t.lzo);
+    let addr = match probe::resolve(t.host, t.port) {
         Ok(a) => a,
         Err(e) => {
             f.push(Finding::new(
@@ -645,52 +694,7 @@ fn probe_host(
         return None;
     }
     let got = elf::inspect(&reply.object);
-    let mut ok = true;
-    if let Some(l) = local {
-        if got.machine != l.machine || got.bits != l.bits {
-            ok = false;
-            f.push(
-                Finding::new(
-                    "target",
-                    subject,
-                    Status::Broken,
-                    format!(
-                        "{compiler} there produces {} ({}-bit) objects, this machine {} ({}-bit): link errors or wrong code",
-                        got.machine.as_deref().unwrap_or("unknown"),
-                        got.bits.unwrap_or(0),
-                        l.machine.as_deref().unwrap_or("unknown"),
-                        l.bits.unwrap_or(0)
-                    ),
-                )
-                .hint(format!("on the volunteer, answer {compiler} with a compiler for {}: distsetup volunteer --toolchain ... --alias", l.machine.as_deref().unwrap_or("this target"))),
-            );
-        }
-        if let (Some(a), Some(b)) = (got.gcc_major, l.gcc_major) {
-            if a != b {
-                f.push(Finding::new(
-                    "version",
-                    subject,
-                    Status::Warn,
-                    format!("gcc {a} there, gcc {b} here: distcc does not protect against mixed major versions (C++ ABI, LTO, warnings differ)"),
-                ).hint("install the same major gcc on both, or a toolchain built for it"));
-            }
-        }
-        if let (Some(a), Some(b)) = (got.pic, l.pic) {
-            if a != b {
-                ok = false;
-                f.push(Finding::new(
-                    "pie",
-                    subject,
-                    Status::Broken,
-                    format!(
-                        "default PIE differs: {} there, {} here — linking fails with relocation errors",
-                        if a { "PIE" } else { "no PIE" },
-                        if b { "PIE" } else { "no PIE" }
-                    ),
-                ).hint("use a volunteer toolchain configured like the master's gcc (--enable-default-pie), or pass -fPIE/-fno-PIE explicitly in CFLAGS"));
-            }
-        }
-    }
+    let ok = local.is_none_or(|l| compare_objects(subject, compiler, &got, l, f));
     if ok {
         f.push(Finding::new(
             "compiler",
@@ -702,7 +706,63 @@ fn probe_host(
     if !ok || s.speed_rounds == 0 {
         return None;
     }
-    speed(s, subject, addr, lzo, limit, compiler)
+    speed(s, subject, addr, lzo, t.limit, compiler)
+}
+
+/// The remote object against the local one: machine, gcc major version, default PIE.
+/// False when linking them together cannot work.
+fn compare_objects(
+    subject: &str,
+    compiler: &str,
+    got: &ObjectFacts,
+    l: &ObjectFacts,
+    f: &mut Vec<Finding>,
+) -> bool {
+    let mut ok = true;
+    if got.machine != l.machine || got.bits != l.bits {
+        ok = false;
+        f.push(
+            Finding::new(
+                "target",
+                subject,
+                Status::Broken,
+                format!(
+                    "{compiler} there produces {} ({}-bit) objects, this machine {} ({}-bit): link errors or wrong code",
+                    got.machine.as_deref().unwrap_or("unknown"),
+                    got.bits.unwrap_or(0),
+                    l.machine.as_deref().unwrap_or("unknown"),
+                    l.bits.unwrap_or(0)
+                ),
+            )
+            .hint(format!("on the volunteer, answer {compiler} with a compiler for {}: distsetup volunteer --toolchain ... --alias", l.machine.as_deref().unwrap_or("this target"))),
+        );
+    }
+    if let (Some(a), Some(b)) = (got.gcc_major, l.gcc_major) {
+        if a != b {
+            f.push(Finding::new(
+                "version",
+                subject,
+                Status::Warn,
+                format!("gcc {a} there, gcc {b} here: distcc does not protect against mixed major versions (C++ ABI, LTO, warnings differ)"),
+            ).hint("install the same major gcc on both, or a toolchain built for it"));
+        }
+    }
+    if let (Some(a), Some(b)) = (got.pic, l.pic) {
+        if a != b {
+            ok = false;
+            f.push(Finding::new(
+                "pie",
+                subject,
+                Status::Broken,
+                format!(
+                    "default PIE differs: {} there, {} here — linking fails with relocation errors",
+                    if a { "PIE" } else { "no PIE" },
+                    if b { "PIE" } else { "no PIE" }
+                ),
+            ).hint("use a volunteer toolchain configured like the master's gcc (--enable-default-pie), or pass -fPIE/-fno-PIE explicitly in CFLAGS"));
+        }
+    }
+    ok
 }
 
 /// Time the fixed unit: `rounds` compiles one after another (median), then `limit`

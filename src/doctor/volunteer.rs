@@ -171,6 +171,45 @@ fn flag_values(cmd: &str, flag: &str) -> Vec<String> {
     out
 }
 
+/// distccd's whitelist: every name of the PATH's alias directory must be in
+/// /usr/lib/distcc.
+fn check_whitelist(s: &Settings, name: &str, text: &str, f: &mut Vec<Finding>) {
+    let path = value_of(text, "Environment")
+        .and_then(|e| e.strip_prefix("PATH="))
+        .unwrap_or_default();
+    let Some(alias_dir) = path.split(':').find(|d| d.starts_with(ALIAS_ROOT)) else {
+        return;
+    };
+    let names: Vec<String> = std::fs::read_dir(real(&s.root, alias_dir))
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let wl: PathBuf = real(&s.root, "/usr/lib/distcc");
+    let mut missing: Vec<&String> = names
+        .iter()
+        .filter(|n| std::fs::symlink_metadata(wl.join(n)).is_err())
+        .collect();
+    missing.sort();
+    if missing.is_empty() {
+        f.push(Finding::new(
+            "whitelist",
+            name,
+            Status::Ok,
+            format!("{} names whitelisted in /usr/lib/distcc", names.len()),
+        ));
+    } else {
+        f.push(Finding::new(
+            "whitelist",
+            name,
+            Status::Broken,
+            format!("distccd refuses {} (not in /usr/lib/distcc; update-distcc-symlinks or distcc-config may have removed them)", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
+        ).hint("rerun the same `distsetup volunteer --server distccd ...` command (idempotent)"));
+    }
+}
+
 fn check_unit(s: &Settings, name: &str, text: &str, f: &mut Vec<Finding>) {
     let exec = value_of(text, "ExecStart").unwrap_or_default();
     let wants = real(&s.root, UNIT_DIR)
@@ -254,41 +293,7 @@ fn check_unit(s: &Settings, name: &str, text: &str, f: &mut Vec<Finding>) {
             .hint(format!("systemctl start {name}; journalctl -u {name}")),
         );
     }
-    // distccd's whitelist: every name of the PATH's alias directory must be in /usr/lib/distcc.
     if exec.contains("distccd") && !exec.contains("distsetup") {
-        let path = value_of(text, "Environment")
-            .and_then(|e| e.strip_prefix("PATH="))
-            .unwrap_or_default();
-        let Some(alias_dir) = path.split(':').find(|d| d.starts_with(ALIAS_ROOT)) else {
-            return;
-        };
-        let names: Vec<String> = std::fs::read_dir(real(&s.root, alias_dir))
-            .map(|rd| {
-                rd.flatten()
-                    .filter_map(|e| e.file_name().into_string().ok())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let wl: PathBuf = real(&s.root, "/usr/lib/distcc");
-        let mut missing: Vec<&String> = names
-            .iter()
-            .filter(|n| std::fs::symlink_metadata(wl.join(n)).is_err())
-            .collect();
-        missing.sort();
-        if missing.is_empty() {
-            f.push(Finding::new(
-                "whitelist",
-                name,
-                Status::Ok,
-                format!("{} names whitelisted in /usr/lib/distcc", names.len()),
-            ));
-        } else {
-            f.push(Finding::new(
-                "whitelist",
-                name,
-                Status::Broken,
-                format!("distccd refuses {} (not in /usr/lib/distcc; update-distcc-symlinks or distcc-config may have removed them)", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
-            ).hint("rerun the same `distsetup volunteer --server distccd ...` command (idempotent)"));
-        }
+        check_whitelist(s, name, text, f);
     }
 }

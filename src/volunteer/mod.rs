@@ -389,11 +389,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
             settings.listen,
             &mut notes,
         )?;
-        if root.state(Path::new("/usr/bin/distcc"))? == Before::Missing {
-            warnings.push(
-                "/usr/bin/distcc is missing: the whitelist links point to it and distccd refuses names whose link does not resolve".into(),
-            );
-        }
+        warn_no_distcc(root, &mut warnings)?;
         plain_name_warning(
             profile,
             facts,
@@ -404,13 +400,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
             &mut warnings,
         );
     }
-    if is_under_home(&located.bin_dir) {
-        warnings.push(format!(
-            "the toolchain is under a home directory ({}); the service user may not be able to read it \
-             (systemd's ProtectHome, 0700 homes): /opt is the usual place",
-            located.bin_dir.display()
-        ));
-    }
+    warn_home(&located, &mut warnings);
     Ok(Report {
         plan,
         notes,
@@ -418,6 +408,27 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
         service,
         serve_args,
     })
+}
+
+/// distccd's whitelist links point to /usr/bin/distcc.
+fn warn_no_distcc(root: &SysRoot, warnings: &mut Vec<String>) -> Result<(), Error> {
+    if root.state(Path::new("/usr/bin/distcc"))? == Before::Missing {
+        warnings.push(
+            "/usr/bin/distcc is missing: the whitelist links point to it and distccd refuses names whose link does not resolve".into(),
+        );
+    }
+    Ok(())
+}
+
+/// A service user may not read a toolchain under a home directory.
+fn warn_home(located: &Located, warnings: &mut Vec<String>) {
+    if is_under_home(&located.bin_dir) {
+        warnings.push(format!(
+            "the toolchain is under a home directory ({}); the service user may not be able to read it \
+             (systemd's ProtectHome, 0700 homes): /opt is the usual place",
+            located.bin_dir.display()
+        ));
+    }
 }
 
 /// Find the toolchain, check that it compiles, and say which machine its objects are for.

@@ -314,6 +314,37 @@ fn free_port_from(start: u16) -> u16 {
         .unwrap_or(start)
 }
 
+/// Which master triple the toolchain serves, and the alias that takes.
+fn ask_alias(
+    ask: &mut dyn Ask,
+    prefix: &str,
+    known: Option<&crate::profile::KnownToolchain>,
+) -> Result<Vec<String>, Error> {
+    let mut aliases: Vec<String> = Vec::new();
+    let triples = master_triples(prefix);
+    let mut choices: Vec<String> = triples.clone();
+    choices.push("none: the toolchain's own names only".into());
+    let default = known
+        .and_then(|k| k.serves.first())
+        .and_then(|s| triples.iter().position(|t| t == s))
+        .unwrap_or(0);
+    let m = ask.select(
+        "Which master triple does it serve (what the master's gcc -dumpmachine says)?",
+        &choices,
+        default,
+    )?;
+    if let Some(t) = triples.get(m) {
+        let served_by_profile = known.is_some_and(|k| k.serves.contains(t));
+        if t != prefix && !served_by_profile {
+            ask.say(&format!("proposed alias: {t} → {prefix}"))?;
+            if ask.confirm(&format!("Answer {t}-gcc with {prefix}-gcc?"), true)? {
+                aliases.push(format!("{t}={prefix}"));
+            }
+        }
+    }
+    Ok(aliases)
+}
+
 fn volunteer(
     root: &SysRoot,
     profile: Profile,
@@ -355,31 +386,10 @@ fn volunteer(
         .iter()
         .find(|k| k.name == toolchain)
         .cloned();
-    let mut aliases: Vec<String> = Vec::new();
-    if let Some(prefix) = &prefix {
-        let triples = master_triples(prefix);
-        let mut choices: Vec<String> = triples.clone();
-        choices.push("none: the toolchain's own names only".into());
-        let default = known
-            .as_ref()
-            .and_then(|k| k.serves.first())
-            .and_then(|s| triples.iter().position(|t| t == s))
-            .unwrap_or(0);
-        let m = ask.select(
-            "Which master triple does it serve (what the master's gcc -dumpmachine says)?",
-            &choices,
-            default,
-        )?;
-        if let Some(t) = triples.get(m) {
-            let served_by_profile = known.as_ref().is_some_and(|k| k.serves.contains(t));
-            if t != prefix && !served_by_profile {
-                ask.say(&format!("proposed alias: {t} → {prefix}"))?;
-                if ask.confirm(&format!("Answer {t}-gcc with {prefix}-gcc?"), true)? {
-                    aliases.push(format!("{t}={prefix}"));
-                }
-            }
-        }
-    }
+    let aliases = match &prefix {
+        Some(prefix) => ask_alias(ask, prefix, known.as_ref())?,
+        None => Vec::new(),
+    };
     let subnet = own_subnet().unwrap_or_else(|| "192.168.1.0/24".into());
     let cidr_ok = |s: &str| -> Result<(), String> {
         let words: Vec<&str> = s.split_whitespace().collect();
