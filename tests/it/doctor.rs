@@ -4,6 +4,7 @@
 //! `distsetup volunteer`.
 
 use std::path::Path;
+use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Output, Stdio};
 
 use crate::support::server::Server;
@@ -198,6 +199,7 @@ fn distccd_answers_and_refuses_an_unknown_compiler() {
     let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .unwrap();
     wait_listening(port, "distccd");
@@ -223,7 +225,11 @@ fn distccd_answers_and_refuses_an_unknown_compiler() {
         "--remote-compiler",
         "armv7a-unknown-linux-gnueabihf-gcc",
     ]);
-    let _ = child.kill();
+    // distccd's preforked children outlive a killed parent: kill the group.
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: plain syscall on the group spawn() made for this child.
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
+    }
     let _ = child.wait();
     let h = format!("127.0.0.1:{port}");
     assert_eq!(status(&ok, "compiler", &h), "ok", "{ok:#}");

@@ -8,6 +8,7 @@
 //! Needs root and `unshare`; without them it says so (and fails under DISTSETUP_STRICT=1).
 
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 
 use crate::support::{free_port, is_root, require, wait_listening};
@@ -64,12 +65,16 @@ fn chown_nobody(path: &Path) {
     run(Command::new("chown").args(["-R", "nobody"]).arg(path));
 }
 
-/// distccd, killed when dropped.
+/// A server, killed with its whole process group when dropped (distccd preforks
+/// children that outlive a killed parent).
 struct Daemon(Child);
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        if let Ok(pid) = i32::try_from(self.0.id()) {
+            // SAFETY: plain syscall on the group spawn() made for this child.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
         let _ = self.0.wait();
     }
 }
@@ -89,6 +94,7 @@ fn start_distccd(tmp: &Path, port: u16, log: &Path) -> Daemon {
         .args(["--verbose", "--jobs", "2"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .unwrap();
     let daemon = Daemon(child);
@@ -117,6 +123,7 @@ fn start_serve(tmp: &Path, port: u16, log: &Path) -> Daemon {
         .arg(log)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .spawn()
         .unwrap();
     let daemon = Daemon(child);

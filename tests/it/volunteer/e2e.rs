@@ -8,6 +8,7 @@
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -71,12 +72,17 @@ fn tools_present() -> bool {
     crate::support::require(&format!("{missing:?} on PATH"), missing.is_empty())
 }
 
-/// Kills the server when the test ends, however it ends.
+/// Kills the server when the test ends, however it ends: the whole process group, since
+/// the child is a `timeout`/`unshare` wrapper and killing it alone would leave the daemon
+/// (and distccd's preforked children) running.
 struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        if let Ok(pid) = i32::try_from(self.0.id()) {
+            // SAFETY: plain syscall; the group is the one spawn() created for this child.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
         let _ = self.0.wait();
     }
 }
@@ -274,6 +280,7 @@ fn debian_distccd_compiles_the_masters_names_with_what_volunteer_wrote() {
             .args(&argv)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
+            .process_group(0)
             .spawn()
             .unwrap();
         let mut server = Server(child);
@@ -339,6 +346,7 @@ fn embedded_server_compiles_the_masters_names_from_the_written_unit() {
             .env("PATH", reroot_path(&written_path, &root))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
+            .process_group(0)
             .spawn()
             .unwrap();
         let mut server = Server(child);
