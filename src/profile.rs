@@ -544,7 +544,7 @@ impl Check<'_> {
     }
 
     fn triple(&self, key: &str, triple: &str) -> Result<(), Error> {
-        crate::toolchain::check_triple(triple).map_err(|why| {
+        crate::triple::check_triple(triple).map_err(|why| {
             self.fail(
                 key,
                 format!("`{triple}` is not a target triple: {why} (expected ARCH-VENDOR-OS[-ABI], e.g. x86_64-pc-linux-gnu)"),
