@@ -60,77 +60,38 @@ impl Document {
         if self.tokens[token].kind == Kind::UnterminatedWord {
             return Err(dynamic("a quote is never closed"));
         }
-        let raw = &self.src[value_start..value_end];
-        let style = style_of(raw);
+        let style = style_of(&self.src[value_start..value_end]);
         let (content_start, content_end) = match style {
             Style::Double | Style::Single => (value_start + 1, value_end - 1),
             Style::Bare | Style::Empty => (value_start, value_end),
             Style::Mixed => return Err(dynamic("it mixes quoting styles")),
         };
         let content = &self.src[content_start..content_end];
-        let mut prefix = 0;
-        let mut inherits = false;
-        if style != Style::Single && self.dialect != Dialect::EnvironmentFile {
-            for form in [format!("${{{}}}", a.name), format!("${}", a.name)] {
-                if let Some(rest) = content.strip_prefix(form.as_bytes()) {
-                    let boundary = rest
-                        .first()
-                        .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
-                    if boundary {
-                        prefix = form.len();
-                        inherits = true;
-                        break;
-                    }
-                }
-            }
-        }
+        // Single quotes and EnvironmentFile values expand nothing: all of it is literal.
+        let expands = style != Style::Single && self.dialect != Dialect::EnvironmentFile;
+        let inherited = if expands {
+            inherited_prefix(content, &a.name)
+        } else {
+            None
+        };
+        let prefix = inherited.unwrap_or(0);
         let body = &content[prefix..];
-        if style != Style::Single {
-            let mut i = 0;
-            while i < body.len() {
-                match body[i] {
-                    b'\\' if style == Style::Double && body.get(i + 1) == Some(&b'\n') => i += 2,
-                    b'\\' | b'$' | b'`' if self.dialect != Dialect::EnvironmentFile => {
-                        let why = match &a.value {
-                            Value::Dynamic { reason } => reason.as_str(),
-                            _ => "it holds an expansion or escape besides the inherited value",
-                        };
-                        return Err(dynamic(why));
-                    }
-                    _ => i += 1,
-                }
-            }
+        if expands && holds_expansion(body, style) {
+            let why = match &a.value {
+                Value::Dynamic { reason } => reason.as_str(),
+                _ => "it holds an expansion or escape besides the inherited value",
+            };
+            return Err(dynamic(why));
         }
-        let mut words = Vec::new();
         let base = content_start + prefix;
-        let mut i = 0;
-        while i < body.len() {
-            if body[i].is_ascii_whitespace()
-                || (body[i] == b'\\' && body.get(i + 1) == Some(&b'\n'))
-            {
-                i += if body[i] == b'\\' { 2 } else { 1 };
-                continue;
-            }
-            let start = i;
-            while i < body.len()
-                && !body[i].is_ascii_whitespace()
-                && !(body[i] == b'\\' && body.get(i + 1) == Some(&b'\n'))
-            {
-                i += 1;
-            }
-            words.push(WordAt {
-                start: base + start,
-                end: base + i,
-            });
-        }
         Ok(Literal {
             value_start,
             value_end,
             content_start: base,
             content_end,
             style,
-            inherits,
-            words,
+            inherits: inherited.is_some(),
+            words: split_words(body, base),
         })
     }
 
@@ -194,6 +155,57 @@ impl Document {
             (wa.start, after, Vec::new())
         }
     }
+}
+
+/// The length of a leading `${NAME}` or `$NAME` (the value inherited from the previous
+/// assignment of `name`), when `content` starts with one.
+fn inherited_prefix(content: &[u8], name: &str) -> Option<usize> {
+    [format!("${{{name}}}"), format!("${name}")]
+        .into_iter()
+        .find_map(|form| {
+            let rest = content.strip_prefix(form.as_bytes())?;
+            let boundary = rest
+                .first()
+                .is_none_or(|b| !(b.is_ascii_alphanumeric() || *b == b'_'));
+            boundary.then_some(form.len())
+        })
+}
+
+/// Whether the literal part of a value holds an expansion or escape (`$`, `` ` ``, `\`)
+/// other than a backslash-newline continuation inside double quotes.
+fn holds_expansion(body: &[u8], style: Style) -> bool {
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'\\' if style == Style::Double && body.get(i + 1) == Some(&b'\n') => i += 2,
+            b'\\' | b'$' | b'`' => return true,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// The blank-separated words of `body` (backslash-newlines separate too), as absolute
+/// offsets: `base` is where `body` starts in the source.
+fn split_words(body: &[u8], base: usize) -> Vec<WordAt> {
+    let continuation = |i: usize| body[i] == b'\\' && body.get(i + 1) == Some(&b'\n');
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < body.len() {
+        if body[i].is_ascii_whitespace() || continuation(i) {
+            i += if body[i] == b'\\' { 2 } else { 1 };
+            continue;
+        }
+        let start = i;
+        while i < body.len() && !body[i].is_ascii_whitespace() && !continuation(i) {
+            i += 1;
+        }
+        words.push(WordAt {
+            start: base + start,
+            end: base + i,
+        });
+    }
+    words
 }
 
 pub(super) struct WordAt {
