@@ -5,13 +5,26 @@ use std::path::Path;
 
 use super::Profile;
 
+// Writing to a String cannot fail: the `fmt::Result`s below are ignored on purpose.
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
 impl Profile {
     /// A human-readable account of everything the profile states.
     pub fn describe(&self) -> String {
         let mut s = String::new();
-        let path = |p: &Path| p.display().to_string();
         let _ = writeln!(s, "{}: {}", self.name, self.description);
         let _ = writeln!(s, "  from: {}", self.origin.label(&self.name));
+        self.describe_master(&mut s);
+        self.describe_volunteer(&mut s);
+        self.describe_toolchains(&mut s);
+        s
+    }
+
+    /// The `master:` section: build-tool files, hosts file, masquerade dir, triples, jobs.
+    fn describe_master(&self, s: &mut String) {
         let _ = writeln!(s, "master:");
         if let Some(m) = &self.client.makepkg {
             let _ = writeln!(
@@ -69,6 +82,10 @@ impl Profile {
             self.jobs.rule.summary(),
             self.jobs.source
         );
+    }
+
+    /// The `volunteer:` section: daemon config, ports, user, services, whitelist.
+    fn describe_volunteer(&self, s: &mut String) {
         let v = &self.volunteer;
         let _ = writeln!(s, "volunteer:");
         let _ = writeln!(
@@ -90,6 +107,10 @@ impl Profile {
             path(&v.service_dir)
         );
         let _ = writeln!(s, "  whitelist: {}", path(&v.whitelist_dir));
+    }
+
+    /// The `toolchains:` section: the merged catalog.
+    fn describe_toolchains(&self, s: &mut String) {
         let _ = writeln!(s, "toolchains:");
         for t in &self.catalog {
             let serves = if t.serves.is_empty() {
@@ -103,6 +124,5 @@ impl Profile {
                 t.name, t.triple, serves, t.port, t.description
             );
         }
-        s
     }
 }

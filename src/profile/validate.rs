@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::loader::valid_name;
-use super::{ConfigSyntax, Error, KnownToolchain, Origin, Profile};
+use super::{Client, ConfigSyntax, Error, KnownToolchain, Origin, Profile, Volunteer};
 
 struct Check<'a> {
     origin: &'a str,
@@ -60,8 +60,21 @@ impl Check<'_> {
     }
 }
 
+/// Check every value of `p`; `origin` names it in errors, `expected_name` is the file
+/// stem a user profile's `name` must match.
 pub(super) fn validate(p: &Profile, origin: &str, expected_name: &str) -> Result<(), Error> {
     let c = Check { origin };
+    check_identity(&c, p, expected_name)?;
+    check_client(&c, &p.client)?;
+    if p.jobs.source.trim().is_empty() {
+        return Err(c.fail("jobs.source", "must cite the guide the rule follows"));
+    }
+    check_volunteer(&c, &p.volunteer)?;
+    check_toolchains(&c, p)
+}
+
+/// `name` and `description`.
+fn check_identity(c: &Check<'_>, p: &Profile, expected_name: &str) -> Result<(), Error> {
     if !valid_name(&p.name) {
         return Err(c.fail(
             "name",
@@ -83,11 +96,16 @@ pub(super) fn validate(p: &Profile, origin: &str, expected_name: &str) -> Result
     if p.description.trim().is_empty() || p.description.contains('\n') {
         return Err(c.fail("description", "must be one non-empty line"));
     }
-    c.absolute("client.hosts-file", &p.client.hosts_file)?;
-    if let Some(m) = &p.client.masquerade_dir {
+    Ok(())
+}
+
+/// The `[client]` table: paths, variable names, triples.
+fn check_client(c: &Check<'_>, client: &Client) -> Result<(), Error> {
+    c.absolute("client.hosts-file", &client.hosts_file)?;
+    if let Some(m) = &client.masquerade_dir {
         c.absolute("client.masquerade-dir", m)?;
     }
-    if let Some(m) = &p.client.makepkg {
+    if let Some(m) = &client.makepkg {
         c.absolute("client.makepkg.config", &m.config)?;
         if let Some(d) = &m.dropin_dir {
             c.absolute("client.makepkg.dropin-dir", d)?;
@@ -96,7 +114,7 @@ pub(super) fn validate(p: &Profile, origin: &str, expected_name: &str) -> Result
         c.word("client.makepkg.hosts-variable", &m.hosts_variable)?;
         c.word("client.makepkg.jobs-variable", &m.jobs_variable)?;
     }
-    if let Some(pt) = &p.client.portage {
+    if let Some(pt) = &client.portage {
         c.absolute("client.portage.config", &pt.config)?;
         if let Some(l) = &pt.legacy_config {
             c.absolute("client.portage.legacy-config", l)?;
@@ -104,16 +122,17 @@ pub(super) fn validate(p: &Profile, origin: &str, expected_name: &str) -> Result
         c.word("client.portage.enable.variable", &pt.enable.variable)?;
         c.word("client.portage.jobs-variable", &pt.jobs_variable)?;
     }
-    if p.client.triples.is_empty() {
+    if client.triples.is_empty() {
         return Err(c.fail("client.triples", "lists no triple"));
     }
-    for (i, t) in p.client.triples.iter().enumerate() {
+    for (i, t) in client.triples.iter().enumerate() {
         c.triple(&format!("client.triples[{i}].triple"), &t.triple)?;
     }
-    if p.jobs.source.trim().is_empty() {
-        return Err(c.fail("jobs.source", "must cite the guide the rule follows"));
-    }
-    let v = &p.volunteer;
+    Ok(())
+}
+
+/// The `[volunteer]` table: paths, ports, variable names, service templates.
+fn check_volunteer(c: &Check<'_>, v: &Volunteer) -> Result<(), Error> {
     c.absolute("volunteer.whitelist-dir", &v.whitelist_dir)?;
     c.port("volunteer.port", v.port)?;
     c.port("volunteer.stats-port", v.stats_port)?;
@@ -151,10 +170,15 @@ pub(super) fn validate(p: &Profile, origin: &str, expected_name: &str) -> Result
     for (i, d) in v.toolchain_dirs.iter().enumerate() {
         c.absolute(&format!("volunteer.toolchain-dirs[{i}]"), d)?;
     }
-    let mut ports: BTreeMap<u16, &str> = BTreeMap::new();
+    Ok(())
+}
+
+/// The profile's own `[[toolchains]]`, then port clashes across the merged catalog.
+fn check_toolchains(c: &Check<'_>, p: &Profile) -> Result<(), Error> {
     for (i, t) in p.toolchains.iter().enumerate() {
-        check_toolchain(&c, &format!("toolchains[{i}]"), t)?;
+        check_toolchain(c, &format!("toolchains[{i}]"), t)?;
     }
+    let mut ports: BTreeMap<u16, &str> = BTreeMap::new();
     for t in &p.catalog {
         if let Some(other) = ports.insert(t.port, &t.name) {
             return Err(c.fail(
