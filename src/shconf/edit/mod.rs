@@ -4,11 +4,11 @@
 //! document is restored when it does not.
 //!
 //! - this module: the [`Edit`] type, dispatch, the target assignment, the read-back check;
-//! - [`set`]: whole-value edits (`Set`, `SetArray`, `Unset`), commented defaults and where
+//! - `set`: whole-value edits (`Set`, `SetArray`, `Unset`), commented defaults and where
 //!   a new line goes;
-//! - [`words`]: word edits of arrays and word-list strings;
-//! - [`chain`]: accumulating lines (`X="${X} more"`) and their literal words;
-//! - [`render`]: quoting and rendering values for a dialect.
+//! - `words`: word edits of arrays and word-list strings;
+//! - `chain`: accumulating lines (`X="${X} more"`) and their literal words;
+//! - `render`: quoting and rendering values for a dialect.
 
 mod chain;
 mod render;
