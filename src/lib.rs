@@ -20,6 +20,7 @@ pub mod prompt;
 pub mod server;
 pub mod shconf;
 pub mod toolchain;
+pub mod triple;
 pub mod volunteer;
 pub mod wire;
 pub mod wizard;

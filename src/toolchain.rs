@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::profile::KnownToolchain;
+pub use crate::triple::check_triple;
 
 /// Finding or probing a toolchain failed.
 #[derive(Debug, thiserror::Error)]
@@ -44,26 +45,6 @@ pub enum Error {
         /// Its error output.
         stderr: String,
     },
-}
-
-/// Check that `s` looks like a GNU target triple: 2 to 4 dash-separated parts of lowercase
-/// letters, digits, `_` and `.`, the first starting with a letter.
-pub fn check_triple(s: &str) -> Result<(), &'static str> {
-    let parts: Vec<&str> = s.split('-').collect();
-    if !(2..=4).contains(&parts.len()) {
-        return Err("it needs 2 to 4 parts separated by `-`");
-    }
-    if parts.iter().any(|p| p.is_empty()) {
-        return Err("it has an empty part");
-    }
-    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.';
-    if !parts.iter().all(|p| p.chars().all(ok_char)) {
-        return Err("only lowercase letters, digits, `_` and `.` are allowed");
-    }
-    if !s.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Err("the architecture must start with a letter");
-    }
-    Ok(())
 }
 
 /// The programs a toolchain may provide under `PREFIX-NAME`.

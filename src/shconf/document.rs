@@ -462,12 +462,31 @@ impl Document {
         }
     }
 
+    /// A pure assignment command (`[export|readonly|local] NAME=value …`): records each
+    /// assignment and returns how many there were. Anything else is a possible barrier.
     fn assignment_command(
         &mut self,
         elems: &[Elem],
         index: usize,
         w: &mut Walker,
     ) -> Option<usize> {
+        let Some((exported, rest)) = self.assignment_words(elems) else {
+            self.note_barrier(elems, w);
+            return None;
+        };
+        let mut count = 0;
+        for e in rest {
+            if self.record_assignment(e, exported, index, w) {
+                count += 1;
+            }
+        }
+        Some(count)
+    }
+
+    /// Strips a leading `export`/`readonly`/`local` (without options) and returns
+    /// (exported, the remaining elements) when every one of those is an assignment — or,
+    /// after `export`, a bare name. `None` when the command is not a pure assignment.
+    fn assignment_words<'e>(&self, elems: &'e [Elem]) -> Option<(bool, &'e [Elem])> {
         let mut rest = elems;
         let mut exported = false;
         if let Some(Elem::Word(t)) = rest.first() {
@@ -479,7 +498,6 @@ impl Document {
                     .iter()
                     .any(|e| matches!(e, Elem::Word(t) if self.text(*t).starts_with(b"-")))
                 {
-                    self.note_barrier(elems, w);
                     return None;
                 }
             }
@@ -493,70 +511,80 @@ impl Document {
                 }
                 Elem::Op(_) => false,
             });
-        if !all_assignments {
-            self.note_barrier(elems, w);
-            return None;
+        all_assignments.then_some((exported, rest))
+    }
+
+    /// Evaluates one `NAME=value` or `NAME=( … )` element, updates what later lines know
+    /// and records the assignment. `false` for `export NAME` without a value.
+    fn record_assignment(
+        &mut self,
+        e: &Elem,
+        exported: bool,
+        index: usize,
+        w: &mut Walker,
+    ) -> bool {
+        let (word, syntax_of) = match e {
+            Elem::Word(t) => (*t, None),
+            Elem::Array {
+                word,
+                open,
+                close,
+                elements,
+            } => (*word, Some((*open, *close, elements.clone()))),
+            Elem::Op(_) => return false,
+        };
+        let text = self.text(word).to_vec();
+        let Some((name_len, append, eq_end)) = assignment_split(&text) else {
+            return false; // `export NAME` without a value
+        };
+        let name = String::from_utf8_lossy(&text[..name_len]).into_owned();
+        let tok = self.tokens[word];
+        let syntax = match syntax_of {
+            None => Syntax::Scalar {
+                token: word,
+                value_start: tok.start + eq_end,
+                value_end: tok.end,
+            },
+            Some((open, close, elements)) => Syntax::Array {
+                open,
+                close,
+                elements,
+            },
+        };
+        let scope = w.scope();
+        let value = self.evaluate(&name, append, &syntax, tok.kind, &w.env);
+        if scope != Scope::Function {
+            let known = self.known_after(&value, scope, tok.start);
+            w.env.insert(name.clone().into_bytes(), known);
         }
-        let mut count = 0;
-        for e in rest {
-            let (word, syntax_of) = match e {
-                Elem::Word(t) => (*t, None),
-                Elem::Array {
-                    word,
-                    open,
-                    close,
-                    elements,
-                } => (*word, Some((*open, *close, elements.clone()))),
-                Elem::Op(_) => continue,
-            };
-            let text = self.text(word).to_vec();
-            let Some((name_len, append, eq_end)) = assignment_split(&text) else {
-                continue; // `export NAME` without a value
-            };
-            let name = String::from_utf8_lossy(&text[..name_len]).into_owned();
-            let tok = self.tokens[word];
-            let syntax = match syntax_of {
-                None => Syntax::Scalar {
-                    token: word,
-                    value_start: tok.start + eq_end,
-                    value_end: tok.end,
-                },
-                Some((open, close, elements)) => Syntax::Array {
-                    open,
-                    close,
-                    elements,
-                },
-            };
-            let scope = w.scope();
-            let value = self.evaluate(&name, append, &syntax, tok.kind, &w.env);
-            if scope != Scope::Function {
-                let known = match (&value, scope) {
-                    (Value::Scalar(v), Scope::TopLevel) => Known::Scalar(v.clone()),
-                    (Value::Array(v), Scope::TopLevel) => Known::Array(v.clone()),
-                    (Value::Dynamic { reason }, Scope::TopLevel) => Known::Unknown(format!(
-                        "is dynamic at line {} ({reason})",
-                        self.position(tok.start).0
-                    )),
-                    _ => Known::Unknown(format!(
-                        "is assigned inside a conditional block at line {}",
-                        self.position(tok.start).0
-                    )),
-                };
-                w.env.insert(name.clone().into_bytes(), known);
-            }
-            self.assigns.push(Assign {
-                name,
-                name_at: tok.start,
-                exported,
-                append,
-                scope,
-                statement: index,
-                syntax,
-                value,
-            });
-            count += 1;
+        self.assigns.push(Assign {
+            name,
+            name_at: tok.start,
+            exported,
+            append,
+            scope,
+            statement: index,
+            syntax,
+            value,
+        });
+        true
+    }
+
+    /// What the lines after an assignment at byte `at` know about its variable: its
+    /// value when it is static and top-level, else why it is uncertain.
+    fn known_after(&self, value: &Value, scope: Scope, at: usize) -> Known {
+        match (value, scope) {
+            (Value::Scalar(v), Scope::TopLevel) => Known::Scalar(v.clone()),
+            (Value::Array(v), Scope::TopLevel) => Known::Array(v.clone()),
+            (Value::Dynamic { reason }, Scope::TopLevel) => Known::Unknown(format!(
+                "is dynamic at line {} ({reason})",
+                self.position(at).0
+            )),
+            _ => Known::Unknown(format!(
+                "is assigned inside a conditional block at line {}",
+                self.position(at).0
+            )),
         }
-        Some(count)
     }
 
     /// A command that is not an assignment: `unset` forgets names; `source`, `eval` and
