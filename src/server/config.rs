@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use super::ServeError;
+use super::error::ServeError;
+use super::names::tool_of;
 use crate::wire::Limits;
 
 /// Default TCP port of distcc.
@@ -99,8 +100,7 @@ impl Alias {
                 "FROM is a name the client sends and cannot contain '/'",
             ));
         }
-        let is_triple =
-            |x: &str| x.matches('-').count() >= 2 && super::compilers::tool_of(x).is_none();
+        let is_triple = |x: &str| x.matches('-').count() >= 2 && tool_of(x).is_none();
         if is_triple(from) && !to.contains('/') && is_triple(to) {
             Ok(Alias::Triple {
                 from: from.to_owned(),
