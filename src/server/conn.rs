@@ -17,6 +17,9 @@ use crate::wire::{
     Reply, RequestDecoder, RequestEvent, WireError, codes, encode_reply, wait_status_exit,
 };
 
+#[cfg(test)]
+mod tests;
+
 /// A refusal we explain to an allowed peer with a failing STAT and a SERR line.
 struct Refusal {
     code: u8,

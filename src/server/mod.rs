@@ -35,3 +35,6 @@ pub use daemon::{Listeners, bind, run};
 pub use error::ServeError;
 pub use inetd::serve_one;
 pub use shared::Server;
+
+#[cfg(test)]
+mod test_support;
