@@ -457,9 +457,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         }
     }
 
-    /// Read the output of a successful compile.
+    /// Read the output of a successful compile. A compiler that exits 0 without a
+    /// readable output is a failure, not an empty object: the client would link it.
     async fn take_object(&self, result: &mut JobResult, output: &Path) {
-        result.object = tokio::fs::read(output).await.unwrap_or_default();
+        match tokio::fs::read(output).await {
+            Ok(object) => result.object = object,
+            Err(e) => {
+                let name = output.file_name().map_or_else(
+                    || output.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                let msg = format!(
+                    "distsetup serve: the compiler exited 0 but its output {name} cannot be \
+                     read: {e}\n"
+                );
+                self.shared.log.log(
+                    LogLevel::Warning,
+                    &format!("client: {} {}", self.peer, msg.trim_end()),
+                );
+                result.stderr.extend_from_slice(msg.as_bytes());
+                result.status = wait_status_exit(codes::IO_ERROR);
+                result.outcome = Outcome::CompileError;
+            }
+        }
     }
 
     /// distccd's one line per job.

@@ -105,3 +105,29 @@ async fn a_truncated_request_is_closed_without_a_reply() {
     );
     assert_eq!(scratch.leftovers(), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_compiler_that_exits_0_without_output_gets_an_error_reply() {
+    let scratch = Scratch::new();
+    let shared = Shared::new(scratch.settings()).expect("valid settings");
+    let req = request(2, "liar-linux-gnu-gcc -c answer.c -o answer.o");
+    let (outcome, bytes) = exchange(&shared, &req, false).await;
+    assert_eq!(outcome, Outcome::CompileError);
+    let reply = decode_reply(2, &bytes);
+    assert_eq!(reply.status, wait_status_exit(codes::IO_ERROR));
+    assert!(reply.object.is_empty());
+    let err = String::from_utf8_lossy(&reply.stderr);
+    assert!(
+        err.contains(
+            "distsetup serve: the compiler exited 0 but its output output.o cannot be read"
+        ),
+        "{err}"
+    );
+    let log = scratch.log();
+    assert!(
+        log.contains("exited 0 but its output output.o cannot be read"),
+        "{log}"
+    );
+    assert!(log.contains("COMPILE_ERROR exit:107"), "{log}");
+    assert_eq!(scratch.leftovers(), Vec::<String>::new());
+}
