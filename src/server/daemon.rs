@@ -279,3 +279,62 @@ async fn stats_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch:
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpStream;
+
+    use crate::server::test_support::{Scratch, decode_reply, request};
+    use crate::server::{Server, bind, run};
+
+    #[tokio::test]
+    async fn run_serves_jobs_and_stats_until_the_shutdown_future_completes() {
+        let scratch = Scratch::new();
+        let mut settings = scratch.settings();
+        settings.stats_port = Some(0);
+        let server = Server::new(settings).expect("valid settings");
+        let listeners = bind(server.settings()).await.expect("bound on 127.0.0.1");
+        let jobs = *listeners.job_addrs().first().expect("a job address");
+        let stats = *listeners.stats_addrs().first().expect("a stats address");
+        assert!(jobs.ip().is_loopback() && stats.ip().is_loopback());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn({
+            let server = server.clone();
+            async move {
+                let shutdown = async {
+                    let _ = stopped.await;
+                    "test shutdown"
+                };
+                run(&server, listeners, shutdown).await
+            }
+        });
+        let exchange = async {
+            let mut conn = TcpStream::connect(jobs).await.expect("connected");
+            let req = request(2, "gcc -c answer.c -o answer.o");
+            conn.write_all(&req).await.expect("request sent");
+            let mut reply = Vec::new();
+            conn.read_to_end(&mut reply).await.expect("reply read");
+            let mut page = Vec::new();
+            let mut conn = TcpStream::connect(stats).await.expect("connected");
+            conn.read_to_end(&mut page).await.expect("page read");
+            (reply, String::from_utf8_lossy(&page).into_owned())
+        };
+        let (reply, page) = tokio::time::timeout(Duration::from_secs(60), exchange)
+            .await
+            .expect("served in time");
+        assert_eq!(decode_reply(2, &reply).status, 0, "{}", scratch.log());
+        assert!(page.contains("\ndcc_compile_ok 1\n"), "{page}");
+        stop.send(()).expect("the server is still running");
+        let ended = tokio::time::timeout(Duration::from_secs(30), serving)
+            .await
+            .expect("run returns after shutdown");
+        assert!(matches!(ended, Ok(Ok(()))));
+        let log = scratch.log();
+        assert!(log.contains("test shutdown: no longer accepting"), "{log}");
+        assert!(log.contains("stopped"), "{log}");
+        assert!(TcpStream::connect(jobs).await.is_err(), "still accepting");
+    }
+}

@@ -125,3 +125,59 @@ fn writer(fd: i32) -> std::io::Result<StdoutHalf> {
         StdFd::Other(f) => Box::new(f),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, SocketAddr};
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::serve_one;
+    use crate::server::Server;
+    use crate::server::stats::Outcome;
+    use crate::server::test_support::{Scratch, decode_reply, request};
+
+    /// One `--inetd` job over an in-memory pipe, as if from `peer`.
+    async fn one_job(server: &Server, peer: Option<SocketAddr>) -> (Outcome, Vec<u8>) {
+        let (mut client, server_end) = tokio::io::duplex(64 * 1024);
+        let client_side = async {
+            let req = request(2, "gcc -c answer.c -o answer.o");
+            // A refused peer may be closed before it finishes sending.
+            let _ = client.write_all(&req).await;
+            let mut reply = Vec::new();
+            let _ = client.read_to_end(&mut reply).await;
+            reply
+        };
+        let both = async { tokio::join!(serve_one(server, server_end, peer), client_side) };
+        tokio::time::timeout(Duration::from_secs(60), both)
+            .await
+            .expect("the job finishes in time")
+    }
+
+    #[tokio::test]
+    async fn a_pipe_is_trusted_and_served_one_job() {
+        let scratch = Scratch::new();
+        let server = Server::new(scratch.settings()).expect("valid settings");
+        let (outcome, reply) = one_job(&server, None).await;
+        assert_eq!(outcome, Outcome::CompileOk, "{}", scratch.log());
+        assert!(decode_reply(2, &reply).object.starts_with(b"\x7fELF"));
+        assert!(scratch.log().contains("client: stdin COMPILE_OK"));
+    }
+
+    #[tokio::test]
+    async fn a_socket_peer_outside_allow_gets_no_reply() {
+        let scratch = Scratch::new();
+        let server = Server::new(scratch.settings()).expect("valid settings");
+        let outsider = SocketAddr::from((Ipv4Addr::new(127, 0, 0, 2), 40_000));
+        let (outcome, reply) = one_job(&server, Some(outsider)).await;
+        assert_eq!(outcome, Outcome::Other);
+        assert!(reply.is_empty());
+        let log = scratch.log();
+        assert!(
+            log.contains("client '127.0.0.2' denied by access list"),
+            "{log}"
+        );
+        assert!(!log.contains("running"), "{log}");
+    }
+}
