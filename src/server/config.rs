@@ -148,17 +148,21 @@ pub struct ServeSettings {
     pub job_lifetime: Option<Duration>,
     /// Give up on a peer that makes no progress for this long.
     pub io_timeout: Duration,
-    /// After SIGTERM, how long running jobs may take before they are killed.
+    /// Once the shutdown future completes (SIGTERM), how long running jobs may take
+    /// before they are killed.
     pub grace: Duration,
-    /// Exit (as after SIGTERM) after this long; for tests and benchmarks.
+    /// Exit (as after SIGTERM) after this long; for tests and benchmarks. Part of the
+    /// caller's shutdown future: [`super::run`] does not read it.
     pub lifetime: Option<Duration>,
-    /// Write the server's pid here while running.
+    /// Write the server's pid here while running. The process's business: the caller
+    /// writes it, [`super::run`] does not.
     pub pid_file: Option<PathBuf>,
     /// Parent of the per-job directories.
     pub tmpdir: PathBuf,
     /// Niceness increment for the server and so its compilers (distccd's `--nice`,
     /// default 5): the volunteer's own work, and the client's preprocessing when both
-    /// run on one machine, come first.
+    /// run on one machine, come first. Validated here, applied by the caller (it is a
+    /// process setting).
     pub nice: i32,
     /// Hard caps on requests.
     pub limits: Limits,
