@@ -1,11 +1,151 @@
-//! `distsetup serve`: the embedded compile server's process: settings, then the
-//! server until a signal.
+//! `distsetup serve`: the embedded compile server's process. The library
+//! (`distsetup::server`) serves; this module owns what belongs to the process: the
+//! allocator tunables, the priority, the async runtime, the signals that stop the
+//! server, `--lifetime`, and the pid file.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use distsetup::server::{self, LogLevel, ServeError, Server};
 
 use super::ExitStatus;
 use crate::cli::ServeArgs;
 
 /// `distsetup serve`.
 pub fn run(a: &ServeArgs) -> anyhow::Result<ExitStatus> {
-    distsetup::server::run(a.settings()?)?;
+    let server = Server::new(a.settings()?)?;
+    limit_heap_retention();
+    lower_priority(&server);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(
+            std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .clamp(2, 8),
+        )
+        .enable_all()
+        .build()
+        .map_err(|source| ServeError::Io {
+            what: "starting the async runtime".into(),
+            source,
+        })?;
+    let result = if server.settings().inetd {
+        runtime.block_on(inetd(&server))
+    } else {
+        runtime.block_on(daemon(&server))
+    };
+    // A blocking stdin read (inetd on a tty or file) must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    result?;
     Ok(ExitStatus::Ok)
+}
+
+/// glibc's malloc raises its mmap threshold each time a large block is freed, after which
+/// request and object buffers (hundreds of KiB each) come from the heap and stay
+/// there; one arena per worker thread multiplies that. A fixed threshold sends every
+/// large buffer back to the kernel on free, and two arenas are plenty for a server whose
+/// work happens in the compilers.
+fn limit_heap_retention() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tunables; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+/// Like distccd: lower our priority once, before the runtime's threads exist (Linux
+/// niceness is per thread and inherited), so every worker and compiler runs at it.
+fn lower_priority(server: &Server) {
+    let nice = server.settings().nice;
+    if nice <= 0 {
+        return;
+    }
+    // SAFETY: plain syscall with no memory arguments; errno is thread-local.
+    let failed = unsafe {
+        *libc::__errno_location() = 0;
+        libc::nice(nice) == -1 && *libc::__errno_location() != 0
+    };
+    if failed {
+        server.log(
+            LogLevel::Warning,
+            &format!(
+                "could not lower the priority by {nice}: {}",
+                std::io::Error::last_os_error()
+            ),
+        );
+    }
+}
+
+/// The TCP server until SIGTERM, SIGINT, SIGHUP or `--lifetime`.
+async fn daemon(server: &Server) -> Result<(), ServeError> {
+    let listeners = server::bind(server.settings()).await?;
+    let shutdown = shutdown_signal(server.settings().lifetime)?;
+    let pid_file = server
+        .settings()
+        .pid_file
+        .as_deref()
+        .map(PidFile::write)
+        .transpose()?;
+    let result = server::run(server, listeners, shutdown).await;
+    drop(pid_file);
+    result
+}
+
+/// Completes with the reason on the first SIGTERM, SIGINT or SIGHUP, or when `lifetime`
+/// has passed. The handlers are installed now, before the server announces itself.
+fn shutdown_signal(
+    lifetime: Option<Duration>,
+) -> Result<impl Future<Output = &'static str>, ServeError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let install = |kind| {
+        signal(kind).map_err(|source| ServeError::Io {
+            what: "installing signal handlers".into(),
+            source,
+        })
+    };
+    let mut term = install(SignalKind::terminate())?;
+    let mut int = install(SignalKind::interrupt())?;
+    let mut hup = install(SignalKind::hangup())?;
+    Ok(async move {
+        let lifetime = async {
+            match lifetime {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+            _ = hup.recv() => "SIGHUP",
+            () = lifetime => "--lifetime",
+        }
+    })
+}
+
+/// `--pid-file`: holds our pid while the server runs; removed when dropped.
+struct PidFile(PathBuf);
+
+impl PidFile {
+    fn write(path: &Path) -> Result<PidFile, ServeError> {
+        std::fs::write(path, format!("{}\n", std::process::id())).map_err(|source| {
+            ServeError::Io {
+                what: format!("writing pid file {}", path.display()),
+                source,
+            }
+        })?;
+        Ok(PidFile(path.to_path_buf()))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `--inetd`: one job over stdin and stdout.
+async fn inetd(server: &Server) -> Result<(), ServeError> {
+    let stdio = server::inetd::stdio().await?;
+    server::serve_one(server, stdio.stream, stdio.peer).await;
+    Ok(())
 }

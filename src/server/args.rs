@@ -264,10 +264,7 @@ fn source_ext(arg: &[u8]) -> Option<&'static str> {
 
 /// Run distcc's scan plus our safety checks over argv (argv[0] is the compiler).
 pub fn scan(argv: &[Vec<u8>]) -> Result<Scanned, ArgRefusal> {
-    let mut input: Option<usize> = None;
-    let mut output = Output::Missing;
-    let mut seen_c = false;
-    let mut seen_s = false;
+    let mut state = ScanState::new();
     let mut i = 1;
     while i < argv.len() {
         let a = argv[i].as_slice();
@@ -285,71 +282,88 @@ pub fn scan(argv: &[Vec<u8>]) -> Result<Scanned, ArgRefusal> {
         }
         if a.first() == Some(&b'-') && a.len() > 1 || a.first() == Some(&b'@') {
             check_option(a, value)?;
-            match a {
-                b"-E" => {
-                    return Err(not_compile(
-                        "-E (preprocessing) always runs on the client".into(),
-                    ));
-                }
-                b"-c" => seen_c = true,
-                b"-S" => seen_s = true,
-                b"-o" => {
-                    if output != Output::Missing {
-                        return Err(not_compile("two -o options".into()));
-                    }
-                    output = Output::Separate(i + 1);
-                }
-                b"-march=native" | b"-mtune=native" | b"-flto" => {
-                    return Err(not_compile(format!(
-                        "'{}' must run on the client",
-                        String::from_utf8_lossy(a)
-                    )));
-                }
-                b"-x" => {
-                    let lang = value.unwrap_or_default();
-                    let ok = [&b"c"[..], b"c++", b"objective-c", b"objective-c++", b"go"]
-                        .iter()
-                        .any(|p| lang.starts_with(p));
-                    if !ok {
-                        return Err(not_compile(format!(
-                            "language '{}' is not distributed",
-                            String::from_utf8_lossy(lang)
-                        )));
-                    }
-                }
-                _ if a.starts_with(b"-o") => {
-                    if output != Output::Missing {
-                        return Err(not_compile("two -o options".into()));
-                    }
-                    output = Output::Joined(i);
-                }
-                _ if a.starts_with(b"-M")
-                    && !matches!(a, b"-MD" | b"-MMD" | b"-MG" | b"-MP")
-                    && !a.starts_with(b"-MT")
-                    && !a.starts_with(b"-MQ") =>
-                {
-                    return Err(not_compile(format!(
-                        "'{}' is a preprocessor option",
-                        String::from_utf8_lossy(a)
-                    )));
-                }
-                _ if a.starts_with(b"-dr") => {
-                    return Err(not_compile("-dr* is not distributed".into()));
-                }
-                _ => {}
-            }
+            state.option(i, a, value)?;
             i += if takes_value { 2 } else { 1 };
-            continue;
+        } else {
+            state.positional(i, a)?;
+            i += 1;
         }
-        // A positional argument: the one source file, nothing else.
-        let Some(ext) = source_ext(a) else {
+    }
+    state.finish(argv)
+}
+
+/// What the scan has seen so far.
+struct ScanState {
+    input: Option<usize>,
+    output: Output,
+    seen_c: bool,
+    seen_s: bool,
+}
+
+impl ScanState {
+    fn new() -> ScanState {
+        ScanState {
+            input: None,
+            output: Output::Missing,
+            seen_c: false,
+            seen_s: false,
+        }
+    }
+
+    /// distcc's rules for the option at `argv[i]` (already checked for safety).
+    fn option(&mut self, i: usize, a: &[u8], value: Option<&[u8]>) -> Result<(), ArgRefusal> {
+        match a {
+            b"-E" => {
+                return Err(not_compile(
+                    "-E (preprocessing) always runs on the client".into(),
+                ));
+            }
+            b"-c" => self.seen_c = true,
+            b"-S" => self.seen_s = true,
+            b"-o" => self.set_output(Output::Separate(i + 1))?,
+            b"-march=native" | b"-mtune=native" | b"-flto" => {
+                return Err(not_compile(format!(
+                    "'{}' must run on the client",
+                    String::from_utf8_lossy(a)
+                )));
+            }
+            b"-x" => check_language(value.unwrap_or_default())?,
+            _ if a.starts_with(b"-o") => self.set_output(Output::Joined(i))?,
+            _ if a.starts_with(b"-M")
+                && !matches!(a, b"-MD" | b"-MMD" | b"-MG" | b"-MP")
+                && !a.starts_with(b"-MT")
+                && !a.starts_with(b"-MQ") =>
+            {
+                return Err(not_compile(format!(
+                    "'{}' is a preprocessor option",
+                    String::from_utf8_lossy(a)
+                )));
+            }
+            _ if a.starts_with(b"-dr") => {
+                return Err(not_compile("-dr* is not distributed".into()));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn set_output(&mut self, output: Output) -> Result<(), ArgRefusal> {
+        if self.output != Output::Missing {
+            return Err(not_compile("two -o options".into()));
+        }
+        self.output = output;
+        Ok(())
+    }
+
+    /// A positional argument at `argv[i]`: the one source file, nothing else.
+    fn positional(&mut self, i: usize, a: &[u8]) -> Result<(), ArgRefusal> {
+        if source_ext(a).is_none() {
             return Err(unsafe_(
                 a,
                 "it is neither an option nor the one source file, and the compiler would read it",
             ));
-        };
-        let _ = ext;
-        if input.is_some() {
+        }
+        if self.input.is_some() {
             return Err(not_compile("two input files".into()));
         }
         let base = a.rsplit(|&b| b == b'/').next().unwrap_or(a);
@@ -358,34 +372,53 @@ pub fn scan(argv: &[Vec<u8>]) -> Result<Scanned, ArgRefusal> {
                 "autoconf probes always run on the client".into(),
             ));
         }
-        input = Some(i);
-        i += 1;
+        self.input = Some(i);
+        Ok(())
     }
-    if !seen_c && !seen_s {
-        return Err(not_compile(
-            "neither -c nor -S: linking is never distributed".into(),
-        ));
-    }
-    let Some(input) = input else {
-        return Err(not_compile("no source file".into()));
-    };
-    match output {
-        Output::Separate(j) if argv.get(j).map(Vec::as_slice) == Some(b"-") => {
-            return Err(not_compile("output to stdout (-o -)".into()));
+
+    /// The checks that need the whole command line.
+    fn finish(self, argv: &[Vec<u8>]) -> Result<Scanned, ArgRefusal> {
+        if !self.seen_c && !self.seen_s {
+            return Err(not_compile(
+                "neither -c nor -S: linking is never distributed".into(),
+            ));
         }
-        Output::Joined(j) if argv.get(j).map(Vec::as_slice) == Some(b"-o-") => {
-            return Err(not_compile("output to stdout (-o -)".into()));
+        let Some(input) = self.input else {
+            return Err(not_compile("no source file".into()));
+        };
+        match self.output {
+            Output::Separate(j) if argv.get(j).map(Vec::as_slice) == Some(b"-") => {
+                return Err(not_compile("output to stdout (-o -)".into()));
+            }
+            Output::Joined(j) if argv.get(j).map(Vec::as_slice) == Some(b"-o-") => {
+                return Err(not_compile("output to stdout (-o -)".into()));
+            }
+            _ => {}
         }
-        _ => {}
+        let src = &argv[input];
+        Ok(Scanned {
+            input,
+            input_name: String::from_utf8_lossy(src).into_owned(),
+            temp_ext: source_ext(src).unwrap_or(".i"),
+            output: self.output,
+            assembly: self.seen_s,
+        })
     }
-    let src = &argv[input];
-    Ok(Scanned {
-        input,
-        input_name: String::from_utf8_lossy(src).into_owned(),
-        temp_ext: source_ext(src).unwrap_or(".i"),
-        output,
-        assembly: seen_s,
-    })
+}
+
+/// `-x LANG`: only the languages distcc distributes.
+fn check_language(lang: &[u8]) -> Result<(), ArgRefusal> {
+    let ok = [&b"c"[..], b"c++", b"objective-c", b"objective-c++", b"go"]
+        .iter()
+        .any(|p| lang.starts_with(p));
+    if ok {
+        Ok(())
+    } else {
+        Err(not_compile(format!(
+            "language '{}' is not distributed",
+            String::from_utf8_lossy(lang)
+        )))
+    }
 }
 
 /// The argv to run: compiler path first, the source and output replaced by the job's

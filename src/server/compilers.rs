@@ -8,41 +8,14 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use super::ServeError;
 use super::config::{Alias, ServeSettings};
-
-/// Tool suffixes that make a name a compiler (`TRIPLE-gcc`, ...).
-pub const TOOLS: [&str; 5] = ["gcc", "g++", "cc", "c++", "cpp"];
+use super::error::ServeError;
+use super::names::{TOOLS, split_tool, tool_of};
 
 /// Plain compiler names accepted from a toolchain dir.
 const PLAIN: [&str; 9] = [
     "gcc", "g++", "cc", "c++", "cpp", "clang", "clang++", "c89", "c99",
 ];
-
-/// The tool part of `name` if it ends in `-gcc`, `-g++`, ... (also `-gcc-12` style
-/// version suffixes).
-pub fn tool_of(name: &str) -> Option<&str> {
-    let (prefix, tool) = split_tool(name)?;
-    (!prefix.is_empty()).then_some(tool)
-}
-
-/// Split `TRIPLE-TOOL[-VERSION]` into `(TRIPLE, TOOL[-VERSION])`.
-fn split_tool(name: &str) -> Option<(&str, &str)> {
-    for (i, _) in name.match_indices('-') {
-        let (prefix, rest) = (&name[..i], &name[i + 1..]);
-        let base = rest.split_once('-').map_or(rest, |(t, v)| {
-            if v.bytes().all(|b| b.is_ascii_digit() || b == b'.') && !v.is_empty() {
-                t
-            } else {
-                rest
-            }
-        });
-        if TOOLS.contains(&base) || base == "clang" || base == "clang++" {
-            return Some((prefix, rest));
-        }
-    }
-    None
-}
 
 /// Where a name in the table came from (for logs and explanations).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,21 +313,4 @@ fn is_distcc(p: &Path) -> bool {
 
 fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tool_suffixes() {
-        assert_eq!(tool_of("aarch64-linux-gnu-gcc"), Some("gcc"));
-        assert_eq!(tool_of("x86_64-linux-gnu-g++-12"), Some("g++-12"));
-        assert_eq!(tool_of("gcc"), None);
-        assert_eq!(tool_of("arm-linux-gnueabihf"), None);
-        assert_eq!(
-            split_tool("armv6j-hardfloat-linux-gnueabi-c++"),
-            Some(("armv6j-hardfloat-linux-gnueabi", "c++"))
-        );
-    }
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use super::ServeError;
+use super::error::ServeError;
+use super::names::tool_of;
 use crate::wire::Limits;
 
 /// Default TCP port of distcc.
@@ -99,8 +100,7 @@ impl Alias {
                 "FROM is a name the client sends and cannot contain '/'",
             ));
         }
-        let is_triple =
-            |x: &str| x.matches('-').count() >= 2 && super::compilers::tool_of(x).is_none();
+        let is_triple = |x: &str| x.matches('-').count() >= 2 && tool_of(x).is_none();
         if is_triple(from) && !to.contains('/') && is_triple(to) {
             Ok(Alias::Triple {
                 from: from.to_owned(),
@@ -148,17 +148,21 @@ pub struct ServeSettings {
     pub job_lifetime: Option<Duration>,
     /// Give up on a peer that makes no progress for this long.
     pub io_timeout: Duration,
-    /// After SIGTERM, how long running jobs may take before they are killed.
+    /// Once the shutdown future completes (SIGTERM), how long running jobs may take
+    /// before they are killed.
     pub grace: Duration,
-    /// Exit (as after SIGTERM) after this long; for tests and benchmarks.
+    /// Exit (as after SIGTERM) after this long; for tests and benchmarks. Part of the
+    /// caller's shutdown future: [`super::run`] does not read it.
     pub lifetime: Option<Duration>,
-    /// Write the server's pid here while running.
+    /// Write the server's pid here while running. The process's business: the caller
+    /// writes it, [`super::run`] does not.
     pub pid_file: Option<PathBuf>,
     /// Parent of the per-job directories.
     pub tmpdir: PathBuf,
     /// Niceness increment for the server and so its compilers (distccd's `--nice`,
     /// default 5): the volunteer's own work, and the client's preprocessing when both
-    /// run on one machine, come first.
+    /// run on one machine, come first. Validated here, applied by the caller (it is a
+    /// process setting).
     pub nice: i32,
     /// Hard caps on requests.
     pub limits: Limits,

@@ -1,18 +1,24 @@
 //! One client connection: read the request (with I/O time-outs, before any job slot is
-//! taken), vet it, wait for a job slot, compile, reply.
+//! taken), vet it, wait for a job slot, compile, reply. Generic over the byte stream, so
+//! the same code serves TCP, `--inetd` stdio and in-memory pipes in tests.
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::Shared;
-use super::args;
+use super::args::{self, Scanned};
 use super::config::LogLevel;
 use super::job::{self, Ended};
+use super::shared::Shared;
 use super::stats::Outcome;
 use crate::wire::{
     Reply, RequestDecoder, RequestEvent, WireError, codes, encode_reply, wait_status_exit,
 };
+
+#[cfg(test)]
+mod tests;
 
 /// A refusal we explain to an allowed peer with a failing STAT and a SERR line.
 struct Refusal {
@@ -27,6 +33,16 @@ enum ReadError {
     Io(std::io::Error),
 }
 
+impl ReadError {
+    /// Stats key of a request that could not be read.
+    fn key(&self) -> &'static str {
+        match self {
+            ReadError::Timeout => "timeout",
+            _ => "protocol",
+        }
+    }
+}
+
 impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -37,31 +53,46 @@ impl std::fmt::Display for ReadError {
     }
 }
 
-/// Read until the decoder yields its next event.
-async fn next_event<R: AsyncRead + Unpin>(
-    rd: &mut R,
-    dec: &mut RequestDecoder,
-    buf: &mut [u8],
+/// The request decoder with its read buffer and time-out.
+struct RequestReader {
+    dec: RequestDecoder,
+    buf: Vec<u8>,
     timeout: Duration,
-) -> Result<RequestEvent, ReadError> {
-    loop {
-        if let Some(ev) = dec.next_event().map_err(ReadError::Wire)? {
-            return Ok(ev);
+}
+
+impl RequestReader {
+    fn new(shared: &Shared) -> RequestReader {
+        RequestReader {
+            dec: RequestDecoder::new(shared.settings.limits.clone()),
+            buf: vec![0u8; 64 * 1024],
+            timeout: shared.settings.io_timeout,
         }
-        let n = match tokio::time::timeout(timeout, rd.read(buf)).await {
-            Err(_) => return Err(ReadError::Timeout),
-            Ok(Err(e)) => return Err(ReadError::Io(e)),
-            Ok(Ok(n)) => n,
-        };
-        if n == 0 {
-            dec.finish().map_err(ReadError::Wire)?;
-            // finish() is Ok only when done, and then next_event would have returned.
-            return Err(ReadError::Wire(WireError::Truncated {
-                waiting_for: "request",
-                received: dec.received(),
-            }));
+    }
+
+    /// Read until the decoder yields its next event.
+    async fn next_event<R: AsyncRead + Unpin>(
+        &mut self,
+        rd: &mut R,
+    ) -> Result<RequestEvent, ReadError> {
+        loop {
+            if let Some(ev) = self.dec.next_event().map_err(ReadError::Wire)? {
+                return Ok(ev);
+            }
+            let n = match tokio::time::timeout(self.timeout, rd.read(&mut self.buf)).await {
+                Err(_) => return Err(ReadError::Timeout),
+                Ok(Err(e)) => return Err(ReadError::Io(e)),
+                Ok(Ok(n)) => n,
+            };
+            if n == 0 {
+                self.dec.finish().map_err(ReadError::Wire)?;
+                // finish() is Ok only when done, and then next_event would have returned.
+                return Err(ReadError::Wire(WireError::Truncated {
+                    waiting_for: "request",
+                    received: self.dec.received(),
+                }));
+            }
+            self.dec.feed(&self.buf[..n]);
         }
-        dec.feed(&buf[..n]);
     }
 }
 
@@ -79,280 +110,440 @@ async fn peer_gone<R: AsyncRead + Unpin>(rd: &mut R) {
 /// What a finished compile reports to the stats.
 type JobInfo = Option<(String, String, Duration)>;
 
-/// Serve one connection and count it. `peer` is for logs ("127.0.0.1:5000", "stdin").
-pub async fn serve<R, W>(shared: &Shared, rd: R, wr: W, peer: &str) -> Outcome
+/// How a peer appears in logs: its address (IPv4-mapped IPv6 shown as IPv4), or
+/// "stdin" for a pipe.
+fn peer_label(peer: Option<SocketAddr>) -> String {
+    match peer {
+        Some(a) => SocketAddr::new(a.ip().to_canonical(), a.port()).to_string(),
+        None => "stdin".to_owned(),
+    }
+}
+
+/// Serve one connection and count it. `peer` is the client's address (already admitted
+/// by the caller), `None` for a pipe.
+pub(crate) async fn serve<S>(shared: &Shared, stream: S, peer: Option<SocketAddr>) -> Outcome
 where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
-    let (outcome, job) = serve_inner(shared, rd, wr, peer).await;
+    let mut conn = Conn {
+        shared,
+        io: stream,
+        peer: peer_label(peer),
+        started: Instant::now(),
+    };
+    let (outcome, job) = conn.serve().await;
     let job = job.as_ref().map(|(i, c, t)| (i.as_str(), c.as_str(), *t));
     shared.stats.finished(outcome, job);
     outcome
 }
 
-async fn serve_inner<R, W>(shared: &Shared, mut rd: R, mut wr: W, peer: &str) -> (Outcome, JobInfo)
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let started = Instant::now();
-    let timeout = shared.settings.io_timeout;
-    let mut dec = RequestDecoder::new(shared.settings.limits.clone());
-    let mut buf = vec![0u8; 64 * 1024];
-    let log = &shared.log;
-
-    let (version, argv) = match next_event(&mut rd, &mut dec, &mut buf, timeout).await {
-        Ok(RequestEvent::Header { version, argv, .. }) => (version, argv),
-        Ok(_) => return (bad_request(shared, peer, "unexpected event"), None),
-        Err(e) => {
-            if dec.received() == 0 && matches!(e, ReadError::Wire(WireError::Truncated { .. })) {
-                log.log(
-                    LogLevel::Info,
-                    &format!("client: {peer} closed without a request"),
-                );
-            } else {
-                log.log(
-                    LogLevel::Warning,
-                    &format!("client: {peer} {e}; closed without reply"),
-                );
-            }
-            shared.stats.refused(match e {
-                ReadError::Timeout => "timeout",
-                _ => "protocol",
-            });
-            return (Outcome::BadRequest, None);
-        }
-    };
-    let compiler_shown = String::from_utf8_lossy(argv.first().map_or(&b""[..], |v| v)).into_owned();
-
-    // Vet before the source arrives (the client sends argv first, then runs cpp).
-    let mut refusal: Option<Refusal> = None;
-    let mut plan = None;
-    if version == 3 {
-        refusal = Some(Refusal {
-            code: codes::PROTOCOL_ERROR,
-            reason: "pump",
-            message: "pump mode (protocol 3, host option ',cpp') is not supported by this server; \
-                      remove ',cpp' from this host in DISTCC_HOSTS (',lzo' alone is fine)"
-                .into(),
-        });
-    } else {
-        match shared.table.resolve(argv.first().map_or(&b""[..], |v| v)) {
-            Err(e) => {
-                refusal = Some(Refusal {
-                    code: codes::COMPILER_MISSING,
-                    reason: "compiler",
-                    message: e.to_string(),
-                })
-            }
-            Ok(resolved) => match args::scan(&argv) {
-                Err(e) => {
-                    refusal = Some(Refusal {
-                        code: codes::BAD_ARGUMENTS,
-                        reason: e.key(),
-                        message: e.to_string(),
-                    })
-                }
-                Ok(scanned) => plan = Some((resolved, scanned)),
-            },
-        }
-    }
-
-    // Read the rest of the request either way, so a refusal can be answered.
-    let source = match next_event(&mut rd, &mut dec, &mut buf, timeout).await {
-        Ok(RequestEvent::Source(s)) => s,
-        Ok(RequestEvent::Files(_)) => Vec::new(),
-        Ok(RequestEvent::Header { .. }) => {
-            return (bad_request(shared, peer, "second header"), None);
-        }
-        Err(e) => {
-            log.log(
-                LogLevel::Warning,
-                &format!("client: {peer} {e} while reading the source; closed without reply"),
-            );
-            shared.stats.refused(match e {
-                ReadError::Timeout => "timeout",
-                _ => "protocol",
-            });
-            return (Outcome::BadRequest, None);
-        }
-    };
-    drop(buf);
-
-    if let Some(r) = refusal {
-        log.log(
-            LogLevel::Warning,
-            &format!(
-                "client: {peer} REFUSED ({}) {compiler_shown}: {}",
-                r.reason, r.message
-            ),
-        );
-        shared.stats.refused(r.reason);
-        let serr = format!("distsetup serve: {}\n", r.message);
-        send_failure(shared, &mut wr, peer, version, r.code, &serr).await;
-        return (Outcome::Other, None);
-    }
-    let Some((resolved, scanned)) = plan else {
-        return (bad_request(shared, peer, "no plan"), None);
-    };
-
-    // Wait for a job slot without dropping the client; give up if it leaves.
-    let permit = tokio::select! {
-        p = shared.jobs.acquire() => match p {
-            Ok(p) => p,
-            Err(_) => return (Outcome::Other, None),
-        },
-        () = peer_gone(&mut rd) => {
-            log.log(LogLevel::Info, &format!("client: {peer} left while queued"));
-            return (Outcome::ClientDisconnect, None);
-        }
-    };
-    shared.stats.running_delta(true);
-    let outcome = compile(
-        shared,
-        &mut rd,
-        &mut wr,
-        peer,
-        version,
-        &argv,
-        &resolved.path,
-        &scanned,
-        source,
-        started,
-    )
-    .await;
-    shared.stats.running_delta(false);
-    drop(permit);
-    outcome
+/// A request the server agreed to compile.
+struct Job {
+    version: u32,
+    argv: Vec<Vec<u8>>,
+    /// The executable from the compiler table.
+    compiler: PathBuf,
+    scanned: Scanned,
+    source: Vec<u8>,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn compile<R, W>(
-    shared: &Shared,
-    rd: &mut R,
-    wr: &mut W,
-    peer: &str,
-    version: u32,
-    argv: &[Vec<u8>],
-    compiler: &std::path::Path,
-    scanned: &args::Scanned,
-    source: Vec<u8>,
-    started: Instant,
-) -> (Outcome, JobInfo)
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    use std::os::unix::ffi::OsStrExt;
-    let log = &shared.log;
-    let dir = match tempfile::Builder::new()
-        .prefix("distsetup-job.")
-        .tempdir_in(&shared.settings.tmpdir)
-    {
-        Ok(d) => d,
-        Err(e) => {
-            let msg = format!(
-                "distsetup serve: cannot create a job directory in {}: {e}\n",
-                shared.settings.tmpdir.display()
-            );
-            log.log(LogLevel::Error, msg.trim_end());
-            send_failure(shared, wr, peer, version, codes::IO_ERROR, &msg).await;
-            return (Outcome::Other, None);
+impl Job {
+    /// The name the client asked for, for logs and stats.
+    fn compiler_shown(&self) -> String {
+        shown_compiler(&self.argv)
+    }
+
+    /// The source's name inside the job directory.
+    fn input_name(&self) -> String {
+        format!("input{}", self.scanned.temp_ext)
+    }
+
+    /// The output's name inside the job directory.
+    fn output_name(&self) -> &'static str {
+        if self.scanned.assembly {
+            "output.s"
+        } else {
+            "output.o"
         }
-    };
-    let input = format!("input{}", scanned.temp_ext);
-    let output = if scanned.assembly {
-        "output.s"
-    } else {
-        "output.o"
-    };
-    if let Err(e) = tokio::fs::write(dir.path().join(&input), &source).await {
-        let msg = format!(
-            "distsetup serve: cannot write the source into {}: {e}\n",
-            dir.path().display()
-        );
-        log.log(LogLevel::Error, msg.trim_end());
-        send_failure(shared, wr, peer, version, codes::IO_ERROR, &msg).await;
-        return (Outcome::Other, None);
     }
-    drop(source);
-    let cmd = args::rewrite(
-        argv,
-        scanned,
-        compiler.as_os_str().as_bytes(),
-        &input,
-        output,
-    );
-    if log.enabled(LogLevel::Debug) {
-        let shown: Vec<String> = cmd
-            .iter()
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        log.log(
-            LogLevel::Debug,
-            &format!("client: {peer} running {}", shown.join(" ")),
-        );
+}
+
+fn shown_compiler(argv: &[Vec<u8>]) -> String {
+    String::from_utf8_lossy(argv.first().map_or(&b""[..], |v| v)).into_owned()
+}
+
+/// What the compile produced, as it goes into the reply.
+struct JobResult {
+    outcome: Outcome,
+    status: u32,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    object: Vec<u8>,
+}
+
+/// One connection in progress.
+struct Conn<'a, S> {
+    shared: &'a Shared,
+    io: S,
+    /// For logs ("127.0.0.1:5000", "stdin").
+    peer: String,
+    started: Instant,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
+    async fn serve(&mut self) -> (Outcome, JobInfo) {
+        let mut reader = RequestReader::new(self.shared);
+        let (version, argv) = match self.read_header(&mut reader).await {
+            Ok(header) => header,
+            Err(outcome) => return (outcome, None),
+        };
+        // Vet before the source arrives (the client sends argv first, then runs cpp).
+        let verdict = self.vet(version, &argv);
+        // Read the rest of the request either way, so a refusal can be answered.
+        let source = match self.read_source(&mut reader).await {
+            Ok(source) => source,
+            Err(outcome) => return (outcome, None),
+        };
+        drop(reader);
+        match verdict {
+            Err(refusal) => (self.refuse(version, &argv, refusal).await, None),
+            Ok((compiler, scanned)) => {
+                let job = Job {
+                    version,
+                    argv,
+                    compiler,
+                    scanned,
+                    source,
+                };
+                self.compile_when_slot_free(job).await
+            }
+        }
     }
-    let ended = job::run(shared, dir.path(), &cmd, peer_gone(rd)).await;
-    let (status, extra) = ended.status(shared.settings.job_lifetime, compiler);
-    let outcome = match &ended {
-        Ended::Exited { status: 0, .. } => Outcome::CompileOk,
-        Ended::Exited { .. } | Ended::SpawnFailed(_) => Outcome::CompileError,
-        Ended::LifetimeExceeded => Outcome::CompileTimeout,
-        Ended::Disconnected => Outcome::ClientDisconnect,
-    };
-    let (stdout, mut stderr) = match ended {
-        Ended::Exited { stdout, stderr, .. } => (stdout, stderr),
-        _ => (Vec::new(), Vec::new()),
-    };
-    if let Some(extra) = &extra {
-        stderr.extend_from_slice(extra.as_bytes());
-        log.log(
+
+    /// The protocol version and argv; a peer that sends none is logged and closed.
+    async fn read_header(
+        &mut self,
+        reader: &mut RequestReader,
+    ) -> Result<(u32, Vec<Vec<u8>>), Outcome> {
+        let log = &self.shared.log;
+        let peer = &self.peer;
+        match reader.next_event(&mut self.io).await {
+            Ok(RequestEvent::Header { version, argv, .. }) => Ok((version, argv)),
+            Ok(_) => Err(bad_request(self.shared, peer, "unexpected event")),
+            Err(e) => {
+                let silent = reader.dec.received() == 0
+                    && matches!(e, ReadError::Wire(WireError::Truncated { .. }));
+                if silent {
+                    log.log(
+                        LogLevel::Info,
+                        &format!("client: {peer} closed without a request"),
+                    );
+                } else {
+                    log.log(
+                        LogLevel::Warning,
+                        &format!("client: {peer} {e}; closed without reply"),
+                    );
+                }
+                self.shared.stats.refused(e.key());
+                Err(Outcome::BadRequest)
+            }
+        }
+    }
+
+    /// The preprocessed source (empty for a pump request, which is refused anyway).
+    async fn read_source(&mut self, reader: &mut RequestReader) -> Result<Vec<u8>, Outcome> {
+        let peer = &self.peer;
+        match reader.next_event(&mut self.io).await {
+            Ok(RequestEvent::Source(s)) => Ok(s),
+            Ok(RequestEvent::Files(_)) => Ok(Vec::new()),
+            Ok(RequestEvent::Header { .. }) => Err(bad_request(self.shared, peer, "second header")),
+            Err(e) => {
+                self.shared.log.log(
+                    LogLevel::Warning,
+                    &format!("client: {peer} {e} while reading the source; closed without reply"),
+                );
+                self.shared.stats.refused(e.key());
+                Err(Outcome::BadRequest)
+            }
+        }
+    }
+
+    /// Decide from the header alone: the compiler to run and the scanned arguments, or
+    /// why not.
+    fn vet(&self, version: u32, argv: &[Vec<u8>]) -> Result<(PathBuf, Scanned), Refusal> {
+        if version == 3 {
+            return Err(Refusal {
+                code: codes::PROTOCOL_ERROR,
+                reason: "pump",
+                message: "pump mode (protocol 3, host option ',cpp') is not supported by this \
+                          server; remove ',cpp' from this host in DISTCC_HOSTS (',lzo' alone is \
+                          fine)"
+                    .into(),
+            });
+        }
+        let resolved = self
+            .shared
+            .table
+            .resolve(argv.first().map_or(&b""[..], |v| v))
+            .map_err(|e| Refusal {
+                code: codes::COMPILER_MISSING,
+                reason: "compiler",
+                message: e.to_string(),
+            })?;
+        let scanned = args::scan(argv).map_err(|e| Refusal {
+            code: codes::BAD_ARGUMENTS,
+            reason: e.key(),
+            message: e.to_string(),
+        })?;
+        Ok((resolved.path, scanned))
+    }
+
+    /// Log and count a refusal, and explain it to the client.
+    async fn refuse(&mut self, version: u32, argv: &[Vec<u8>], r: Refusal) -> Outcome {
+        self.shared.log.log(
             LogLevel::Warning,
-            &format!("client: {peer} {}", extra.trim_end()),
+            &format!(
+                "client: {} REFUSED ({}) {}: {}",
+                self.peer,
+                r.reason,
+                shown_compiler(argv),
+                r.message
+            ),
+        );
+        self.shared.stats.refused(r.reason);
+        let serr = format!("distsetup serve: {}\n", r.message);
+        self.send_failure(version, r.code, &serr).await;
+        Outcome::Other
+    }
+
+    /// Wait for a job slot without dropping the client; give up if it leaves.
+    async fn compile_when_slot_free(&mut self, job: Job) -> (Outcome, JobInfo) {
+        let shared = self.shared;
+        let permit = tokio::select! {
+            p = shared.jobs.acquire() => match p {
+                Ok(p) => p,
+                Err(_) => return (Outcome::Other, None),
+            },
+            () = peer_gone(&mut self.io) => {
+                shared.log.log(LogLevel::Info, &format!("client: {} left while queued", self.peer));
+                return (Outcome::ClientDisconnect, None);
+            }
+        };
+        shared.stats.running_delta(true);
+        let outcome = self.compile(job).await;
+        shared.stats.running_delta(false);
+        drop(permit);
+        outcome
+    }
+
+    async fn compile(&mut self, mut job: Job) -> (Outcome, JobInfo) {
+        let dir = match self.job_dir(&job).await {
+            Ok(dir) => dir,
+            Err(msg) => {
+                self.shared.log.log(LogLevel::Error, msg.trim_end());
+                self.send_failure(job.version, codes::IO_ERROR, &msg).await;
+                return (Outcome::Other, None);
+            }
+        };
+        job.source = Vec::new();
+        let result = self.run_compiler(&job, dir.path()).await;
+        // Remove the job directory before replying: the client may start the next job
+        // the moment it has our answer.
+        drop(dir);
+        if result.outcome != Outcome::ClientDisconnect {
+            let reply = Reply {
+                version: job.version,
+                status: result.status,
+                stderr: &result.stderr,
+                stdout: &result.stdout,
+                object: &result.object,
+                deps: None,
+            };
+            self.send(&reply).await;
+        }
+        let took = self.started.elapsed();
+        self.log_finished(&job, &result, took);
+        let info = (job.scanned.input_name.clone(), job.compiler_shown(), took);
+        (result.outcome, Some(info))
+    }
+
+    /// A private directory under `--tmpdir` holding the source; on failure, the message
+    /// for the log and the client.
+    async fn job_dir(&self, job: &Job) -> Result<tempfile::TempDir, String> {
+        let tmpdir = &self.shared.settings.tmpdir;
+        let dir = tempfile::Builder::new()
+            .prefix("distsetup-job.")
+            .tempdir_in(tmpdir)
+            .map_err(|e| {
+                format!(
+                    "distsetup serve: cannot create a job directory in {}: {e}\n",
+                    tmpdir.display()
+                )
+            })?;
+        tokio::fs::write(dir.path().join(job.input_name()), &job.source)
+            .await
+            .map_err(|e| {
+                format!(
+                    "distsetup serve: cannot write the source into {}: {e}\n",
+                    dir.path().display()
+                )
+            })?;
+        Ok(dir)
+    }
+
+    /// Run the compiler in `dir` and collect what goes into the reply.
+    async fn run_compiler(&mut self, job: &Job, dir: &Path) -> JobResult {
+        use std::os::unix::ffi::OsStrExt;
+        let shared = self.shared;
+        let cmd = args::rewrite(
+            &job.argv,
+            &job.scanned,
+            job.compiler.as_os_str().as_bytes(),
+            &job.input_name(),
+            job.output_name(),
+        );
+        if shared.log.enabled(LogLevel::Debug) {
+            let shown: Vec<String> = cmd
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            shared.log.log(
+                LogLevel::Debug,
+                &format!("client: {} running {}", self.peer, shown.join(" ")),
+            );
+        }
+        let ended = job::run(
+            &shared.groups,
+            shared.job_limits(),
+            dir,
+            &cmd,
+            peer_gone(&mut self.io),
+        )
+        .await;
+        let mut result = self.result_of(ended, &job.compiler);
+        if result.status == 0 {
+            self.take_object(&mut result, &dir.join(job.output_name()))
+                .await;
+        }
+        result
+    }
+
+    /// The reply's parts for how the compiler ended (the object is read separately).
+    fn result_of(&self, ended: Ended, compiler: &Path) -> JobResult {
+        let (status, extra) = ended.status(self.shared.settings.job_lifetime, compiler);
+        let outcome = match &ended {
+            Ended::Exited { status: 0, .. } => Outcome::CompileOk,
+            Ended::Exited { .. } | Ended::SpawnFailed(_) => Outcome::CompileError,
+            Ended::LifetimeExceeded => Outcome::CompileTimeout,
+            Ended::Disconnected => Outcome::ClientDisconnect,
+        };
+        let (stdout, mut stderr) = match ended {
+            Ended::Exited { stdout, stderr, .. } => (stdout, stderr),
+            _ => (Vec::new(), Vec::new()),
+        };
+        if let Some(extra) = &extra {
+            stderr.extend_from_slice(extra.as_bytes());
+            self.shared.log.log(
+                LogLevel::Warning,
+                &format!("client: {} {}", self.peer, extra.trim_end()),
+            );
+        }
+        JobResult {
+            outcome,
+            status,
+            stdout,
+            stderr,
+            object: Vec::new(),
+        }
+    }
+
+    /// Read the output of a successful compile. A compiler that exits 0 without a
+    /// readable output is a failure, not an empty object: the client would link it.
+    async fn take_object(&self, result: &mut JobResult, output: &Path) {
+        match tokio::fs::read(output).await {
+            Ok(object) => result.object = object,
+            Err(e) => {
+                let name = output.file_name().map_or_else(
+                    || output.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                let msg = format!(
+                    "distsetup serve: the compiler exited 0 but its output {name} cannot be \
+                     read: {e}\n"
+                );
+                self.shared.log.log(
+                    LogLevel::Warning,
+                    &format!("client: {} {}", self.peer, msg.trim_end()),
+                );
+                result.stderr.extend_from_slice(msg.as_bytes());
+                result.status = wait_status_exit(codes::IO_ERROR);
+                result.outcome = Outcome::CompileError;
+            }
+        }
+    }
+
+    /// distccd's one line per job.
+    fn log_finished(&self, job: &Job, result: &JobResult, took: Duration) {
+        let status = result.status;
+        self.shared.log.log(
+            LogLevel::Notice,
+            &format!(
+                "client: {} {} exit:{} sig:{} core:{} time:{}ms {} {} (remote, protocol {})",
+                self.peer,
+                result.outcome.word(),
+                (status >> 8) & 0xff,
+                status & 0x7f,
+                u8::from(status & 0x80 != 0),
+                took.as_millis(),
+                job.compiler_shown(),
+                job.scanned.input_name,
+                job.version,
+            ),
         );
     }
-    let object = if status == 0 {
-        tokio::fs::read(dir.path().join(output))
-            .await
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    // Remove the job directory before replying: the client may start the next job
-    // the moment it has our answer.
-    drop(dir);
-    if outcome != Outcome::ClientDisconnect {
+
+    /// Reply with a distcc exit code as STAT and `message` on SERR.
+    async fn send_failure(&mut self, version: u32, code: u8, message: &str) {
         let reply = Reply {
             version,
-            status,
-            stderr: &stderr,
-            stdout: &stdout,
-            object: &object,
+            status: wait_status_exit(code),
+            stderr: message.as_bytes(),
+            stdout: b"",
+            object: b"",
             deps: None,
         };
-        send(shared, wr, &reply, peer).await;
+        self.send(&reply).await;
     }
-    let took = started.elapsed();
-    log.log(
-        LogLevel::Notice,
-        &format!(
-            "client: {peer} {} exit:{} sig:{} core:{} time:{}ms {} {} (remote, protocol {version})",
-            outcome.word(),
-            (status >> 8) & 0xff,
-            status & 0x7f,
-            u8::from(status & 0x80 != 0),
-            took.as_millis(),
-            String::from_utf8_lossy(argv.first().map_or(&b""[..], |v| v)),
-            scanned.input_name,
-        ),
-    );
-    let compiler_name = String::from_utf8_lossy(argv.first().map_or(&b""[..], |v| v)).into_owned();
-    (
-        outcome,
-        Some((scanned.input_name.clone(), compiler_name, took)),
-    )
+
+    /// Encode and write a reply; failures are logged (the client may be gone).
+    async fn send(&mut self, reply: &Reply<'_>) {
+        let log = &self.shared.log;
+        let peer = &self.peer;
+        let bytes = match encode_reply(reply) {
+            Ok(b) => b,
+            Err(e) => {
+                log.log(
+                    LogLevel::Error,
+                    &format!("client: {peer} cannot encode reply: {e}"),
+                );
+                return;
+            }
+        };
+        let wr = &mut self.io;
+        let write = async {
+            wr.write_all(&bytes).await?;
+            wr.flush().await?;
+            wr.shutdown().await
+        };
+        match tokio::time::timeout(self.shared.settings.io_timeout, write).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => log.log(
+                LogLevel::Info,
+                &format!("client: {peer} reply not delivered: {e}"),
+            ),
+            Err(_) => log.log(LogLevel::Info, &format!("client: {peer} reply timed out")),
+        }
+    }
 }
 
 fn bad_request(shared: &Shared, peer: &str, why: &str) -> Outcome {
@@ -362,53 +553,4 @@ fn bad_request(shared: &Shared, peer: &str, why: &str) -> Outcome {
     );
     shared.stats.refused("protocol");
     Outcome::BadRequest
-}
-
-/// Reply with a distcc exit code as STAT and `message` on SERR.
-async fn send_failure<W: AsyncWrite + Unpin>(
-    shared: &Shared,
-    wr: &mut W,
-    peer: &str,
-    version: u32,
-    code: u8,
-    message: &str,
-) {
-    let reply = Reply {
-        version,
-        status: wait_status_exit(code),
-        stderr: message.as_bytes(),
-        stdout: b"",
-        object: b"",
-        deps: None,
-    };
-    send(shared, wr, &reply, peer).await;
-}
-
-/// Encode and write a reply; failures are logged (the client may be gone).
-async fn send<W: AsyncWrite + Unpin>(shared: &Shared, wr: &mut W, reply: &Reply<'_>, peer: &str) {
-    let bytes = match encode_reply(reply) {
-        Ok(b) => b,
-        Err(e) => {
-            shared.log.log(
-                LogLevel::Error,
-                &format!("client: {peer} cannot encode reply: {e}"),
-            );
-            return;
-        }
-    };
-    let write = async {
-        wr.write_all(&bytes).await?;
-        wr.flush().await?;
-        wr.shutdown().await
-    };
-    match tokio::time::timeout(shared.settings.io_timeout, write).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => shared.log.log(
-            LogLevel::Info,
-            &format!("client: {peer} reply not delivered: {e}"),
-        ),
-        Err(_) => shared
-            .log
-            .log(LogLevel::Info, &format!("client: {peer} reply timed out")),
-    }
 }

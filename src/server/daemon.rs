@@ -1,17 +1,21 @@
-//! Listening: the job port, the stats port, signals, the grace period; and `--inetd`.
+//! The TCP server: binding the job and stats ports, the accept loops, and the grace
+//! period once the caller's `shutdown` future completes.
 
+use std::fmt::Display;
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::{FromRawFd as _, OwnedFd};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{Semaphore, watch};
 
-use super::config::LogLevel;
+use super::config::{LogLevel, ServeSettings};
+use super::conn;
+use super::error::ServeError;
+use super::shared::{Server, Shared};
 use super::stats::Outcome;
-use super::{ServeError, Shared, conn};
 
 fn allowed(shared: &Shared, ip: IpAddr) -> bool {
     // Peers on a dual-stack socket appear as ::ffff:a.b.c.d; compare them as IPv4.
@@ -21,7 +25,7 @@ fn allowed(shared: &Shared, ip: IpAddr) -> bool {
 
 /// The access check for a job connection: a refused peer is logged, counted, and gets
 /// no reply at all.
-fn admit(shared: &Shared, addr: SocketAddr) -> bool {
+pub(super) fn admit(shared: &Shared, addr: SocketAddr) -> bool {
     if allowed(shared, addr.ip()) {
         return true;
     }
@@ -37,7 +41,43 @@ fn admit(shared: &Shared, addr: SocketAddr) -> bool {
     false
 }
 
-fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+/// The bound sockets: job port and (with `--stats`) stats port, on every address.
+pub struct Listeners {
+    jobs: Vec<TcpListener>,
+    stats: Vec<TcpListener>,
+}
+
+impl Listeners {
+    /// Where jobs are accepted (port 0 in the settings is resolved here).
+    pub fn job_addrs(&self) -> Vec<SocketAddr> {
+        self.jobs
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// Where the stats page is served (empty without `--stats`).
+    pub fn stats_addrs(&self) -> Vec<SocketAddr> {
+        self.stats
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+}
+
+/// Bind the job port and, with `--stats`, the stats port on every `--listen` address
+/// (or the wildcard). Async only because the sockets register with the running Tokio
+/// reactor.
+pub async fn bind(settings: &ServeSettings) -> Result<Listeners, ServeError> {
+    let jobs = bind_all(settings, settings.port)?;
+    let stats = match settings.stats_port {
+        Some(p) => bind_all(settings, p)?,
+        None => Vec::new(),
+    };
+    Ok(Listeners { jobs, stats })
+}
+
+fn bind_one(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     let err = |source| ServeError::Bind {
         addr: addr.to_string(),
         source,
@@ -54,21 +94,20 @@ fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
 }
 
 /// Bind every `--listen` address (or the wildcard: `::` dual-stack, else `0.0.0.0`).
-fn bind_all(shared: &Shared, port: u16) -> Result<Vec<TcpListener>, ServeError> {
-    if shared.settings.listen.is_empty() {
-        return match bind(SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port)) {
+fn bind_all(settings: &ServeSettings, port: u16) -> Result<Vec<TcpListener>, ServeError> {
+    if settings.listen.is_empty() {
+        return match bind_one(SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port)) {
             Ok(l) => Ok(vec![l]),
-            Err(_) => Ok(vec![bind(SocketAddr::new(
+            Err(_) => Ok(vec![bind_one(SocketAddr::new(
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                 port,
             ))?]),
         };
     }
-    shared
-        .settings
+    settings
         .listen
         .iter()
-        .map(|ip| bind(SocketAddr::new(*ip, port)))
+        .map(|ip| bind_one(SocketAddr::new(*ip, port)))
         .collect()
 }
 
@@ -77,38 +116,64 @@ fn local(l: &TcpListener) -> String {
         .map_or_else(|_| "?".into(), |a| a.to_string())
 }
 
-/// The TCP server: runs until SIGTERM/SIGINT/SIGHUP or `--lifetime`.
-pub(super) async fn daemon(shared: Arc<Shared>) -> Result<(), ServeError> {
-    let listeners = bind_all(&shared, shared.settings.port)?;
-    let stats_listeners = match shared.settings.stats_port {
-        Some(p) => bind_all(&shared, p)?,
-        None => Vec::new(),
-    };
-    let sig = |kind| {
-        tokio::signal::unix::signal(kind).map_err(|source| ServeError::Io {
-            what: "installing signal handlers".into(),
-            source,
-        })
-    };
-    use tokio::signal::unix::SignalKind;
-    let mut term = sig(SignalKind::terminate())?;
-    let mut int = sig(SignalKind::interrupt())?;
-    let mut hup = sig(SignalKind::hangup())?;
-
-    if let Some(pid_file) = &shared.settings.pid_file {
-        std::fs::write(pid_file, format!("{}\n", std::process::id())).map_err(|source| {
-            ServeError::Io {
-                what: format!("writing pid file {}", pid_file.display()),
-                source,
-            }
-        })?;
+/// Serve jobs (and the stats page) on `listeners` until `shutdown` completes; then stop
+/// accepting, give running jobs the grace period, kill the compilers still running and
+/// return. `shutdown`'s output says why in the log ("SIGTERM", "--lifetime").
+pub async fn run<F, Why>(
+    server: &Server,
+    listeners: Listeners,
+    shutdown: F,
+) -> Result<(), ServeError>
+where
+    F: Future<Output = Why>,
+    Why: Display,
+{
+    let shared = &server.shared;
+    log_start(shared, &listeners);
+    let conns = Arc::new(Semaphore::new(shared.settings.max_connections));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    for l in listeners.jobs {
+        tasks.push(tokio::spawn(accept_loop(
+            shared.clone(),
+            l,
+            conns.clone(),
+            stop_rx.clone(),
+        )));
     }
+    for l in listeners.stats {
+        tasks.push(tokio::spawn(stats_loop(shared.clone(), l, stop_rx.clone())));
+    }
+    let why = shutdown.await;
+    shared.log.log(
+        LogLevel::Notice,
+        &format!(
+            "{why}: no longer accepting; waiting up to {} s for running jobs",
+            shared.settings.grace.as_secs()
+        ),
+    );
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    drain(shared, &conns).await;
+    shared.groups.kill_all();
+    shared.log.log(LogLevel::Notice, "stopped");
+    Ok(())
+}
+
+fn log_start(shared: &Shared, listeners: &Listeners) {
     let log = &shared.log;
     log.log(
         LogLevel::Notice,
         &format!(
             "listening on {}; jobs {}; allow {}; compilers: {}",
-            listeners.iter().map(local).collect::<Vec<_>>().join(" "),
+            listeners
+                .jobs
+                .iter()
+                .map(local)
+                .collect::<Vec<_>>()
+                .join(" "),
             shared.settings.jobs,
             shared
                 .settings
@@ -120,63 +185,25 @@ pub(super) async fn daemon(shared: Arc<Shared>) -> Result<(), ServeError> {
             shared.table.describe()
         ),
     );
-    for l in &stats_listeners {
+    for l in &listeners.stats {
         log.log(LogLevel::Notice, &format!("stats on {}", local(l)));
     }
+}
 
-    let conns = Arc::new(Semaphore::new(shared.settings.max_connections));
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut tasks = Vec::new();
-    for l in listeners {
-        tasks.push(tokio::spawn(accept_loop(
-            shared.clone(),
-            l,
-            conns.clone(),
-            stop_rx.clone(),
-        )));
-    }
-    for l in stats_listeners {
-        tasks.push(tokio::spawn(stats_loop(shared.clone(), l, stop_rx.clone())));
-    }
-    let lifetime = async {
-        match shared.settings.lifetime {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending().await,
-        }
-    };
-    let why = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-        _ = hup.recv() => "SIGHUP",
-        () = lifetime => "--lifetime",
-    };
-    log.log(
-        LogLevel::Notice,
-        &format!(
-            "{why}: no longer accepting; waiting up to {} s for running jobs",
-            shared.settings.grace.as_secs()
-        ),
-    );
-    let _ = stop_tx.send(true);
-    for t in tasks {
-        let _ = t.await;
-    }
+/// The grace period: wait for every connection to finish; when it runs out, kill the
+/// compiles still running and let their jobs clean up.
+async fn drain(shared: &Shared, conns: &Semaphore) {
     let max = u32::try_from(shared.settings.max_connections).unwrap_or(u32::MAX);
     let drained = tokio::time::timeout(shared.settings.grace, conns.acquire_many(max)).await;
     if drained.is_err() {
-        log.log(
+        shared.log.log(
             LogLevel::Warning,
             "grace period over: killing the compiles still running",
         );
-        shared.kill_all_groups();
+        shared.groups.kill_all();
         // Let the killed jobs clean up their directories.
         let _ = tokio::time::timeout(Duration::from_secs(5), conns.acquire_many(max)).await;
     }
-    if let Some(pid_file) = &shared.settings.pid_file {
-        let _ = std::fs::remove_file(pid_file);
-    }
-    log.log(LogLevel::Notice, "stopped");
-    Ok(())
 }
 
 async fn accept_loop(
@@ -210,9 +237,7 @@ async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
-            let peer = SocketAddr::new(addr.ip().to_canonical(), addr.port()).to_string();
-            let (rd, wr) = stream.into_split();
-            conn::serve(&shared, rd, wr, &peer).await;
+            conn::serve(&shared, stream, Some(addr)).await;
             drop(permit);
         });
     }
@@ -255,94 +280,61 @@ async fn stats_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch:
     }
 }
 
-type BoxRead = Box<dyn AsyncRead + Unpin + Send>;
-type BoxWrite = Box<dyn AsyncWrite + Unpin + Send>;
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
 
-fn fd_kind(fd: i32) -> Option<libc::mode_t> {
-    // SAFETY: fstat on a descriptor we own for the whole process; st is an out-parameter.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    (unsafe { libc::fstat(fd, &mut st) } == 0).then_some(st.st_mode & libc::S_IFMT)
-}
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpStream;
 
-fn owned_dup(fd: i32) -> std::io::Result<OwnedFd> {
-    // SAFETY: dup returns a new descriptor that nothing else owns.
-    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
-    if new < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(unsafe { OwnedFd::from_raw_fd(new) })
-}
+    use crate::server::test_support::{Scratch, decode_reply, request};
+    use crate::server::{Server, bind, run};
 
-/// The peer of a socket on `fd`, if it is an IP socket.
-fn socket_peer(fd: i32) -> Option<SocketAddr> {
-    let owned = owned_dup(fd).ok()?;
-    let s = std::net::TcpStream::from(owned);
-    s.peer_addr().ok()
-}
-
-/// What a standard descriptor is, opened for async use.
-enum StdFd {
-    Pipe(OwnedFd),
-    Socket(tokio::net::UnixStream),
-    /// A tty or a file: tokio's file type uses the blocking pool.
-    Other(tokio::fs::File),
-}
-
-fn open_std_fd(fd: i32) -> std::io::Result<StdFd> {
-    let owned = owned_dup(fd)?;
-    Ok(match fd_kind(fd) {
-        Some(libc::S_IFIFO) => StdFd::Pipe(owned),
-        Some(libc::S_IFSOCK) => {
-            // Reads and writes on any stream socket are the same syscalls; the Unix
-            // stream type is just the carrier (the peer address was checked before).
-            let s = std::os::unix::net::UnixStream::from(owned);
-            s.set_nonblocking(true)?;
-            StdFd::Socket(tokio::net::UnixStream::from_std(s)?)
-        }
-        _ => StdFd::Other(tokio::fs::File::from_std(std::fs::File::from(owned))),
-    })
-}
-
-fn reader(fd: i32) -> std::io::Result<BoxRead> {
-    Ok(match open_std_fd(fd)? {
-        StdFd::Pipe(o) => Box::new(tokio::net::unix::pipe::Receiver::from_owned_fd(o)?),
-        StdFd::Socket(s) => Box::new(s),
-        StdFd::Other(f) => Box::new(f),
-    })
-}
-
-fn writer(fd: i32) -> std::io::Result<BoxWrite> {
-    Ok(match open_std_fd(fd)? {
-        StdFd::Pipe(o) => Box::new(tokio::net::unix::pipe::Sender::from_owned_fd(o)?),
-        StdFd::Socket(s) => Box::new(s),
-        StdFd::Other(f) => Box::new(f),
-    })
-}
-
-/// `--inetd`: one job over stdin/stdout (ssh `@host` mode, inetd, systemd sockets).
-/// A pipe (ssh) has no address and is trusted like a shell login; an IP socket (inetd)
-/// must come from an allowed address.
-pub(super) async fn inetd(shared: Arc<Shared>) -> Result<(), ServeError> {
-    let io_err = |what: &str| {
-        let what = what.to_owned();
-        move |source| ServeError::Io { what, source }
-    };
-    let peer = match socket_peer(0) {
-        Some(addr) => {
-            shared.stats.accepted();
-            if !admit(&shared, addr) {
-                return Ok(());
+    #[tokio::test]
+    async fn run_serves_jobs_and_stats_until_the_shutdown_future_completes() {
+        let scratch = Scratch::new();
+        let mut settings = scratch.settings();
+        settings.stats_port = Some(0);
+        let server = Server::new(settings).expect("valid settings");
+        let listeners = bind(server.settings()).await.expect("bound on 127.0.0.1");
+        let jobs = *listeners.job_addrs().first().expect("a job address");
+        let stats = *listeners.stats_addrs().first().expect("a stats address");
+        assert!(jobs.ip().is_loopback() && stats.ip().is_loopback());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn({
+            let server = server.clone();
+            async move {
+                let shutdown = async {
+                    let _ = stopped.await;
+                    "test shutdown"
+                };
+                run(&server, listeners, shutdown).await
             }
-            SocketAddr::new(addr.ip().to_canonical(), addr.port()).to_string()
-        }
-        None => "stdin".to_owned(),
-    };
-    let rd = reader(0).map_err(io_err("using stdin"))?;
-    let wr = writer(1).map_err(io_err("using stdout"))?;
-    let outcome = conn::serve(&shared, rd, wr, &peer).await;
-    shared.log.log(
-        LogLevel::Debug,
-        &format!("inetd job ended: {}", outcome.word()),
-    );
-    Ok(())
+        });
+        let exchange = async {
+            let mut conn = TcpStream::connect(jobs).await.expect("connected");
+            let req = request(2, "gcc -c answer.c -o answer.o");
+            conn.write_all(&req).await.expect("request sent");
+            let mut reply = Vec::new();
+            conn.read_to_end(&mut reply).await.expect("reply read");
+            let mut page = Vec::new();
+            let mut conn = TcpStream::connect(stats).await.expect("connected");
+            conn.read_to_end(&mut page).await.expect("page read");
+            (reply, String::from_utf8_lossy(&page).into_owned())
+        };
+        let (reply, page) = tokio::time::timeout(Duration::from_secs(60), exchange)
+            .await
+            .expect("served in time");
+        assert_eq!(decode_reply(2, &reply).status, 0, "{}", scratch.log());
+        assert!(page.contains("\ndcc_compile_ok 1\n"), "{page}");
+        stop.send(()).expect("the server is still running");
+        let ended = tokio::time::timeout(Duration::from_secs(30), serving)
+            .await
+            .expect("run returns after shutdown");
+        assert!(matches!(ended, Ok(Ok(()))));
+        let log = scratch.log();
+        assert!(log.contains("test shutdown: no longer accepting"), "{log}");
+        assert!(log.contains("stopped"), "{log}");
+        assert!(TcpStream::connect(jobs).await.is_err(), "still accepting");
+    }
 }

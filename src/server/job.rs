@@ -2,15 +2,16 @@
 //! shell, no PATH search), bounded in time, killed with its whole process group when the
 //! client leaves or the lifetime runs out, and the directory removed on every path.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::Shared;
 use crate::wire::{codes, wait_status_exit, wait_status_of};
 
 /// How a compile ended.
@@ -60,10 +61,48 @@ impl Ended {
     }
 }
 
+/// The process groups of running compilers, so the server can kill them all when the
+/// grace period ends.
+#[derive(Debug, Default)]
+pub struct Groups(Mutex<HashSet<i32>>);
+
+impl Groups {
+    fn insert(&self, pgid: i32) {
+        if let Ok(mut g) = self.0.lock() {
+            g.insert(pgid);
+        }
+    }
+
+    fn remove(&self, pgid: i32) {
+        if let Ok(mut g) = self.0.lock() {
+            g.remove(&pgid);
+        }
+    }
+
+    /// SIGKILL every compiler still running (their jobs then clean up and reply).
+    pub fn kill_all(&self) {
+        if let Ok(g) = self.0.lock() {
+            for &p in g.iter() {
+                kill_group(p);
+            }
+        }
+    }
+}
+
+/// Bounds on one compile.
+#[derive(Debug, Clone, Copy)]
+pub struct JobLimits {
+    /// Kill the compiler after this long.
+    pub lifetime: Option<Duration>,
+    /// Keep at most this much of stdout and of stderr.
+    pub max_output: usize,
+}
+
 /// Run `argv` (argv[0] = absolute compiler path) in `dir`. `disconnected` completes when
 /// the client goes away.
-pub(crate) async fn run(
-    shared: &Shared,
+pub async fn run(
+    groups: &Groups,
+    limits: JobLimits,
     dir: &Path,
     argv: &[Vec<u8>],
     disconnected: impl Future<Output = ()>,
@@ -89,12 +128,12 @@ pub(crate) async fn run(
     };
     let pgid = child.id().and_then(|p| i32::try_from(p).ok());
     if let Some(p) = pgid {
-        shared.groups_insert(p);
+        groups.insert(p);
     }
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
-    let cap = shared.settings.max_output;
-    let lifetime = shared.settings.job_lifetime;
+    let cap = limits.max_output;
+    let lifetime = limits.lifetime;
     let ended = {
         let collect = async {
             let (o, e, w) = tokio::join!(
@@ -126,13 +165,13 @@ pub(crate) async fn run(
         let _ = child.wait().await;
     }
     if let Some(p) = pgid {
-        shared.groups_remove(p);
+        groups.remove(p);
     }
     ended
 }
 
 /// SIGKILL a whole process group (the compiler driver and cc1/as under it).
-pub fn kill_group(pgid: i32) {
+fn kill_group(pgid: i32) {
     if pgid > 1 {
         // SAFETY: plain syscall; a stale group only yields ESRCH.
         unsafe {

@@ -6,8 +6,8 @@ use std::io::Write as _;
 use std::path::Path;
 use std::sync::Mutex;
 
-use super::ServeError;
 use super::config::LogLevel;
+use super::error::ServeError;
 
 /// Where log lines go.
 pub struct Logger {

@@ -1,0 +1,74 @@
+//! The state every connection shares (settings, compiler table, log, counters, job
+//! slots, running compilers) and [`Server`], the caller's handle on it.
+
+use std::sync::Arc;
+
+use super::compilers::CompilerTable;
+use super::config::{LogLevel, ServeSettings};
+use super::error::ServeError;
+use super::job::{Groups, JobLimits};
+use super::log::Logger;
+use super::stats::Stats;
+
+/// State shared by every connection.
+pub(crate) struct Shared {
+    pub(crate) settings: ServeSettings,
+    pub(crate) table: CompilerTable,
+    pub(crate) log: Logger,
+    pub(crate) stats: Stats,
+    pub(crate) jobs: tokio::sync::Semaphore,
+    /// Process groups of running compilers, killed when the grace period ends.
+    pub(crate) groups: Groups,
+}
+
+impl Shared {
+    /// Validate the settings, build the compiler table and open the log.
+    pub(crate) fn new(settings: ServeSettings) -> Result<Shared, ServeError> {
+        settings.validate()?;
+        let table = CompilerTable::build(&settings)?;
+        let log = Logger::open(settings.log_level, settings.log_file.as_deref())?;
+        Ok(Shared {
+            jobs: tokio::sync::Semaphore::new(settings.jobs),
+            table,
+            log,
+            stats: Stats::default(),
+            groups: Groups::default(),
+            settings,
+        })
+    }
+
+    /// The bounds every compile runs under.
+    pub(crate) fn job_limits(&self) -> JobLimits {
+        JobLimits {
+            lifetime: self.settings.job_lifetime,
+            max_output: self.settings.max_output,
+        }
+    }
+}
+
+/// A server ready to serve: settings validated, compiler table built, log open. Making
+/// one opens no socket and starts no thread; [`super::run`] and [`super::serve_one`]
+/// serve with it.
+#[derive(Clone)]
+pub struct Server {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Server {
+    /// Validate `settings`, build the compiler table and open the log.
+    pub fn new(settings: ServeSettings) -> Result<Server, ServeError> {
+        Ok(Server {
+            shared: Arc::new(Shared::new(settings)?),
+        })
+    }
+
+    /// The settings the server runs with.
+    pub fn settings(&self) -> &ServeSettings {
+        &self.shared.settings
+    }
+
+    /// Write a line to the server's log (for the process around it: signals, priority).
+    pub fn log(&self, level: LogLevel, msg: &str) {
+        self.shared.log.log(level, msg);
+    }
+}
