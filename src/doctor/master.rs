@@ -1,108 +1,14 @@
 //! The master side of `doctor`: configuration, hosts, probe compiles, speed.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use super::elf::{self, ObjectFacts};
 use super::probe;
+use super::vars::{Vars, jobs_of};
 use super::{Finding, Progress, Report, Settings, Speed, Status, read_text};
 use crate::hostspec::{self, Transport};
-use crate::shconf::{Dialect, Document, Value};
-
-/// The final value of each variable over a set of files read in order, and where.
-struct Vars(BTreeMap<String, (Value, PathBuf)>, Vec<PathBuf>);
-
-impl Vars {
-    fn read(
-        root: &crate::plan::SysRoot,
-        files: &[PathBuf],
-        dialect: Dialect,
-        names: &[&str],
-    ) -> Vars {
-        let mut out = BTreeMap::new();
-        for f in files {
-            let Some(text) = root.read_file(f).ok().flatten() else {
-                continue;
-            };
-            let Ok(doc) = Document::parse(&text, dialect) else {
-                continue;
-            };
-            for n in names {
-                if let Some(a) = doc.get(n) {
-                    out.insert((*n).to_string(), (a.value, f.clone()));
-                }
-            }
-        }
-        Vars(out, files.iter().map(|f| root.path(f)).collect())
-    }
-    /// What bash sees for `name` after sourcing the files in order, in a clean
-    /// environment: the oracle for values that depend on expansions
-    /// (`FEATURES="${FEATURES} -distcc"` across make.conf files). The files are the
-    /// user's own configuration, which makepkg and Portage source the same way.
-    fn bash_words(&self, name: &str) -> Option<Vec<String>> {
-        if !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
-            return None;
-        }
-        let script = format!(
-            "for f in \"$@\"; do source \"$f\" >/dev/null 2>&1 </dev/null; done; printf '%s\\n' \"${{{name}[@]}}\""
-        );
-        let o = Command::new("bash")
-            .args(["--norc", "--noprofile", "-c", &script, "bash"])
-            .args(&self.1)
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        o.status.success().then(|| {
-            String::from_utf8_lossy(&o.stdout)
-                .split_whitespace()
-                .map(str::to_string)
-                .collect()
-        })
-    }
-    fn get(&self, name: &str) -> Option<&(Value, PathBuf)> {
-        self.0.get(name)
-    }
-    /// The words of a value (array elements, or a scalar split on blanks).
-    fn words(&self, name: &str) -> Option<Vec<String>> {
-        match &self.get(name)?.0 {
-            Value::Array(a) => Some(
-                a.iter()
-                    .map(|w| String::from_utf8_lossy(w).into_owned())
-                    .collect(),
-            ),
-            Value::Scalar(v) => Some(
-                String::from_utf8_lossy(v)
-                    .split_whitespace()
-                    .map(str::to_string)
-                    .collect(),
-            ),
-            Value::Dynamic { .. } => self.bash_words(name),
-        }
-    }
-    fn scalar(&self, name: &str) -> Option<String> {
-        match &self.get(name)?.0 {
-            Value::Scalar(v) => Some(String::from_utf8_lossy(v).into_owned()),
-            _ => None,
-        }
-    }
-}
-
-fn jobs_of(flags: &str) -> Option<u32> {
-    let mut it = flags.split_whitespace();
-    while let Some(w) = it.next() {
-        if let Some(n) = w.strip_prefix("-j").or_else(|| w.strip_prefix("--jobs=")) {
-            if n.is_empty() {
-                return it.next().and_then(|n| n.parse().ok());
-            }
-            return n.parse().ok();
-        }
-    }
-    None
-}
+use crate::shconf::{Dialect, Value};
 
 /// What the master's configuration says, as far as the later checks need it.
 struct Config {
@@ -151,7 +57,7 @@ fn check_config(s: &Settings, f: &mut Vec<Finding>) -> Config {
     let root = &s.root;
     let mut makepkg_hosts: Option<(String, PathBuf)> = None;
     let mut jobs: Option<(u32, String)> = None;
-    let mut flags = Vars(BTreeMap::new(), Vec::new());
+    let mut flags = Vars::empty();
     if let Some(m) = &client.makepkg {
         if root.read_file(&m.config).ok().flatten().is_some() {
             // What makepkg sources, in its order (drop-ins and the user's file included).

@@ -11,6 +11,7 @@
 pub mod elf;
 mod master;
 pub mod probe;
+mod vars;
 mod volunteer;
 
 use std::path::PathBuf;

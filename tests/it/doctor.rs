@@ -3,8 +3,8 @@
 //! refusing; the local configuration traps; and the volunteer side on a root written by
 //! `distsetup volunteer`.
 
-use std::path::Path;
 use std::os::unix::process::CommandExt as _;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use crate::support::server::Server;

@@ -7,8 +7,8 @@
 //! private mount namespace, and run makepkg as `nobody`, since makepkg refuses root).
 //! Needs root and `unshare`; without them it says so (and fails under DISTSETUP_STRICT=1).
 
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use crate::support::{free_port, is_root, require, wait_listening};

@@ -212,7 +212,7 @@ fn hostile_requests_run_nothing_and_the_server_keeps_serving() {
     compile_with_client(&server, w, "after.o");
     assert!(
         server
-            .remote_jobs()
+            .remote_jobs_at_least(1)
             .iter()
             .any(|l| l.contains("COMPILE_OK"))
     );

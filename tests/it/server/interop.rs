@@ -421,7 +421,8 @@ fn hanging_toolchain(dir: &Path, marker: &str) -> (std::path::PathBuf, std::path
         &tc,
         "hang-linux-gnu-gcc",
         &format!(
-            "#!/bin/sh\ncase \" $* \" in *\" -E \"*) exec gcc \"$@\" ;; esac\ntouch {}\nsleep {marker} &\nwait\n",
+            // `started` only once the sleep runs, so the test never looks for it too early.
+            "#!/bin/sh\ncase \" $* \" in *\" -E \"*) exec gcc \"$@\" ;; esac\nsleep {marker} &\ntouch {}\nwait\n",
             started.display()
         ),
     );
