@@ -75,7 +75,9 @@ fn tools_present() -> bool {
 /// Kills the server when the test ends, however it ends: the whole process group, since
 /// the child is a `timeout`/`unshare` wrapper and killing it alone would leave the daemon
 /// (and distccd's preforked children) running.
-struct Server(Child);
+/// distccd makes itself a new process group, so the daemons serving `port` are also
+/// found by their command line.
+struct Server(Child, u16);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -84,6 +86,17 @@ impl Drop for Server {
             unsafe { libc::kill(-pid, libc::SIGKILL) };
         }
         let _ = self.0.wait();
+        let needle = format!("--port\0{}\0", self.1);
+        for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains(&needle) {
+                // SAFETY: plain syscall on a daemon this test started on its own port.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
     }
 }
 
@@ -283,7 +296,7 @@ fn debian_distccd_compiles_the_masters_names_with_what_volunteer_wrote() {
             .process_group(0)
             .spawn()
             .unwrap();
-        let mut server = Server(child);
+        let mut server = Server(child, port);
         wait_listening(port, &mut server.0);
         compile_through(t.path(), case, port);
         drop(server);
@@ -349,7 +362,7 @@ fn embedded_server_compiles_the_masters_names_from_the_written_unit() {
             .process_group(0)
             .spawn()
             .unwrap();
-        let mut server = Server(child);
+        let mut server = Server(child, port);
         wait_listening(port, &mut server.0);
         compile_through(t.path(), case, port);
         drop(server);
