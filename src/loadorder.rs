@@ -70,19 +70,26 @@ pub fn files_in(
     dir: &Path,
     keep: impl Fn(&str) -> bool,
 ) -> Result<Vec<PathBuf>, plan::Error> {
-    let real = root.path(&root.follow(dir)?);
-    let entries = std::fs::read_dir(&real).map_err(|source| plan::Error::Io {
-        path: real.clone(),
+    let dir_real = root.path(&root.follow(dir)?);
+    Ok(sorted_names(&dir_real)?
+        .into_iter()
+        .filter(|n| keep(n) && dir_real.join(n).is_file())
+        .map(|n| dir.join(n))
+        .collect())
+}
+
+/// The names in the real directory `real` (UTF-8 ones), sorted by bytes.
+fn sorted_names(real: &Path) -> Result<Vec<String>, plan::Error> {
+    let entries = std::fs::read_dir(real).map_err(|source| plan::Error::Io {
+        path: real.to_path_buf(),
         source,
     })?;
     let mut names: Vec<String> = entries
         .flatten()
-        .filter(|e| e.path().is_file())
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter(|n| keep(n))
         .collect();
     names.sort();
-    Ok(names.into_iter().map(|n| dir.join(n)).collect())
+    Ok(names)
 }
 
 /// The user configurations makepkg reads last, under the root.
@@ -173,18 +180,8 @@ fn walk(
     dirs: &mut Vec<PathBuf>,
     files: &mut Vec<PathBuf>,
 ) -> Result<(), plan::Error> {
-    let real = root.path(dir);
-    let entries = std::fs::read_dir(&real).map_err(|source| plan::Error::Io {
-        path: real.clone(),
-        source,
-    })?;
-    let mut names: Vec<String> = entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter(|n| portage_reads(n))
-        .collect();
-    names.sort();
-    for name in names {
+    let names = sorted_names(&root.path(dir))?;
+    for name in names.into_iter().filter(|n| portage_reads(n)) {
         let path = dir.join(&name);
         let real = root.path(&path);
         if real.is_dir() {

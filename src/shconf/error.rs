@@ -17,3 +17,17 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 }
+
+impl Error {
+    /// Line, column and reason; an [`Error::Invalid`] request is placed at 1:1.
+    pub fn into_position(self) -> (usize, usize, String) {
+        match self {
+            Error::Refused {
+                line,
+                column,
+                reason,
+            } => (line, column, reason),
+            Error::Invalid(reason) => (1, 1, reason),
+        }
+    }
+}

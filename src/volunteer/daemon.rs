@@ -4,14 +4,7 @@
 use super::*;
 
 pub(super) fn shconf_unsafe(file: &Path, e: shconf::Error) -> Error {
-    let (line, column, reason) = match e {
-        shconf::Error::Refused {
-            line,
-            column,
-            reason,
-        } => (line, column, reason),
-        shconf::Error::Invalid(reason) => (1, 1, reason),
-    };
+    let (line, column, reason) = e.into_position();
     Error::Unsafe {
         file: file.to_path_buf(),
         line,

@@ -160,9 +160,6 @@ pub enum Error {
     /// A port too high to derive the stats port from.
     #[error("--port {0}: too high (the stats port is the port + {STATS_OFFSET})")]
     PortRange(u16),
-    /// A setting that does not go with this server or profile.
-    #[error("{0}")]
-    Unsupported(String),
     /// A configuration file cannot be edited safely.
     #[error("{file}:{line}:{column}: {reason}; nothing was written")]
     Unsafe {
