@@ -289,6 +289,12 @@ pub struct VolunteerArgs {
     /// Apply, then run the embedded server in the foreground with the same settings.
     #[arg(long, conflicts_with_all = ["dry_run", "check"])]
     pub foreground: bool,
+    /// Advertise this toolchain to masters with DISTCC_HOSTS=+zeroconf (an Avahi service file).
+    #[arg(long)]
+    pub zeroconf: bool,
+    /// Advertise for masters whose `cc -dumpversion` says V (a gcc that differs in patch level).
+    #[arg(long, value_name = "V", requires = "zeroconf")]
+    pub zeroconf_version: Option<String>,
     /// Shared write flags.
     #[command(flatten)]
     pub write: WriteFlags,

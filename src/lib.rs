@@ -24,3 +24,4 @@ pub mod triple;
 pub mod volunteer;
 pub mod wire;
 pub mod wizard;
+pub mod zeroconf;

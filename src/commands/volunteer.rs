@@ -28,6 +28,8 @@ pub fn resolve(a: VolunteerArgs) -> anyhow::Result<Settings> {
         enable: a.enable,
         listen: a.listen,
         foreground: a.foreground,
+        zeroconf: a.zeroconf,
+        zeroconf_version: a.zeroconf_version,
         mode: a.write.mode(),
     })
 }

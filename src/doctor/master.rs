@@ -38,6 +38,9 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
             return report(s, Some(text), Some(origin), f, Vec::new());
         }
     };
+    // +zeroconf: what is discovered now joins the probes as fixed hosts.
+    let probed = super::zeroconf::expand(s, &list, &text, &mut f);
+    let list = hostspec::parse(&probed).unwrap_or(list);
     let remote: Vec<&hostspec::Host> = list
         .hosts()
         .filter(|h| !matches!(h.transport, Transport::Local))
@@ -148,9 +151,12 @@ fn host_list(
         Some((h.clone(), "--hosts".to_string()))
     } else if let Some((v, file)) = makepkg_hosts {
         Some((v, format!("DISTCC_HOSTS in {}", file.display())))
-    } else if let Some(t) = read_text(&s.root, &client.hosts_file)
-        .filter(|t| hostspec::parse(t).is_ok_and(|l| l.hosts().next().is_some()))
-    {
+    } else if let Some(t) = read_text(&s.root, &client.hosts_file).filter(|t| {
+        hostspec::parse(t).is_ok_and(|l| {
+            l.hosts().next().is_some()
+                || l.entries.iter().any(|e| e.item == hostspec::Item::Zeroconf)
+        })
+    }) {
         Some((t, client.hosts_file.display().to_string()))
     } else if let Some(e) = env_hosts {
         Some((e, "the DISTCC_HOSTS environment variable".to_string()))

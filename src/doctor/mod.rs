@@ -13,6 +13,7 @@ mod master;
 pub mod probe;
 mod vars;
 mod volunteer;
+mod zeroconf;
 
 use std::path::PathBuf;
 use std::time::Duration;

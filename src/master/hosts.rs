@@ -11,6 +11,8 @@ pub(super) struct Hosts {
     pub(super) remote_slots: usize,
     /// Any host that is not localhost.
     pub(super) any_remote: bool,
+    /// `+zeroconf` is in the list.
+    pub(super) zeroconf: bool,
 }
 
 /// The DISTCC_HOSTS already configured for makepkg (main file, then drop-ins), when
@@ -82,7 +84,11 @@ pub(super) fn resolve_hosts(
             (parse_hosts(&text, &origin)?, origin)
         }
     };
-    if list.hosts().next().is_none() {
+    let zeroconf = list
+        .entries
+        .iter()
+        .any(|e| matches!(e.item, hostspec::Item::Zeroconf));
+    if list.hosts().next().is_none() && !zeroconf {
         let why = if settings.hosts.is_some() {
             "--hosts names no host".to_string()
         } else {
@@ -100,7 +106,8 @@ pub(super) fn resolve_hosts(
     Ok(Hosts {
         spec: tokens(&list).join(" "),
         remote_slots: remote.iter().map(|h| h.effective_limit() as usize).sum(),
-        any_remote: !remote.is_empty(),
+        any_remote: !remote.is_empty() || zeroconf,
+        zeroconf,
     })
 }
 

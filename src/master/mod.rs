@@ -68,6 +68,7 @@ mod conf;
 mod hosts;
 mod makepkg;
 mod portage;
+mod zeroconf;
 pub use conf::relative_target;
 use conf::*;
 pub use hosts::hosts_file_bytes;
@@ -292,7 +293,17 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
             "slots"
         }
     ));
-    let advice = jobs(settings, facts, hosts.remote_slots, &mut report.notes)?;
+    let discovered = if hosts.zeroconf {
+        zeroconf::snapshot(&profile.name, "cc", &mut report)
+    } else {
+        0
+    };
+    let advice = jobs(
+        settings,
+        facts,
+        hosts.remote_slots + discovered,
+        &mut report.notes,
+    )?;
 
     if let Some((m, main)) = makepkg {
         plan_makepkg(settings, m, main, &hosts, &advice, facts, &mut report)?;

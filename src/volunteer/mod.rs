@@ -25,10 +25,12 @@ use crate::shconf::{self, Dialect, Document, Edit, Value};
 use crate::toolchain::{self, Located, SearchPaths, TOOLS};
 
 mod aliases;
+mod avahi;
 mod daemon;
 mod ports;
 mod service;
 use aliases::*;
+pub use avahi::AVAHI_SERVICES;
 use daemon::*;
 use ports::*;
 use service::*;
@@ -172,6 +174,9 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// `--zeroconf` cannot advertise what was asked.
+    #[error("--zeroconf: {0}")]
+    Zeroconf(String),
     /// Planning or applying failed.
     #[error(transparent)]
     Plan(#[from] plan::Error),
@@ -217,6 +222,10 @@ pub struct Settings {
     pub enable: bool,
     /// `--foreground`.
     pub foreground: bool,
+    /// `--zeroconf`: advertise through Avahi.
+    pub zeroconf: bool,
+    /// `--zeroconf-version V`: advertise for masters whose `cc -dumpversion` says V.
+    pub zeroconf_version: Option<String>,
     /// Execution mode.
     pub mode: Mode,
 }
@@ -297,7 +306,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
 
     let allow = check_allow(&settings.allow, settings.allow_anyone)?;
     let known = profile.known_toolchains();
-    let (located, local_machine) = locate_and_probe(settings, facts, &mut notes)?;
+    let (located, local_machine, versions) = locate_and_probe(settings, facts, &mut notes)?;
     let entry = known_entry(&settings.toolchain, &located, known);
     let tc_name = entry
         .map(|k| k.name.clone())
@@ -367,6 +376,19 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     )?;
 
     write_service(&mut plan, profile, &service)?;
+    if settings.zeroconf {
+        let advert = avahi::Advert {
+            tc_name: &tc_name,
+            prefix: &located.prefix,
+            masters: &masters,
+            version: &versions.0,
+            full_version: versions.1.as_deref(),
+            port,
+            jobs,
+            cpus: facts.cores.unwrap_or(jobs),
+        };
+        avahi::plan_avahi(settings, &advert, &mut plan, &mut notes, &mut warnings)?;
+    }
     notes.push(format!(
         "service: {} ({}) on port {port}, stats on {stats_port}, {jobs} jobs, allowing {}",
         service.name,
@@ -428,12 +450,15 @@ fn warn_home(located: &Located, warnings: &mut Vec<String>) {
     }
 }
 
+/// The toolchain's `-dumpversion` and `-dumpfullversion` (what `--zeroconf` advertises).
+type GccVersions = (String, Option<String>);
+
 /// Find the toolchain, check that it compiles, and say which machine its objects are for.
 fn locate_and_probe(
     settings: &Settings,
     facts: &Facts,
     notes: &mut Vec<String>,
-) -> Result<(Located, String), Error> {
+) -> Result<(Located, String, GccVersions), Error> {
     let known = settings.profile.known_toolchains();
     let found = toolchain::locate(&settings.toolchain, known, &facts.search)?;
     let Some(located) = found.first().cloned() else {
@@ -465,7 +490,8 @@ fn locate_and_probe(
         .clone()
         .or_else(|| toolchain::elf_machine_for_triple(&report.machine).map(str::to_owned))
         .unwrap_or_else(|| "unknown".into());
-    Ok((located, local_machine))
+    let versions = (report.version.clone(), report.full_version.clone());
+    Ok((located, local_machine, versions))
 }
 
 /// Plan the missing directories of `dir`, outermost first.

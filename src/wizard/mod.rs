@@ -416,6 +416,10 @@ fn volunteer(
         "distccd — the distro's daemon, with whitelist links".to_string(),
     ];
     let server = ask.select("Compile server", &servers, 0)?;
+    let zeroconf = ask.confirm(
+        "Advertise with zeroconf (Avahi), so masters with DISTCC_HOSTS=+zeroconf find it without a host list",
+        false,
+    )?;
     let settings = crate::volunteer::Settings {
         profile,
         root: root.clone(),
@@ -433,6 +437,8 @@ fn volunteer(
         listen: None,
         enable: false,
         foreground: false,
+        zeroconf,
+        zeroconf_version: None,
         mode: Mode::Ask,
     };
     words.extend(["--toolchain".into(), toolchain]);
@@ -441,6 +447,9 @@ fn volunteer(
     }
     for a in aliases {
         words.extend(["--alias".into(), a]);
+    }
+    if zeroconf {
+        words.push("--zeroconf".into());
     }
     for a in allow.split_whitespace() {
         words.extend(["--allow".into(), a.to_string()]);

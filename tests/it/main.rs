@@ -16,3 +16,4 @@ mod toolchain;
 mod volunteer;
 mod wire;
 mod wizard;
+mod zeroconf;

@@ -219,6 +219,7 @@ fn volunteer_flow_with_debians_cross_compiler_equals_the_command() {
             Answer::Text("127.0.0.1/32".into()),
             Answer::Text(port.clone()),
             Answer::Default, // embedded
+            Answer::Default, // no zeroconf
             Answer::Yes(true),
         ],
     );
@@ -308,7 +309,7 @@ fn pty_volunteer_run() {
         r#"[["Role of this machine", "\u001b[B\r"], ["Distro profile", "\r"],
         ["Toolchain to serve with", "\r"], ["Which master triple", "\r"],
         ["Answer .* with", "y"], ["Masters allowed", "\u0015127.0.0.1/32\r"],
-        ["Port", "\u0015{port}\r"], ["Compile server", "\r"], ["Apply these changes", "y"]]"#
+        ["Port", "\u0015{port}\r"], ["Compile server", "\r"], ["Advertise with zeroconf", "n"], ["Apply these changes", "y"]]"#
     );
     let (code, out) = drive(&steps, t.path());
     assert_eq!(code, 0, "{out}");

@@ -1,6 +1,7 @@
 //! Helpers shared by the test modules.
 
 pub mod builder;
+pub mod cluster;
 pub mod server;
 pub mod shconf;
 pub mod volunteer;

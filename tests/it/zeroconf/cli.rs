@@ -1,0 +1,272 @@
+//! `volunteer --zeroconf` and `master --hosts +zeroconf` on a root, without a network.
+
+use std::path::Path;
+
+use crate::support::volunteer::text;
+use crate::support::{Cmd, Root, XTools, free_port, require};
+
+const ARMV7H: &str = "armv7l-unknown-linux-gnueabihf";
+
+fn armhf() -> XTools {
+    XTools::new("x-tools7h", "arm-unknown-linux-gnueabihf").using_debian("arm-linux-gnueabihf")
+}
+
+fn have_armhf() -> bool {
+    require(
+        "/usr/bin/arm-linux-gnueabihf-gcc",
+        Path::new("/usr/bin/arm-linux-gnueabihf-gcc").exists(),
+    )
+}
+
+/// `volunteer --zeroconf` for x-tools7h aliased to the armv7h name, on `profile`.
+fn volunteer(root: &Root, tc: &Path, profile: &str, extra: &[&str]) -> std::process::Output {
+    volunteer_on(root, tc, profile, free_port(), extra)
+}
+
+fn volunteer_on(
+    root: &Root,
+    tc: &Path,
+    profile: &str,
+    port: u16,
+    extra: &[&str],
+) -> std::process::Output {
+    Cmd::new("volunteer")
+        .no_home()
+        .root(root.path())
+        .toolchain(tc)
+        .port(port)
+        .args([
+            "--profile",
+            profile,
+            "--allow",
+            "10.77.0.0/24",
+            "--jobs",
+            "3",
+        ])
+        .args(["--alias", &format!("{ARMV7H}=arm-unknown-linux-gnueabihf")])
+        .arg("--zeroconf")
+        .args(extra)
+        .run()
+}
+
+fn service_file(root: &Root) -> std::path::PathBuf {
+    root.join("etc/avahi/services/distsetup-x-tools7h.service")
+}
+
+fn subtypes(xml: &str) -> Vec<String> {
+    xml.lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("<subtype>")?
+                .strip_suffix("</subtype>")
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn volunteer_writes_one_service_file_with_every_name_and_version_and_undo_removes_it() {
+    if !have_armhf() {
+        return;
+    }
+    let root = Root::new();
+    let tc = armhf().build_in(root.path());
+    let port = free_port();
+    let o = volunteer_on(&root, &tc, "archarm", port, &["--yes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let xml = std::fs::read_to_string(service_file(&root)).unwrap();
+    // Debian's cross gcc prints 12 for -dumpversion and 12.2.0 for -dumpfullversion.
+    let full = String::from_utf8(
+        std::process::Command::new("arm-linux-gnueabihf-gcc")
+            .arg("-dumpfullversion")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let full = full.trim();
+    let major = full.split('.').next().unwrap();
+    let dashed = full.replace('.', "-");
+    assert_eq!(
+        subtypes(&xml),
+        [
+            format!("_arm-unknown-linux-gnueabihf--{major}._sub._distcc._tcp"),
+            format!("_arm-unknown-linux-gnueabihf--{dashed}._sub._distcc._tcp"),
+            format!("_armv7l-unknown-linux-gnueabihf--{major}._sub._distcc._tcp"),
+            format!("_armv7l-unknown-linux-gnueabihf--{dashed}._sub._distcc._tcp"),
+        ]
+    );
+    for txt in [
+        "jobs=3",
+        &format!("masters={ARMV7H}"),
+        "server=embedded",
+        "distsetup=x-tools7h",
+    ] {
+        assert!(
+            xml.contains(&format!("<txt-record>{txt}</txt-record>")),
+            "{txt}: {xml}"
+        );
+    }
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("DISTCC_HOSTS=+zeroconf"), "{out}");
+    // Idempotent: the same command changes nothing.
+    let again = volunteer_on(&root, &tc, "archarm", port, &["--check"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let undo = Cmd::new("undo").root(root.path()).arg("--yes").run();
+    assert_eq!(undo.status.code(), Some(0), "{}", text(&undo));
+    assert!(!service_file(&root).exists());
+}
+
+#[test]
+fn zeroconf_version_replaces_the_toolchains_versions() {
+    if !have_armhf() {
+        return;
+    }
+    let root = Root::new();
+    let tc = armhf().build_in(root.path());
+    let o = volunteer(
+        &root,
+        &tc,
+        "archarm",
+        &["--zeroconf-version", "13.1.0", "--yes"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let xml = std::fs::read_to_string(service_file(&root)).unwrap();
+    let st = subtypes(&xml);
+    assert_eq!(st.len(), 4, "{st:?}");
+    assert!(
+        st.iter()
+            .all(|s| s.contains("--13._") || s.contains("--13-1-0._")),
+        "{st:?}"
+    );
+    assert!(
+        xml.contains("<txt-record>versions=13,13.1.0</txt-record>"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn a_bad_zeroconf_version_is_refused_and_nothing_is_written() {
+    if !have_armhf() {
+        return;
+    }
+    let root = Root::new();
+    let tc = armhf().build_in(root.path());
+    let o = volunteer(
+        &root,
+        &tc,
+        "archarm",
+        &["--zeroconf-version", "14.x", "--yes"],
+    );
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("--zeroconf-version `14.x` is not a gcc version"),
+        "{}",
+        text(&o)
+    );
+    assert!(!root.join("etc").exists());
+    // And it needs --zeroconf.
+    let o = Cmd::new("volunteer")
+        .args(["--toolchain", "x", "--zeroconf-version", "14"])
+        .run();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn missing_or_disabled_avahi_is_explained_per_profile() {
+    if !have_armhf() {
+        return;
+    }
+    let cases = [
+        (
+            "archarm",
+            "pacman -S avahi && systemctl enable --now avahi-daemon",
+        ),
+        (
+            "gentoo",
+            "emerge net-dns/avahi && rc-update add avahi-daemon default",
+        ),
+        ("debian", "apt install avahi-daemon"),
+    ];
+    for (profile, advice) in cases {
+        let root = Root::new();
+        let tc = armhf().build_in(root.path());
+        let o = volunteer(&root, &tc, profile, &["--dry-run"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("avahi-daemon is not installed") && err.contains(advice),
+            "{profile}: {}",
+            text(&o)
+        );
+        // Installed, not enabled.
+        let root = root.file("/usr/sbin/avahi-daemon", "");
+        let o = volunteer(&root, &tc, profile, &["--dry-run"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("installed but not enabled") && err.contains(advice),
+            "{profile}: {}",
+            text(&o)
+        );
+    }
+    // Enabled (systemd): no warning.
+    let root = Root::new().file("/usr/sbin/avahi-daemon", "").file(
+        "/etc/systemd/system/multi-user.target.wants/avahi-daemon.service",
+        "",
+    );
+    let tc = armhf().build_in(root.path());
+    let o = volunteer(&root, &tc, "archarm", &["--dry-run"]);
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("avahi"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn master_writes_zeroconf_with_fixed_hosts_and_calls_the_count_a_snapshot() {
+    let root = Root::new().file(
+        "/etc/makepkg.conf",
+        "BUILDENV=(!distcc color check)\n#MAKEFLAGS=\"-j2\"\n",
+    );
+    let o = Cmd::new("master")
+        .no_home()
+        .root(root.path())
+        .args([
+            "--profile",
+            "arch",
+            "--hosts",
+            "+zeroconf 10.0.0.1/3",
+            "--yes",
+        ])
+        .run();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let conf = std::fs::read_to_string(root.join("/etc/makepkg.conf")).unwrap();
+    assert!(
+        conf.contains("DISTCC_HOSTS=\"+zeroconf 10.0.0.1/3\""),
+        "{conf}"
+    );
+    // Whatever this machine's network holds, the master says what it counted and that
+    // the count is a snapshot, or why it could not browse.
+    let all = text(&o);
+    assert!(
+        all.contains("this is a snapshot") || all.contains("avahi-daemon"),
+        "{all}"
+    );
+    // +zeroconf alone is a host list too.
+    let o = Cmd::new("master")
+        .no_home()
+        .root(root.path())
+        .args([
+            "--profile",
+            "arch",
+            "--hosts",
+            "+zeroconf",
+            "--jobs",
+            "4",
+            "--yes",
+        ])
+        .run();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let conf = std::fs::read_to_string(root.join("/etc/makepkg.conf")).unwrap();
+    assert!(conf.contains("DISTCC_HOSTS=\"+zeroconf\""), "{conf}");
+}
