@@ -11,18 +11,18 @@ use crate::zeroconf::{self, ServiceFile, naming};
 pub const AVAHI_SERVICES: &str = "/etc/avahi/services";
 
 /// What the advertisement is made from.
-pub(super) struct Advert<'a> {
-    pub(super) tc_name: &'a str,
+struct Advert<'a> {
+    tc_name: &'a str,
     /// The toolchain's own triple.
-    pub(super) prefix: &'a str,
+    prefix: &'a str,
     /// The master names it also answers (aliases).
-    pub(super) masters: &'a [String],
+    masters: &'a [String],
     /// The toolchain's `-dumpversion` and `-dumpfullversion`.
-    pub(super) version: &'a str,
-    pub(super) full_version: Option<&'a str>,
-    pub(super) port: u16,
-    pub(super) jobs: usize,
-    pub(super) cpus: usize,
+    version: &'a str,
+    full_version: Option<&'a str>,
+    port: u16,
+    jobs: usize,
+    cpus: usize,
 }
 
 /// TXT lists are cut into `key=…`, `key.2=…` strings that fit DNS's 255 bytes.
@@ -58,7 +58,7 @@ fn txt_list(key: &str, items: &[String]) -> Vec<String> {
 }
 
 /// The service file for this toolchain.
-pub(super) fn service_file(
+fn service_file(
     settings: &Settings,
     a: &Advert,
 ) -> Result<(ServiceFile, Vec<String>, Vec<String>), Error> {
@@ -96,15 +96,28 @@ pub(super) fn service_file(
     Ok((file, machines, versions))
 }
 
-/// Plan the service file and say what it advertises; warn when avahi-daemon is missing or
-/// not enabled under the root.
+/// With `--zeroconf`: plan the service file and say what it advertises; warn when
+/// avahi-daemon is missing or not enabled under the root.
 pub(super) fn plan_avahi(
     settings: &Settings,
-    a: &Advert,
-    plan: &mut Plan,
-    notes: &mut Vec<String>,
-    warnings: &mut Vec<String>,
+    facts: &Facts,
+    i: &ServiceInputs,
+    versions: &GccVersions,
+    (plan, notes, warnings): (&mut Plan, &mut Vec<String>, &mut Vec<String>),
 ) -> Result<(), Error> {
+    if !settings.zeroconf {
+        return Ok(());
+    }
+    let a = &Advert {
+        tc_name: i.tc_name,
+        prefix: i.prefix,
+        masters: i.masters,
+        version: &versions.0,
+        full_version: versions.1.as_deref(),
+        port: i.port,
+        jobs: i.jobs,
+        cpus: facts.cores.unwrap_or(i.jobs),
+    };
     let (file, machines, versions) = service_file(settings, a)?;
     let text = file.render().map_err(|e| Error::Zeroconf(e.to_string()))?;
     let dir = Path::new(AVAHI_SERVICES);

@@ -376,19 +376,8 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     )?;
 
     write_service(&mut plan, profile, &service)?;
-    if settings.zeroconf {
-        let advert = avahi::Advert {
-            tc_name: &tc_name,
-            prefix: &located.prefix,
-            masters: &masters,
-            version: &versions.0,
-            full_version: versions.1.as_deref(),
-            port,
-            jobs,
-            cpus: facts.cores.unwrap_or(jobs),
-        };
-        avahi::plan_avahi(settings, &advert, &mut plan, &mut notes, &mut warnings)?;
-    }
+    let out = (&mut plan, &mut notes, &mut warnings);
+    avahi::plan_avahi(settings, facts, &inputs, &versions, out)?;
     notes.push(format!(
         "service: {} ({}) on port {port}, stats on {stats_port}, {jobs} jobs, allowing {}",
         service.name,
