@@ -108,9 +108,12 @@ pub fn classify(all: Vec<Found>, matched: &[Found], id: &CompilerId) -> Vec<Volu
             let mut machines = txt_list(&found, "cc_machine");
             machines.extend(txt_list(&found, "masters"));
             machines.dedup();
-            let mut versions = txt_list(&found, "cc_version");
-            versions.extend(txt_list(&found, "versions"));
-            versions.dedup();
+            // distsetup's list is what it advertises (`--zeroconf-version` included);
+            // distccd's own --zeroconf only has the compiler's version.
+            let mut versions = txt_list(&found, "versions");
+            if versions.is_empty() {
+                versions = txt_list(&found, "cc_version");
+            }
             let kind = if matched.iter().any(|m| m.name == found.name) {
                 Kind::Match
             } else if machines.iter().any(|m| naming::same(m, &id.machine)) {

@@ -1,1 +1,433 @@
-//! placeholder
+//! The acceptance test of issue 15, in a 3-node namespace cluster (scripts/cluster):
+//!
+//! - v1 (10.77.0.2): `distsetup volunteer --zeroconf` with the embedded server and x-tools7h
+//!   (Debian's armhf cross gcc) aliased to Arch Linux ARM's armv7h name;
+//! - v2 (10.77.0.3): distccd with x-tools8 (aarch64), also `--zeroconf`, and an armhf
+//!   toolchain advertised for gcc 13 (a near miss: the master's machine, another version);
+//! - m (10.77.0.1): a `cc` that says what an armv7h master says, and the stock distcc client
+//!   with `DISTCC_HOSTS=+zeroconf`.
+//!
+//! Each volunteer's `--root` holds `etc/avahi/services`, bind-mounted as that node's
+//! `/etc/avahi/services` before its avahi-daemon starts (avahi watches the directory it
+//! finds at start), so what `distsetup volunteer` writes — and what `undo` removes — is
+//! what that node's avahi publishes.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use crate::support::cluster::{self, Cluster};
+use crate::support::volunteer::{text, unit_value};
+use crate::support::{Cmd, Root, XTools, free_port, on_path, require};
+
+const MASTER: &str = "armv7l-unknown-linux-gnueabihf";
+const ARM_PREFIX: &str = "arm-unknown-linux-gnueabihf";
+const V1: &str = "10.77.0.2";
+const V2: &str = "10.77.0.3";
+
+fn tools_present() -> bool {
+    let all = [
+        "distcc",
+        "distccd",
+        "qemu-arm",
+        "readelf",
+        "arm-linux-gnueabihf-gcc",
+        "aarch64-linux-gnu-gcc",
+    ];
+    let missing: Vec<&str> = all.into_iter().filter(|t| !on_path(t)).collect();
+    require(&format!("{missing:?} on PATH"), missing.is_empty()) && cluster::available()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn ok(what: &str, o: Output) -> Output {
+    assert_eq!(o.status.code(), Some(0), "{what}: {}", text(&o));
+    o
+}
+
+/// Poll `probe` until it is true; panic with `what` after 20 s (a bound, not a timing
+/// assertion: each step normally takes well under a second).
+fn wait_for(what: &str, mut probe: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !probe() {
+        assert!(Instant::now() < deadline, "gave up waiting: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// An empty log file every user may append to (servers drop to an unprivileged user).
+fn log_file(path: PathBuf) -> PathBuf {
+    std::fs::write(&path, "").unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o666)).unwrap();
+    path
+}
+
+/// The written unit's ExecStart and PATH, with paths under `root` re-rooted and the log
+/// sent to `log`.
+fn unit_command(root: &Path, unit: &str, log: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(root.join("etc/systemd/system").join(unit))
+        .unwrap_or_else(|e| panic!("{unit}: {e}"));
+    let reroot = |p: &str| {
+        if p.starts_with("/usr/lib/distsetup") {
+            root.join(p.trim_start_matches('/')).display().to_string()
+        } else {
+            p.to_string()
+        }
+    };
+    let path = unit_value(&text, "Environment")
+        .and_then(|e| e.strip_prefix("PATH=").map(str::to_owned))
+        .unwrap();
+    let path: Vec<String> = path.split(':').map(reroot).collect();
+    let mut argv: Vec<String> = unit_value(&text, "ExecStart")
+        .unwrap()
+        .split_whitespace()
+        .map(reroot)
+        .collect();
+    if let Some(i) = argv.iter().position(|a| a == "--log-file") {
+        argv[i + 1] = log.display().to_string();
+    }
+    let mut cmd = vec!["env".to_string(), format!("PATH={}", path.join(":"))];
+    cmd.extend(argv);
+    cmd
+}
+
+/// Every distsetup volunteer run here: no home, on a root, this toolchain, a port free on
+/// the host (the port check binds there), allowing the cluster's subnet.
+fn volunteer(root: &Path, tc: &Path, port: u16, extra: &[&str]) {
+    let o = Cmd::new("volunteer")
+        .no_home()
+        .root(root)
+        .toolchain(tc)
+        .port(port)
+        .args([
+            "--profile",
+            "debian",
+            "--allow",
+            "10.77.0.0/24",
+            "--jobs",
+            "2",
+        ])
+        .arg("--zeroconf")
+        .args(extra)
+        .arg("--yes")
+        .run();
+    ok("distsetup volunteer", o);
+}
+
+/// The master node: its `cc`, the client's environment.
+struct Master<'a> {
+    c: &'a Cluster,
+    bin: PathBuf,
+    home: PathBuf,
+    dir: PathBuf,
+}
+
+impl Master<'_> {
+    fn run(&self, cmd: &[&str]) -> Output {
+        let mut full: Vec<String> = vec![
+            "env".into(),
+            format!("PATH={}:/usr/sbin:/usr/bin:/sbin:/bin", self.bin.display()),
+            format!("HOME={}", self.home.display()),
+            format!("DISTCC_DIR={}", self.home.join(".distcc").display()),
+            "DISTCC_HOSTS=+zeroconf".into(),
+        ];
+        full.extend(cmd.iter().map(|s| s.to_string()));
+        self.c.exec("m", &full)
+    }
+
+    /// The hosts the distcc client's zeroconf daemon has written now (the first call
+    /// starts that daemon).
+    fn client_hosts(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["distcc", "--show-hosts"]).stdout).into_owned()
+    }
+
+    /// `distcc MASTER-gcc -c hello.c -o OUT`, then the object is for ARM and runs.
+    fn compile(&self, out: &str, extra_env: &[&str]) -> Output {
+        let src = self.dir.join("hello.c");
+        let obj = self.dir.join(out);
+        let mut cmd: Vec<&str> = extra_env.to_vec();
+        let compiler = format!("{MASTER}-gcc");
+        cmd.extend(["distcc", &compiler, "-O2", "-c", s(&src), "-o", s(&obj)]);
+        let o = ok("distcc", self.run(&cmd));
+        let header = ok(
+            "readelf",
+            std::process::Command::new("readelf")
+                .arg("-h")
+                .arg(&obj)
+                .output()
+                .unwrap(),
+        );
+        let header = String::from_utf8_lossy(&header.stdout);
+        let machine = header
+            .lines()
+            .find(|l| l.trim_start().starts_with("Machine:"))
+            .unwrap_or_default();
+        assert!(
+            machine.contains("ARM") && !machine.contains("AArch64"),
+            "{header}"
+        );
+        let exe = obj.with_extension("bin");
+        ok(
+            "link",
+            std::process::Command::new("arm-linux-gnueabihf-gcc")
+                .arg(&obj)
+                .arg("-o")
+                .arg(&exe)
+                .output()
+                .unwrap(),
+        );
+        let run = ok(
+            "qemu-arm",
+            std::process::Command::new("timeout")
+                .args(["60", "qemu-arm", "-L", "/usr/arm-linux-gnueabihf"])
+                .arg(&exe)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&run.stdout),
+            "hello from a volunteer nobody listed\n"
+        );
+        o
+    }
+}
+
+/// What an Arch Linux ARM armv7h master's gcc says (the full version, as Arch's gcc prints
+/// it); everything else is Debian's armhf cross gcc.
+const CC: &str = "#!/bin/sh
+case \"$1\" in
+  -dumpmachine) echo armv7l-unknown-linux-gnueabihf ;;
+  -dumpversion) exec arm-linux-gnueabihf-gcc -dumpfullversion ;;
+  *) exec arm-linux-gnueabihf-gcc \"$@\" ;;
+esac
+";
+
+fn master_bin(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let bin = dir.join("mbin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("cc"), CC).unwrap();
+    std::fs::set_permissions(bin.join("cc"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink(
+        "/usr/bin/arm-linux-gnueabihf-gcc",
+        bin.join(format!("{MASTER}-gcc")),
+    )
+    .unwrap();
+    bin
+}
+
+/// Lines of `log` that mention the master's compiler (one or more per job).
+fn jobs_in(log: &Path) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(&format!("{MASTER}-gcc")))
+        .count()
+}
+
+#[test]
+fn the_stock_client_finds_the_cross_volunteer_by_itself_and_loses_it_after_undo() {
+    if !tools_present() {
+        return;
+    }
+    let t = Root::new()
+        .file("hello.c", "#include <stdio.h>\nint main(void) { puts(\"hello from a volunteer nobody listed\"); return 0; }\n")
+        .file("mroot/etc/makepkg.conf", "BUILDENV=(!distcc color check)\n#MAKEFLAGS=\"-j2\"\n")
+        .dir("r1/etc/avahi/services")
+        .dir("r2/etc/avahi/services")
+        .dir("home/.distcc");
+    let c = Cluster::up(&["m=10.77.0.1", &format!("v1={V1}"), &format!("v2={V2}")]);
+    let (r1, r2) = (t.join("r1"), t.join("r2"));
+    c.bind("v1", &r1.join("etc/avahi/services"), "/etc/avahi/services");
+    c.bind("v2", &r2.join("etc/avahi/services"), "/etc/avahi/services");
+    for node in ["m", "v1", "v2"] {
+        c.avahi(node);
+    }
+    let arm = XTools::new("x-tools7h", ARM_PREFIX)
+        .using_debian("arm-linux-gnueabihf")
+        .build_in(t.path());
+    let a64 = XTools::aarch64().build_in(t.path());
+    let alias = format!("{MASTER}={ARM_PREFIX}");
+
+    // v1: the embedded server, armhf aliased to the armv7h name, on the node's address.
+    let p1 = free_port();
+    volunteer(&r1, &arm, p1, &["--alias", &alias, "--listen", V1]);
+    let serve_log = log_file(t.join("serve-v1.log"));
+    let serve = unit_command(&r1, "distsetup-serve-x-tools7h.service", &serve_log);
+    c.spawn("v1", &t.join("v1.out"), &serve);
+
+    // v2: distccd with aarch64; and an armhf toolchain advertised for gcc 13 (no server:
+    // nobody may use it, the doctor must call it a near miss).
+    let p2 = free_port();
+    volunteer(&r2, &a64, p2, &["--server", "distccd"]);
+    let p3 = free_port();
+    volunteer(
+        &r2,
+        &arm,
+        p3,
+        &[
+            "--server",
+            "distccd",
+            "--alias",
+            &alias,
+            "--zeroconf-version",
+            "13.1.0",
+        ],
+    );
+    c.bind("v2", &r2.join("usr/lib/distcc"), "/usr/lib/distcc");
+    let distccd_log = log_file(t.join("distccd-v2.log"));
+    let mut distccd = unit_command(&r2, "distccd-armv8.service", &distccd_log);
+    distccd.extend([
+        "--listen".into(),
+        V2.into(),
+        "--user".into(),
+        "nobody".into(),
+    ]);
+    c.spawn("v2", &t.join("v2.out"), &distccd);
+
+    let m = Master {
+        c: &c,
+        bin: master_bin(t.path()),
+        home: t.join("home"),
+        dir: t.path().to_path_buf(),
+    };
+    for (ip, port) in [(V1, p1), (V2, p2)] {
+        let probe = format!("exec 3<>/dev/tcp/{ip}/{port}");
+        wait_for(&format!("a server on {ip}:{port}"), || {
+            m.run(&["bash", "-c", &probe]).status.success()
+        });
+    }
+
+    // The stock client, DISTCC_HOSTS=+zeroconf: it finds v1 only, as ADDRESS:PORT/JOBS.
+    wait_for("the client to discover v1", || {
+        m.client_hosts().contains(V1)
+    });
+    let hosts = m.client_hosts();
+    assert!(hosts.contains(&format!("{V1}:{p1}/2")), "{hosts}");
+    assert!(
+        !hosts.contains(V2),
+        "the aarch64 volunteer and the near miss are not for this master: {hosts}"
+    );
+    let o = m.compile(
+        "remote.o",
+        &["env", "DISTCC_FALLBACK=0", "DISTCC_VERBOSE=1"],
+    );
+    let served = jobs_in(&serve_log);
+    assert!(
+        served > 0,
+        "v1 did not compile it:\n{}\n{}",
+        text(&o),
+        std::fs::read_to_string(&serve_log).unwrap_or_default()
+    );
+    let v2_log = std::fs::read_to_string(&distccd_log).unwrap_or_default();
+    assert!(
+        !v2_log.contains("COMPILE_OK") && !v2_log.contains(MASTER),
+        "the aarch64 volunteer was used:\n{v2_log}"
+    );
+
+    // doctor: lists both volunteers, marks the near miss, probes the match.
+    // (Its exit status also reflects the master's own files, not configured yet.)
+    let o = m.run(&[
+        env!("CARGO_BIN_EXE_distsetup"),
+        "doctor",
+        "--profile",
+        "archarm",
+        "--root",
+        s(&t.join("mroot")),
+        "--hosts",
+        "+zeroconf",
+        "--speed-rounds",
+        "0",
+        "--json",
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    let finding = |check: &str, subject: &str| -> (String, String) {
+        let f = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == check && f["subject"] == subject)
+            .unwrap_or_else(|| panic!("no {check} finding for {subject}: {report:#}"));
+        (
+            f["status"].as_str().unwrap().to_string(),
+            f["message"].as_str().unwrap().to_string(),
+        )
+    };
+    let (st, msg) = finding("zeroconf", "distcc x-tools7h on v1");
+    assert!(
+        st == "ok" && msg.contains("discovered") && msg.contains(&format!("{V1}:{p1}/2")),
+        "{st}: {msg}"
+    );
+    let (st, msg) = finding("zeroconf", "distcc x-tools7h on v2");
+    assert!(
+        st == "warn" && msg.contains("near miss") && msg.contains("13.1.0"),
+        "{st}: {msg}"
+    );
+    let (st, msg) = finding("zeroconf", "distcc x-tools8 on v2");
+    assert!(
+        st == "ok" && msg.contains("not for this master") && msg.contains("aarch64"),
+        "{st}: {msg}"
+    );
+    let (st, msg) = finding("compiler", &format!("{V1}:{p1}"));
+    assert!(st == "ok" && msg.contains(MASTER), "{st}: {msg}");
+    let probed_v2 =
+        report["findings"].as_array().unwrap().iter().any(|f| {
+            f["check"] != "zeroconf" && f["subject"].as_str().unwrap_or("").starts_with(V2)
+        });
+    assert!(!probed_v2, "only the match is probed: {report:#}");
+    let discovery_broken = report["findings"].as_array().unwrap().iter().any(|f| {
+        f["status"] == "broken"
+            && ["zeroconf", "reachable", "compiler"].contains(&f["check"].as_str().unwrap_or(""))
+    });
+    assert!(!discovery_broken, "{report:#}");
+
+    // master: +zeroconf is written; -j counts v1's 2 slots, and says it is a snapshot.
+    let o = ok(
+        "master",
+        m.run(&[
+            env!("CARGO_BIN_EXE_distsetup"),
+            "master",
+            "--profile",
+            "archarm",
+            "--root",
+            s(&t.join("mroot")),
+            "--hosts",
+            "+zeroconf",
+            "--yes",
+        ]),
+    );
+    let out = text(&o);
+    assert!(
+        out.contains("distcc x-tools7h on v1 at")
+            && out.contains("2 discovered slots counted for -j"),
+        "{out}"
+    );
+    assert!(out.contains("this is a snapshot"), "{out}");
+    assert!(out.contains("same machine, other gcc version"), "{out}");
+    let conf = std::fs::read_to_string(t.join("mroot/etc/makepkg.conf")).unwrap();
+    assert!(conf.contains("DISTCC_HOSTS=\"+zeroconf\""), "{conf}");
+
+    // Undo on v1: the file goes, avahi withdraws it, the client's list loses it, and builds
+    // continue on the master.
+    ok("undo", Cmd::new("undo").root(&r1).arg("--yes").run());
+    assert!(
+        !r1.join("etc/avahi/services/distsetup-x-tools7h.service")
+            .exists()
+    );
+    let subtype = distsetup::zeroconf::naming::subtype(MASTER, "12.2.0");
+    wait_for("avahi to withdraw v1", || {
+        let o = m.run(&["avahi-browse", "-prtk", &subtype]);
+        o.status.success() && !String::from_utf8_lossy(&o.stdout).contains("on\\032v1")
+    });
+    wait_for("the client to drop v1", || !m.client_hosts().contains(V1));
+    let before = jobs_in(&serve_log);
+    m.compile("local.o", &[]);
+    assert_eq!(
+        jobs_in(&serve_log),
+        before,
+        "v1 still got a job after it stopped advertising"
+    );
+}
