@@ -563,7 +563,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__volunteer)
-            opts="-h --toolchain --profile --server --alias --allow --allow-anyone --jobs --port --listen --enable --foreground --root --dry-run --yes --check --help"
+            opts="-h --toolchain --profile --server --alias --allow --allow-anyone --jobs --port --listen --enable --foreground --zeroconf --zeroconf-version --root --dry-run --yes --check --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -598,6 +598,10 @@ _distsetup() {
                     return 0
                     ;;
                 --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --zeroconf-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

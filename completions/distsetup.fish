@@ -90,10 +90,12 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l allow 
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l jobs -d 'Concurrent jobs [default: this machine\'s usable cores]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l port -d 'The compile port [default: the toolchain\'s port in the profile, else 3632]; stats use PORT+1000' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l listen -d 'The one address the server listens on [default: every address, IPv4 and IPv6; Debian\'s LISTENER 0.0.0.0]' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l zeroconf-version -d 'Advertise for masters whose `cc -dumpversion` says V (a gcc that differs in patch level)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l root -d 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l allow-anyone -d 'Allow everyone (0.0.0.0/0, ::/0): refused unless given'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l enable -d 'Enable and start the service (systemctl enable --now) when systemd runs; with --root only files are written'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l foreground -d 'Apply, then run the embedded server in the foreground with the same settings'
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l zeroconf -d 'Advertise this toolchain to masters with DISTCC_HOSTS=+zeroconf (an Avahi service file)'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l dry-run -d 'Print the diff and change nothing'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l yes -d 'Apply without asking'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
