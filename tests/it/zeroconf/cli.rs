@@ -11,11 +11,15 @@ fn armhf() -> XTools {
     XTools::new("x-tools7h", "arm-unknown-linux-gnueabihf").using_debian("arm-linux-gnueabihf")
 }
 
-fn have_armhf() -> bool {
-    require(
-        "/usr/bin/arm-linux-gnueabihf-gcc",
-        Path::new("/usr/bin/arm-linux-gnueabihf-gcc").exists(),
-    )
+/// A root holding x-tools7h, when Debian's armhf cross compiler is installed.
+fn armhf_root() -> Option<(Root, std::path::PathBuf)> {
+    let present = Path::new("/usr/bin/arm-linux-gnueabihf-gcc").exists();
+    if !require("/usr/bin/arm-linux-gnueabihf-gcc", present) {
+        return None;
+    }
+    let root = Root::new();
+    let tc = armhf().build_in(root.path());
+    Some((root, tc))
 }
 
 /// `volunteer --zeroconf` for x-tools7h aliased to the armv7h name, on `profile`.
@@ -66,11 +70,9 @@ fn subtypes(xml: &str) -> Vec<String> {
 
 #[test]
 fn volunteer_writes_one_service_file_with_every_name_and_version_and_undo_removes_it() {
-    if !have_armhf() {
+    let Some((root, tc)) = armhf_root() else {
         return;
-    }
-    let root = Root::new();
-    let tc = armhf().build_in(root.path());
+    };
     let port = free_port();
     let o = volunteer_on(&root, &tc, "archarm", port, &["--yes"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -117,19 +119,18 @@ fn volunteer_writes_one_service_file_with_every_name_and_version_and_undo_remove
     assert!(!service_file(&root).exists());
 }
 
+/// `volunteer --zeroconf --zeroconf-version V --yes` on a fresh root.
+fn with_version(v: &str) -> Option<(Root, std::process::Output)> {
+    let (root, tc) = armhf_root()?;
+    let o = volunteer(&root, &tc, "archarm", &["--zeroconf-version", v, "--yes"]);
+    Some((root, o))
+}
+
 #[test]
 fn zeroconf_version_replaces_the_toolchains_versions() {
-    if !have_armhf() {
+    let Some((root, o)) = with_version("13.1.0") else {
         return;
-    }
-    let root = Root::new();
-    let tc = armhf().build_in(root.path());
-    let o = volunteer(
-        &root,
-        &tc,
-        "archarm",
-        &["--zeroconf-version", "13.1.0", "--yes"],
-    );
+    };
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let xml = std::fs::read_to_string(service_file(&root)).unwrap();
     let st = subtypes(&xml);
@@ -147,17 +148,9 @@ fn zeroconf_version_replaces_the_toolchains_versions() {
 
 #[test]
 fn a_bad_zeroconf_version_is_refused_and_nothing_is_written() {
-    if !have_armhf() {
+    let Some((root, o)) = with_version("14.x") else {
         return;
-    }
-    let root = Root::new();
-    let tc = armhf().build_in(root.path());
-    let o = volunteer(
-        &root,
-        &tc,
-        "archarm",
-        &["--zeroconf-version", "14.x", "--yes"],
-    );
+    };
     assert_ne!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
         text(&o).contains("--zeroconf-version `14.x` is not a gcc version"),
@@ -174,7 +167,7 @@ fn a_bad_zeroconf_version_is_refused_and_nothing_is_written() {
 
 #[test]
 fn missing_or_disabled_avahi_is_explained_per_profile() {
-    if !have_armhf() {
+    if armhf_root().is_none() {
         return;
     }
     let cases = [
@@ -189,8 +182,7 @@ fn missing_or_disabled_avahi_is_explained_per_profile() {
         ("debian", "apt install avahi-daemon"),
     ];
     for (profile, advice) in cases {
-        let root = Root::new();
-        let tc = armhf().build_in(root.path());
+        let (root, tc) = armhf_root().unwrap();
         let o = volunteer(&root, &tc, profile, &["--dry-run"]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
@@ -209,11 +201,11 @@ fn missing_or_disabled_avahi_is_explained_per_profile() {
         );
     }
     // Enabled (systemd): no warning.
-    let root = Root::new().file("/usr/sbin/avahi-daemon", "").file(
+    let (root, tc) = armhf_root().unwrap();
+    let root = root.file("/usr/sbin/avahi-daemon", "").file(
         "/etc/systemd/system/multi-user.target.wants/avahi-daemon.service",
         "",
     );
-    let tc = armhf().build_in(root.path());
     let o = volunteer(&root, &tc, "archarm", &["--dry-run"]);
     assert!(
         !String::from_utf8_lossy(&o.stderr).contains("avahi"),
@@ -222,24 +214,24 @@ fn missing_or_disabled_avahi_is_explained_per_profile() {
     );
 }
 
+fn master(root: &Root, profile: &str, extra: &[&str]) -> std::process::Output {
+    let o = Cmd::new("master")
+        .no_home()
+        .root(root.path())
+        .args(["--profile", profile, "--yes"])
+        .args(extra)
+        .run();
+    assert_eq!(o.status.code(), Some(0), "{profile}: {}", text(&o));
+    o
+}
+
 #[test]
 fn master_writes_zeroconf_with_fixed_hosts_and_calls_the_count_a_snapshot() {
     let root = Root::new().file(
         "/etc/makepkg.conf",
         "BUILDENV=(!distcc color check)\n#MAKEFLAGS=\"-j2\"\n",
     );
-    let o = Cmd::new("master")
-        .no_home()
-        .root(root.path())
-        .args([
-            "--profile",
-            "arch",
-            "--hosts",
-            "+zeroconf 10.0.0.1/3",
-            "--yes",
-        ])
-        .run();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = master(&root, "arch", &["--hosts", "+zeroconf 10.0.0.1/3"]);
     let conf = std::fs::read_to_string(root.join("/etc/makepkg.conf")).unwrap();
     assert!(
         conf.contains("DISTCC_HOSTS=\"+zeroconf 10.0.0.1/3\""),
@@ -253,20 +245,18 @@ fn master_writes_zeroconf_with_fixed_hosts_and_calls_the_count_a_snapshot() {
         "{all}"
     );
     // +zeroconf alone is a host list too.
-    let o = Cmd::new("master")
-        .no_home()
-        .root(root.path())
-        .args([
-            "--profile",
-            "arch",
-            "--hosts",
-            "+zeroconf",
-            "--jobs",
-            "4",
-            "--yes",
-        ])
-        .run();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    master(&root, "arch", &["--hosts", "+zeroconf", "--jobs", "4"]);
     let conf = std::fs::read_to_string(root.join("/etc/makepkg.conf")).unwrap();
     assert!(conf.contains("DISTCC_HOSTS=\"+zeroconf\""), "{conf}");
+    // Gentoo and Debian read the hosts file.
+    let gentoo = Root::new().file("/etc/portage/make.conf", "COMMON_FLAGS=\"-O2\"\n");
+    let debian = Root::new();
+    for (root, profile) in [(&gentoo, "gentoo"), (&debian, "debian")] {
+        master(root, profile, &["--hosts", "+zeroconf", "--jobs", "4"]);
+        let hosts = std::fs::read_to_string(root.join("/etc/distcc/hosts")).unwrap();
+        assert!(
+            hosts.lines().any(|l| l == "+zeroconf"),
+            "{profile}: {hosts}"
+        );
+    }
 }

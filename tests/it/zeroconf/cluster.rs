@@ -137,6 +137,14 @@ impl Master<'_> {
         self.c.exec("m", &full)
     }
 
+    /// `distsetup SUB --profile archarm --root ROOT --hosts +zeroconf EXTRA...` on the master.
+    fn distsetup(&self, sub: &str, root: &Path, extra: &[&str]) -> Output {
+        let mut cmd = vec![env!("CARGO_BIN_EXE_distsetup"), sub, "--profile", "archarm"];
+        cmd.extend(["--root", s(root), "--hosts", "+zeroconf"]);
+        cmd.extend(extra);
+        self.run(&cmd)
+    }
+
     /// The hosts the distcc client's zeroconf daemon has written now (the first call
     /// starts that daemon).
     fn client_hosts(&self) -> String {
@@ -329,19 +337,11 @@ fn the_stock_client_finds_the_cross_volunteer_by_itself_and_loses_it_after_undo(
 
     // doctor: lists both volunteers, marks the near miss, probes the match.
     // (Its exit status also reflects the master's own files, not configured yet.)
-    let o = m.run(&[
-        env!("CARGO_BIN_EXE_distsetup"),
+    let o = m.distsetup(
         "doctor",
-        "--profile",
-        "archarm",
-        "--root",
-        s(&t.join("mroot")),
-        "--hosts",
-        "+zeroconf",
-        "--speed-rounds",
-        "0",
-        "--json",
-    ]);
+        &t.join("mroot"),
+        &["--speed-rounds", "0", "--json"],
+    );
     let report: serde_json::Value =
         serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
     let finding = |check: &str, subject: &str| -> (String, String) {
@@ -387,17 +387,7 @@ fn the_stock_client_finds_the_cross_volunteer_by_itself_and_loses_it_after_undo(
     // master: +zeroconf is written; -j counts v1's 2 slots, and says it is a snapshot.
     let o = ok(
         "master",
-        m.run(&[
-            env!("CARGO_BIN_EXE_distsetup"),
-            "master",
-            "--profile",
-            "archarm",
-            "--root",
-            s(&t.join("mroot")),
-            "--hosts",
-            "+zeroconf",
-            "--yes",
-        ]),
+        m.distsetup("master", &t.join("mroot"), &["--yes"]),
     );
     let out = text(&o);
     assert!(
