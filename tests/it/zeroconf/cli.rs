@@ -260,3 +260,50 @@ fn master_writes_zeroconf_with_fixed_hosts_and_calls_the_count_a_snapshot() {
         );
     }
 }
+
+#[test]
+fn the_wizard_asks_and_its_command_says_zeroconf() {
+    use distsetup::prompt::{Answer, Script};
+    let gcc = "/usr/bin/aarch64-linux-gnu-gcc";
+    if !require(gcc, Path::new(gcc).exists()) {
+        return;
+    }
+    let root = Root::new().file("/etc/os-release", "ID=debian\n");
+    let sys = distsetup::plan::SysRoot::new(root.path()).unwrap();
+    let port = free_port().to_string();
+    let mut script = Script::new([
+        Answer::Pick("volunteer".into()),
+        Answer::Default, // debian, detected
+        Answer::Pick("aarch64-linux-gnu (".into()),
+        Answer::Pick("aarch64-unknown-linux-gnu".into()),
+        Answer::Yes(true), // the alias
+        Answer::Text("127.0.0.1/32".into()),
+        Answer::Text(port),
+        Answer::Default,   // embedded
+        Answer::Yes(true), // zeroconf
+    ]);
+    let answers = distsetup::wizard::run(&sys, Some(root.path()), &mut script)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", script.prompts));
+    assert!(
+        script.prompts.last().unwrap().contains("zeroconf"),
+        "{:?}",
+        script.prompts
+    );
+    assert!(
+        answers.command.contains(" --zeroconf "),
+        "{}",
+        answers.command
+    );
+    let distsetup::wizard::Setup::Volunteer { settings, facts } = answers.setup else {
+        panic!("not a volunteer set-up");
+    };
+    let report = distsetup::volunteer::plan(&settings, &facts).unwrap();
+    assert!(
+        report
+            .plan
+            .diff()
+            .contains("/etc/avahi/services/distsetup-aarch64-linux-gnu.service"),
+        "{}",
+        report.plan.diff()
+    );
+}
