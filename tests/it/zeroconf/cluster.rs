@@ -151,14 +151,15 @@ impl Master<'_> {
         String::from_utf8_lossy(&self.run(&["distcc", "--show-hosts"]).stdout).into_owned()
     }
 
-    /// `distcc MASTER-gcc -c hello.c -o OUT`, then the object is for ARM and runs.
-    fn compile(&self, out: &str, extra_env: &[&str]) -> Output {
+    /// `distcc MACHINE-gcc -c hello.c -o OUT` (`MACHINE`: what this master's cc says);
+    /// the object's ELF machine line.
+    fn distcc(&self, machine: &str, out: &str, extra_env: &[&str]) -> String {
         let src = self.dir.join("hello.c");
         let obj = self.dir.join(out);
         let mut cmd: Vec<&str> = extra_env.to_vec();
-        let compiler = format!("{MASTER}-gcc");
+        let compiler = format!("{machine}-gcc");
         cmd.extend(["distcc", &compiler, "-O2", "-c", s(&src), "-o", s(&obj)]);
-        let o = ok("distcc", self.run(&cmd));
+        ok("distcc", self.run(&cmd));
         let header = ok(
             "readelf",
             std::process::Command::new("readelf")
@@ -167,15 +168,22 @@ impl Master<'_> {
                 .output()
                 .unwrap(),
         );
-        let header = String::from_utf8_lossy(&header.stdout);
-        let machine = header
+        let header = String::from_utf8_lossy(&header.stdout).into_owned();
+        header
             .lines()
             .find(|l| l.trim_start().starts_with("Machine:"))
-            .unwrap_or_default();
+            .map(str::to_owned)
+            .unwrap_or(header)
+    }
+
+    /// The armv7h master compiles hello.c through distcc; the object is for ARM and runs.
+    fn compile(&self, out: &str, extra_env: &[&str]) {
+        let machine = self.distcc(MASTER, out, extra_env);
         assert!(
             machine.contains("ARM") && !machine.contains("AArch64"),
-            "{header}"
+            "{machine}"
         );
+        let obj = self.dir.join(out);
         let exe = obj.with_extension("bin");
         ok(
             "link",
@@ -198,31 +206,23 @@ impl Master<'_> {
             String::from_utf8_lossy(&run.stdout),
             "hello from a volunteer nobody listed\n"
         );
-        o
     }
 }
 
-/// What an Arch Linux ARM armv7h master's gcc says (the full version, as Arch's gcc prints
-/// it); everything else is Debian's armhf cross gcc.
-const CC: &str = "#!/bin/sh
-case \"$1\" in
-  -dumpmachine) echo armv7l-unknown-linux-gnueabihf ;;
-  -dumpversion) exec arm-linux-gnueabihf-gcc -dumpfullversion ;;
-  *) exec arm-linux-gnueabihf-gcc \"$@\" ;;
-esac
-";
-
-fn master_bin(dir: &Path) -> PathBuf {
+/// A master's `bin`: a `cc` that says `machine` and the full version (as Arch's gcc prints
+/// it) and otherwise runs Debian's cross gcc `debian-gcc`, and `machine-gcc` linked to it.
+fn master_bin(dir: &Path, machine: &str, debian: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt as _;
-    let bin = dir.join("mbin");
+    let bin = dir.join(format!("bin-{machine}"));
     std::fs::create_dir_all(&bin).unwrap();
-    std::fs::write(bin.join("cc"), CC).unwrap();
+    let cc = format!(
+        "#!/bin/sh\ncase \"$1\" in\n  -dumpmachine) echo {machine} ;;\n  \
+         -dumpversion) exec {debian}-gcc -dumpfullversion ;;\n  *) exec {debian}-gcc \"$@\" ;;\nesac\n"
+    );
+    std::fs::write(bin.join("cc"), cc).unwrap();
     std::fs::set_permissions(bin.join("cc"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::os::unix::fs::symlink(
-        "/usr/bin/arm-linux-gnueabihf-gcc",
-        bin.join(format!("{MASTER}-gcc")),
-    )
-    .unwrap();
+    let real = format!("/usr/bin/{debian}-gcc");
+    std::os::unix::fs::symlink(real, bin.join(format!("{machine}-gcc"))).unwrap();
     bin
 }
 
@@ -245,7 +245,8 @@ fn the_stock_client_finds_the_cross_volunteer_by_itself_and_loses_it_after_undo(
         .file("mroot/etc/makepkg.conf", "BUILDENV=(!distcc color check)\n#MAKEFLAGS=\"-j2\"\n")
         .dir("r1/etc/avahi/services")
         .dir("r2/etc/avahi/services")
-        .dir("home/.distcc");
+        .dir("home/.distcc")
+        .dir("home64/.distcc");
     let c = Cluster::up(&["m=10.77.0.1", &format!("v1={V1}"), &format!("v2={V2}")]);
     let (r1, r2) = (t.join("r1"), t.join("r2"));
     c.bind("v1", &r1.join("etc/avahi/services"), "/etc/avahi/services");
@@ -297,7 +298,7 @@ fn the_stock_client_finds_the_cross_volunteer_by_itself_and_loses_it_after_undo(
 
     let m = Master {
         c: &c,
-        bin: master_bin(t.path()),
+        bin: master_bin(t.path(), MASTER, "arm-linux-gnueabihf"),
         home: t.join("home"),
         dir: t.path().to_path_buf(),
     };
@@ -318,21 +319,35 @@ fn the_stock_client_finds_the_cross_volunteer_by_itself_and_loses_it_after_undo(
         !hosts.contains(V2),
         "the aarch64 volunteer and the near miss are not for this master: {hosts}"
     );
-    let o = m.compile(
-        "remote.o",
-        &["env", "DISTCC_FALLBACK=0", "DISTCC_VERBOSE=1"],
-    );
-    let served = jobs_in(&serve_log);
+    m.compile("remote.o", &["env", "DISTCC_FALLBACK=0"]);
     assert!(
-        served > 0,
-        "v1 did not compile it:\n{}\n{}",
-        text(&o),
+        jobs_in(&serve_log) > 0,
+        "v1 did not compile it:\n{}",
         std::fs::read_to_string(&serve_log).unwrap_or_default()
     );
     let v2_log = std::fs::read_to_string(&distccd_log).unwrap_or_default();
     assert!(
         !v2_log.contains("COMPILE_OK") && !v2_log.contains(MASTER),
         "the aarch64 volunteer was used:\n{v2_log}"
+    );
+    // The distccd volunteer is found the same way by the master it is for.
+    let a64_name = "aarch64-unknown-linux-gnu";
+    let m64 = Master {
+        c: &c,
+        bin: master_bin(t.path(), a64_name, "aarch64-linux-gnu"),
+        home: t.join("home64"),
+        dir: t.path().to_path_buf(),
+    };
+    wait_for("the aarch64 client to discover v2", || {
+        m64.client_hosts().contains(V2)
+    });
+    assert!(!m64.client_hosts().contains(V1), "{}", m64.client_hosts());
+    let machine = m64.distcc(a64_name, "a64.o", &["env", "DISTCC_FALLBACK=0"]);
+    assert!(machine.contains("AArch64"), "{machine}");
+    let v2_log = std::fs::read_to_string(&distccd_log).unwrap_or_default();
+    assert!(
+        v2_log.contains("COMPILE_OK"),
+        "v2's distccd did not compile it:\n{v2_log}"
     );
 
     // doctor: lists both volunteers, marks the near miss, probes the match.
