@@ -307,3 +307,47 @@ fn the_wizard_asks_and_its_command_says_zeroconf() {
         report.plan.diff()
     );
 }
+
+#[test]
+fn many_aliases_are_split_over_txt_strings_a_master_reads_back_whole() {
+    let Some((root, tc)) = armhf_root() else {
+        return;
+    };
+    let names: Vec<String> = (0..12)
+        .map(|i| format!("armv7l-vendor{i:02}-linux-gnueabihf"))
+        .collect();
+    let mut extra: Vec<String> = Vec::new();
+    for n in &names {
+        extra.extend(["--alias".into(), format!("{n}=arm-unknown-linux-gnueabihf")]);
+    }
+    extra.push("--yes".into());
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let o = volunteer(&root, &tc, "archarm", &extra);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let xml = std::fs::read_to_string(service_file(&root)).unwrap();
+    let txt: Vec<String> = xml
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("<txt-record>")?
+                .strip_suffix("</txt-record>")
+        })
+        .map(str::to_owned)
+        .collect();
+    assert!(txt.iter().all(|t| t.len() <= 255), "{txt:?}");
+    assert!(txt.iter().any(|t| t.starts_with("masters.2=")), "{txt:?}");
+    let found = distsetup::zeroconf::Found {
+        name: "v".into(),
+        interface: "eth0".into(),
+        protocol: "IPv4".into(),
+        host: "v.local".into(),
+        address: "10.77.0.2".parse().unwrap(),
+        port: 1,
+        txt,
+    };
+    let mut want = vec![ARMV7H.to_string()];
+    want.extend(names);
+    assert_eq!(distsetup::zeroconf::txt_list(&found, "masters"), want);
+    // 13 master names + the toolchain's own, × 2 versions.
+    assert_eq!(subtypes(&xml).len(), 28);
+}
