@@ -162,7 +162,13 @@ pub fn apply(plan: &Plan) -> Result<Applied, Error> {
     ensure_private_dir(&base)?;
     let id = journal::new_id(&base, now())?;
     let dir = base.join(&id);
-    std::fs::create_dir(&dir).map_err(io_err(&dir))?;
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(io_err(&dir))?;
+    }
     let entry = match write_entry(plan, &dir, &id) {
         Ok(e) => e,
         Err(e) => {

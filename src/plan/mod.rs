@@ -536,3 +536,15 @@ pub fn crlf_line(bytes: &[u8]) -> Option<usize> {
     let at = bytes.windows(2).position(|w| w == b"\r\n")?;
     Some(bytes[..at].iter().filter(|b| **b == b'\n').count() + 1)
 }
+
+/// Refuse to edit a shell config with CRLF line endings ([`Error::Crlf`]): bash is the
+/// judge, and bash keeps the CR in every value.
+pub fn refuse_crlf(real: &Path, bytes: &[u8]) -> Result<(), Error> {
+    match crlf_line(bytes) {
+        Some(line) => Err(Error::Crlf {
+            path: real.to_path_buf(),
+            line,
+        }),
+        None => Ok(()),
+    }
+}
