@@ -59,6 +59,16 @@ fn new_meta(old: Option<&Meta>, mode: Option<u32>) -> Meta {
 /// metadata), then write the intent durably.
 fn write_entry(plan: &Plan, dir: &Path, id: &str) -> Result<Entry, Error> {
     let root = plan.root();
+    // Paths a kept change set already changed: their pre-distsetup state is known (it
+    // created them, or backed them up), so a backup now would hold distsetup's content.
+    let base = dir.parent().unwrap_or(dir);
+    let (sets, _) = journal::scan(base)?;
+    let mut known: Vec<PathBuf> = Vec::new();
+    for d in sets.iter().filter(|d| d.as_path() != dir) {
+        if let Some(e) = journal::read(d)? {
+            known.extend(e.steps.into_iter().map(|s| s.path));
+        }
+    }
     let mut entry = Entry {
         dir: dir.to_path_buf(),
         id: id.to_string(),
@@ -92,9 +102,9 @@ fn write_entry(plan: &Plan, dir: &Path, id: &str) -> Result<Entry, Error> {
             Change::CreateDir { .. } => State::Dir,
         };
         let backup = matches!(step.before, Before::File(_)).then(|| plan.backup_path(path));
-        let backup_new = backup
-            .as_ref()
-            .is_some_and(|b| std::fs::symlink_metadata(root.path(b)).is_err());
+        let backup_new = backup.as_ref().is_some_and(|b| {
+            !known.iter().any(|k| k == path) && std::fs::symlink_metadata(root.path(b)).is_err()
+        });
         entry.steps.push(journal::Step {
             path: path.to_path_buf(),
             before,

@@ -6,6 +6,9 @@ use std::path::Path;
 
 use distsetup::plan::{self, Before, Error, Plan, SysRoot};
 
+mod history;
+mod tx;
+
 fn tree() -> (tempfile::TempDir, SysRoot) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("etc/distcc")).unwrap();
