@@ -180,7 +180,9 @@ fn traced(
     let log = tempfile::NamedTempFile::new().unwrap();
     let mut c = Command::new("strace");
     c.args(["-f", "-qq", "-o"]).arg(log.path());
-    c.arg("-e").arg(format!("trace={}", CALLS.join(",")));
+    // execve too: the first line is the traced program's own exec, whose pid is the
+    // main process (children such as gcc may make the first counted call).
+    c.arg("-e").arg(format!("trace=execve,{}", CALLS.join(",")));
     if let Some((call, fault, nth)) = inject {
         c.arg("-e").arg(format!("inject={call}:{fault}:when={nth}"));
     }
@@ -193,7 +195,12 @@ fn traced(
         .output()
         .unwrap();
     let trace = std::fs::read_to_string(log.path()).unwrap_or_default();
-    let main_pid = trace.split_whitespace().next().unwrap_or("").to_string();
+    let main_pid = trace
+        .lines()
+        .find(|l| l.contains("execve("))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or("")
+        .to_string();
     let mut counts = BTreeMap::new();
     for l in trace.lines() {
         let mut w = l.splitn(2, ' ');
@@ -476,6 +483,7 @@ pub fn sweep(sc: &Scenario, full: bool, stride: usize, tally: &mut Tally) {
     };
     let (o, counts) = traced(&counted, None);
     assert!(o.status.success(), "{}: {}", sc.name, text(&o));
+    eprintln!("{}: calls {counts:?}", sc.name);
     let mut k = 0;
     for (call, n) in &counts {
         for nth in 1..=*n {
