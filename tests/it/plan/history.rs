@@ -215,26 +215,39 @@ fn readme_main_job_then_someone_elses_edit_elsewhere_then_undo_yes_undoes_only_o
     );
 }
 
-/// A root holding the result of applying `hosts` alone.
-fn alone(hosts: &str) -> Snapshot {
-    let r = gentoo_root();
-    assert!(master_gentoo(r.path(), hosts).status.success());
-    snapshot(r.path())
+/// The arguments of a `master` apply with `hosts`.
+fn master_args(hosts: &str) -> Vec<String> {
+    [
+        "master",
+        "--profile",
+        "gentoo",
+        "--hosts",
+        hosts,
+        "--jobs",
+        "4",
+        "--yes",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
-fn spawn_master(root: &Path, hosts: &str) -> std::process::Child {
+/// The arguments of an `edit` apply setting `sets` in make.conf.
+fn edit_args(sets: &[&str]) -> Vec<String> {
+    let mut a = vec![
+        "edit".to_string(),
+        "/etc/portage/make.conf".into(),
+        "--yes".into(),
+    ];
+    for s in sets {
+        a.extend(["--set".to_string(), s.to_string()]);
+    }
+    a
+}
+
+fn spawn(args: &[String], root: &Path) -> std::process::Child {
     Command::new(BIN)
-        .args([
-            "master",
-            "--profile",
-            "gentoo",
-            "--hosts",
-            hosts,
-            "--jobs",
-            "4",
-            "--yes",
-            "--root",
-        ])
+        .args(args)
+        .arg("--root")
         .arg(root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -243,15 +256,30 @@ fn spawn_master(root: &Path, hosts: &str) -> std::process::Child {
         .unwrap()
 }
 
-#[test]
-fn fifty_concurrent_pairs_end_in_exactly_one_change_set_each_reported_correctly() {
-    let (ha, hb) = ("10.0.0.1/4", "10.0.0.2/6 10.0.0.3/2");
-    let (want_a, want_b) = (alone(ha), alone(hb));
+/// A root holding the result of `args` alone.
+fn alone(args: &[String]) -> Snapshot {
+    let r = gentoo_root();
+    let o = spawn(args, r.path()).wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    snapshot(r.path())
+}
+
+/// `pairs` times: run `a` and `b` at once on a fresh root. The end state is exactly the
+/// newest applied change set's; a run that exits 0 is in the history, one that exits 4
+/// says its diff was stale; undo brings back the original. Returns (both applied, one
+/// refused).
+fn concurrent_pairs(a: &[String], b: &[String], pairs: usize) -> (usize, usize) {
+    let (want_a, want_b) = (alone(a), alone(b));
     assert_ne!(want_a, want_b);
-    for pair in 0..50 {
+    let original = snapshot(gentoo_root().path());
+    let (mut both, mut one_refused) = (0, 0);
+    for pair in 0..pairs {
         let r = gentoo_root();
-        let (a, b) = (spawn_master(r.path(), ha), spawn_master(r.path(), hb));
-        let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let (ca, cb) = (spawn(a, r.path()), spawn(b, r.path()));
+        let (oa, ob) = (
+            ca.wait_with_output().unwrap(),
+            cb.wait_with_output().unwrap(),
+        );
         let end = snapshot(r.path());
         let ids = listed(r.path());
         let ctx = format!("pair {pair}:\nA {}\nB {}", text(&oa), text(&ob));
@@ -265,7 +293,6 @@ fn fifty_concurrent_pairs_end_in_exactly_one_change_set_each_reported_correctly(
                 _ => panic!("{ctx}"),
             }
         }
-        // The end state is the newest applied set's, whole.
         let newest = ids
             .first()
             .unwrap_or_else(|| panic!("nothing applied: {ctx}"));
@@ -276,12 +303,41 @@ fn fifty_concurrent_pairs_end_in_exactly_one_change_set_each_reported_correctly(
             &want_b
         };
         assert_eq!(first_difference(want, &end), None, "{ctx}");
+        let applied = [&oa, &ob].iter().filter(|o| o.status.success()).count();
+        assert_eq!(ids.len(), applied, "{ctx}");
+        if applied == 2 {
+            both += 1;
+        } else {
+            one_refused += 1;
+        }
+        while undo(r.path(), &["--yes"]).status.success() {}
         assert_eq!(
-            ids.len(),
-            [&oa, &ob].iter().filter(|o| o.status.success()).count(),
+            first_difference(&original, &snapshot(r.path())),
+            None,
             "{ctx}"
         );
     }
+    (both, one_refused)
+}
+
+#[test]
+fn fifty_concurrent_pairs_end_in_exactly_one_change_set_each_reported_correctly() {
+    let m = concurrent_pairs(
+        &master_args("10.0.0.1/4"),
+        &master_args("10.0.0.2/6 10.0.0.3/2"),
+        50,
+    );
+    // edit plans faster than master (no compiler probe), so its pairs overlap more often.
+    // Both set the same variables: one after the other ends as the later one alone.
+    let e = concurrent_pairs(
+        &edit_args(&["MAKEOPTS=-j2", "EXTRA=a"]),
+        &edit_args(&["MAKEOPTS=-j8", "EXTRA=b"]),
+        50,
+    );
+    eprintln!(
+        "50 master pairs: {} applied one after the other, {} second refused; 50 edit pairs: {} and {}",
+        m.0, m.1, e.0, e.1
+    );
 }
 
 #[test]
