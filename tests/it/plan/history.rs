@@ -37,18 +37,8 @@ fn gentoo_root() -> Root {
 }
 
 fn master_gentoo(root: &Path, hosts: &str) -> Output {
-    Cmd::new("master")
-        .args([
-            "--profile",
-            "gentoo",
-            "--hosts",
-            hosts,
-            "--jobs",
-            "4",
-            "--yes",
-        ])
-        .root(root)
-        .run()
+    let a = master_args(hosts);
+    Cmd::new(&a[0]).args(&a[1..]).root(root).run()
 }
 
 fn edit(root: &Path, file: &str, set: &str) -> Output {
