@@ -238,10 +238,15 @@ pub(crate) fn current_gid() -> u32 {
     unsafe { libc::getegid() }
 }
 
-/// Create `base` (and `<root>/var/lib/distsetup`) with mode 0700 when missing.
+/// Create `dir` with mode 0700 when missing (its parents with the usual mode); an
+/// existing one that others can read (made by an older distsetup) is made 0700.
 pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
-    use std::os::unix::fs::DirBuilderExt as _;
-    if dir.is_dir() {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    if let Ok(m) = std::fs::metadata(dir) {
+        if m.is_dir() && m.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(io_err(dir))?;
+        }
         return Ok(());
     }
     if let Some(parent) = dir.parent() {
@@ -266,10 +271,13 @@ pub(crate) fn scan(base: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     for e in rd {
         let e = e.map_err(io_err(base))?;
         let p = e.path();
-        if !p.is_dir() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        // Only our own names: an older distsetup's entries (`<nanoseconds>`,
+        // `<nanoseconds>.undone`) are left alone.
+        if !p.is_dir() || !is_id(name.trim_end_matches(TRASH)) {
             continue;
         }
-        if p.to_string_lossy().ends_with(TRASH) {
+        if name.ends_with(TRASH) {
             trash.push(p);
         } else {
             sets.push(p);
@@ -277,6 +285,17 @@ pub(crate) fn scan(base: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     }
     sets.sort();
     Ok((sets, trash))
+}
+
+/// `YYYYMMDD-HHMMSS-NNN`.
+fn is_id(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() >= 19
+        && b[8] == b'-'
+        && b[15] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 8 || i == 15 || c.is_ascii_digit())
 }
 
 /// A new, unused ID for a change set made now.
@@ -341,6 +360,15 @@ mod tests {
         assert_eq!(utc_date(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc_date(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(utc_stamp(1_795_000_000), "20261118-110640");
+    }
+
+    #[test]
+    fn only_our_ids_count_as_change_sets() {
+        assert!(is_id("20261202-143501-001"));
+        assert!(is_id("20261202-143501-1000"));
+        assert!(!is_id("00001796222769123456789"));
+        assert!(!is_id("00001796222769123456789.undone"));
+        assert!(!is_id("20261202-143501-00x"));
     }
 
     #[test]
