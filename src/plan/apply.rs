@@ -146,8 +146,13 @@ fn run_step(root: &SysRoot, plan: &Plan, entry: &Entry, i: usize) -> Result<(), 
 
 /// After `cause` stopped an apply: roll back and drop the entry, or say why not.
 fn fail(root: &SysRoot, entry: &Entry, cause: Error) -> Error {
-    match txn::roll_back(root, entry).and_then(|_| entry.trash()) {
-        Ok(()) => cause,
+    match txn::roll_back(root, entry) {
+        // Everything is back; an entry that cannot be removed now is removed by the next
+        // run's recovery (rolling back again changes nothing).
+        Ok(_) => {
+            let _ = entry.trash();
+            cause
+        }
         Err(rollback) => Error::RollbackFailed {
             cause: Box::new(cause),
             rollback: Box::new(rollback),
