@@ -27,7 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Read or change assignments in a shell-style config file, keeping every other byte')
             [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'Check a distcc host list: one line per host, total slots, warnings')
-            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Restore the files changed by the last applied change set')
+            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Undo an applied change set of this root (default: the newest), or list them')
             [CompletionResult]::new('master', 'master', [CompletionResultType]::ParameterValue, 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)')
             [CompletionResult]::new('volunteer', 'volunteer', [CompletionResultType]::ParameterValue, 'Configure this machine as a volunteer: toolchain aliases, server configuration, service')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)')
@@ -66,6 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
         'distsetup;undo' {
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR; DIR must exist')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Restore without asking')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the change sets that can be undone (ID, date, command line, paths), newest first')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -168,7 +169,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
         'distsetup;help' {
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Read or change assignments in a shell-style config file, keeping every other byte')
             [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'Check a distcc host list: one line per host, total slots, warnings')
-            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Restore the files changed by the last applied change set')
+            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Undo an applied change set of this root (default: the newest), or list them')
             [CompletionResult]::new('master', 'master', [CompletionResultType]::ParameterValue, 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)')
             [CompletionResult]::new('volunteer', 'volunteer', [CompletionResultType]::ParameterValue, 'Configure this machine as a volunteer: toolchain aliases, server configuration, service')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)')

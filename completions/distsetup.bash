@@ -545,7 +545,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__undo)
-            opts="-h --root --yes --help"
+            opts="-h --root --yes --list --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

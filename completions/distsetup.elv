@@ -24,7 +24,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --version 'Print version'
             cand edit 'Read or change assignments in a shell-style config file, keeping every other byte'
             cand hosts 'Check a distcc host list: one line per host, total slots, warnings'
-            cand undo 'Restore the files changed by the last applied change set'
+            cand undo 'Undo an applied change set of this root (default: the newest), or list them'
             cand master 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
             cand volunteer 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
             cand doctor 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)'
@@ -60,6 +60,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;undo'= {
             cand --root 'Resolve every system path under DIR; DIR must exist'
             cand --yes 'Restore without asking'
+            cand --list 'List the change sets that can be undone (ID, date, command line, paths), newest first'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -154,7 +155,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;help'= {
             cand edit 'Read or change assignments in a shell-style config file, keeping every other byte'
             cand hosts 'Check a distcc host list: one line per host, total slots, warnings'
-            cand undo 'Restore the files changed by the last applied change set'
+            cand undo 'Undo an applied change set of this root (default: the newest), or list them'
             cand master 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
             cand volunteer 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
             cand doctor 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)'

@@ -33,7 +33,7 @@ pub enum Command {
     Edit(EditArgs),
     /// Check a distcc host list: one line per host, total slots, warnings.
     Hosts(HostsArgs),
-    /// Restore the files changed by the last applied change set.
+    /// Undo an applied change set of this root (default: the newest), or list them.
     Undo(UndoArgs),
     /// Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts).
     Master(MasterArgs),
@@ -161,6 +161,11 @@ pub struct UndoArgs {
     /// Restore without asking.
     #[arg(long)]
     pub yes: bool,
+    /// List the change sets that can be undone (ID, date, command line, paths), newest first.
+    #[arg(long, conflicts_with_all = ["yes", "id"])]
+    pub list: bool,
+    /// The change set to undo, as `--list` shows it [default: the newest].
+    pub id: Option<String>,
 }
 
 /// A free-form string whose usual values (profile or toolchain names) are offered by

@@ -266,6 +266,9 @@ pub fn load(s: &EditSettings) -> Result<Loaded, Error> {
         None if s.create && matches!(s.action, EditAction::Apply(_)) => Vec::new(),
         None => return Err(Error::Missing(s.root.path(&s.file))),
     };
+    if s.dialect != Dialect::EnvironmentFile {
+        plan::refuse_crlf(&s.root.path(&s.file), &original)?;
+    }
     if original.len() > MAX_FILE_BYTES {
         return Err(Error::Refused {
             file: shown,

@@ -1,7 +1,7 @@
 //! Show a plan's diff and act on the execution mode: the one place that asks before
 //! anything is written.
 
-use distsetup::plan::{Mode, Outcome, Plan};
+use distsetup::plan::{Mode, Outcome, Plan, Recovery, RecoveryAction};
 
 use super::Ui;
 
@@ -31,12 +31,59 @@ pub fn execute(plan: &Plan, mode: Mode, ui: &mut Ui) -> anyhow::Result<Outcome> 
         writeln!(ui.err, "not applied: declined")?;
         return Ok(Outcome::Declined);
     }
-    let journal = plan.apply()?;
+    let applied = plan.apply()?;
+    print_recovered(&applied.recovered, ui)?;
+    for w in &applied.warnings {
+        writeln!(ui.err, "warning: {w}")?;
+    }
     writeln!(
         ui.out,
-        "applied; `distsetup undo` restores the previous state"
+        "applied as change set {}; `distsetup undo` restores the previous state",
+        applied.id
     )?;
-    Ok(Outcome::Applied(journal))
+    Ok(Outcome::Applied(applied.journal))
+}
+
+/// Say what recovery repaired before this run did its own work.
+pub fn print_recovered(recovered: &[Recovery], ui: &mut Ui) -> anyhow::Result<()> {
+    for r in recovered {
+        let what = match r.action {
+            RecoveryAction::RolledBack => format!(
+                "change set {} (`{}`) was interrupted; rolled back, {} path(s) restored",
+                r.id,
+                r.command,
+                r.restored.len()
+            ),
+            RecoveryAction::UndoFinished => format!(
+                "the undo of change set {} (`{}`) was interrupted; finished it, {} path(s) restored",
+                r.id,
+                r.command,
+                r.restored.len()
+            ),
+            RecoveryAction::Discarded => format!(
+                "removed the journal of run {}, which stopped before it changed anything",
+                r.id
+            ),
+        };
+        writeln!(ui.err, "recovered: {what}")?;
+        for t in &r.temps_removed {
+            writeln!(ui.err, "recovered: removed stray temp file {}", t.display())?;
+        }
+    }
+    Ok(())
+}
+
+/// Before planning: repair what an interrupted run left, so the plan is computed
+/// against a consistent system (modes that may write only).
+pub fn recover_first(
+    root: &distsetup::plan::SysRoot,
+    mode: Mode,
+    ui: &mut Ui,
+) -> anyhow::Result<()> {
+    if matches!(mode, Mode::Yes | Mode::Ask) {
+        print_recovered(&distsetup::plan::recover(root)?, ui)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

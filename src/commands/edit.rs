@@ -1,11 +1,10 @@
-//! `distsetup edit`, `hosts` and `undo`.
+//! `distsetup edit` and `hosts`.
 
 use distsetup::edit::{self, EditAction, EditSettings, Got, HostsSource};
-use distsetup::plan::{self, SysRoot};
 use distsetup::shconf::{Dialect, Edit};
 
 use super::{ExitStatus, Ui, apply};
-use crate::cli::{DialectArg, EditArgs, HostsArgs, UndoArgs};
+use crate::cli::{DialectArg, EditArgs, HostsArgs};
 
 /// Resolve `edit` arguments into settings; `matches` gives the command-line order of the
 /// edits.
@@ -77,6 +76,9 @@ pub fn resolve(a: EditArgs, matches: &clap::ArgMatches) -> anyhow::Result<EditSe
 /// `distsetup edit`: get, verify, or plan and apply edits.
 pub fn run(a: EditArgs, matches: &clap::ArgMatches, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
     let s = resolve(a, matches)?;
+    if matches!(s.action, EditAction::Apply(_)) {
+        apply::recover_first(&s.root, s.mode, ui)?;
+    }
     let loaded = edit::load(&s)?;
     match &s.action {
         EditAction::Get(name) => match edit::get(&loaded, name)? {
@@ -157,34 +159,5 @@ pub fn hosts(a: HostsArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
             checked.origin, w.line, w.column, w.message
         )?;
     }
-    Ok(ExitStatus::Ok)
-}
-
-/// `distsetup undo`: restore the last applied change set.
-pub fn undo(a: UndoArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
-    let root = match &a.root {
-        Some(d) => SysRoot::new(d)?,
-        None => SysRoot::system(),
-    };
-    let (entry, paths) = plan::pending_undo(&root)?;
-    writeln!(ui.out, "undo {} restores:", entry.display())?;
-    for p in &paths {
-        writeln!(ui.out, "  {}", p.display())?;
-    }
-    if !a.yes {
-        if !ui.interactive {
-            writeln!(
-                ui.err,
-                "not restored: no terminal to ask on; run again with --yes"
-            )?;
-            return Ok(ExitStatus::Negative);
-        }
-        if !ui.ask.confirm("Restore these files?", false)? {
-            writeln!(ui.err, "not restored: declined")?;
-            return Ok(ExitStatus::Aborted);
-        }
-    }
-    let report = plan::undo(&root)?;
-    writeln!(ui.out, "restored {} path(s)", report.restored.len())?;
     Ok(ExitStatus::Ok)
 }

@@ -86,12 +86,24 @@ impl Classify for distsetup::plan::Error {
     fn status(&self) -> ExitStatus {
         use distsetup::plan::Error;
         match self {
-            Error::Changed(_) | Error::UndoConflict(_) => ExitStatus::Aborted,
+            Error::Changed(_)
+            | Error::UndoConflict(_)
+            | Error::UndoLater { .. }
+            | Error::RecoveryConflict { .. } => ExitStatus::Aborted,
             Error::NothingToUndo(_) => ExitStatus::Negative,
-            Error::Journal { .. } => ExitStatus::Input,
-            Error::RootMissing(_) | Error::Io { .. } | Error::NotAFile(_) | Error::ReadOnly(_) => {
-                ExitStatus::System
-            }
+            Error::Journal { .. }
+            | Error::UnknownChangeSet { .. }
+            | Error::HardLinked { .. }
+            | Error::DanglingLink { .. }
+            | Error::LinkEscapes { .. }
+            | Error::Crlf { .. } => ExitStatus::Input,
+            Error::RootMissing(_)
+            | Error::Io { .. }
+            | Error::NotAFile(_)
+            | Error::ReadOnly(_)
+            | Error::Locked { .. }
+            | Error::RollbackFailed { .. }
+            | Error::UndoInterrupted { .. } => ExitStatus::System,
         }
     }
 }

@@ -58,6 +58,7 @@ pub fn run(a: MasterArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
 /// Plan, print the reasoning and warnings, then show the diff and act on the mode. A
 /// system that already matches prints "already configured" and writes nothing.
 pub fn configure(settings: &Settings, facts: &Facts, ui: &mut Ui) -> anyhow::Result<Outcome> {
+    apply::recover_first(&settings.root, settings.mode, ui)?;
     let report = master::plan(settings, facts)?;
     for n in &report.notes {
         writeln!(ui.out, "{n}")?;

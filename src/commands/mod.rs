@@ -10,6 +10,7 @@ mod exit;
 mod master;
 mod prompt;
 mod serve;
+mod undo;
 mod volunteer;
 mod wizard;
 
@@ -48,7 +49,7 @@ pub fn run(args: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitStatus> 
             edit::run(a, sub, &mut ui)
         }
         Command::Hosts(a) => edit::hosts(a, &mut ui),
-        Command::Undo(a) => edit::undo(a, &mut ui),
+        Command::Undo(a) => undo::run(a, &mut ui),
         Command::Master(a) => master::run(a, &mut ui),
         Command::Volunteer(a) => volunteer::run(a, &mut ui),
         Command::Doctor(a) => doctor::run(a, std::io::stderr().is_terminal(), &mut ui),

@@ -72,6 +72,7 @@ pub fn configure(settings: &Settings, facts: &Facts, ui: &mut Ui) -> anyhow::Res
         )
         .into());
     }
+    apply::recover_first(&settings.root, settings.mode, ui)?;
     let report = volunteer::plan(settings, facts)?;
     for n in &report.notes {
         writeln!(ui.out, "{n}")?;

@@ -75,6 +75,7 @@ fn check_config(s: &Settings, f: &mut Vec<Finding>) -> Config {
                 "CXXFLAGS",
             ];
             let vars = Vars::read(root, &files, Dialect::Bash, &names);
+            crlf_findings(&vars, f);
             check_switch(&vars, &m.enable, "makepkg", &s.profile.name, f);
             if let Some((Value::Scalar(v), file)) = vars.get(&m.hosts_variable) {
                 if v.iter().all(u8::is_ascii_whitespace) {
@@ -121,6 +122,7 @@ fn check_config(s: &Settings, f: &mut Vec<Finding>) -> Config {
                 "COMMON_FLAGS",
             ];
             let vars = Vars::read(root, &files, Dialect::Portage, &names);
+            crlf_findings(&vars, f);
             check_switch(&vars, &p.enable, "portage", &s.profile.name, f);
             jobs = vars
                 .scalar(&p.jobs_variable)
@@ -353,6 +355,22 @@ fn report(
         findings,
         speed,
         proposed_hosts: proposed,
+    }
+}
+
+/// A config with CRLF line endings: bash keeps the CR, so `BUILDENV=(...)` becomes a
+/// string and nothing in the file means what it says.
+fn crlf_findings(vars: &Vars, f: &mut Vec<Finding>) {
+    for (file, line) in &vars.2 {
+        f.push(
+            Finding::new(
+                "crlf",
+                format!("{}:{line}", file.display()),
+                Status::Broken,
+                "CRLF (Windows) line endings: bash keeps the \\r in every value, so this file's settings do not work (BUILDENV=(...)\\r is a string, not an array)".to_string(),
+            )
+            .hint(format!("sed -i 's/\\r$//' {}", file.display())),
+        );
     }
 }
 

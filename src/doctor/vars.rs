@@ -8,12 +8,18 @@ use std::process::{Command, Stdio};
 use crate::shconf::{Dialect, Document, Value};
 
 /// The final value of each variable over a set of files read in order, and where.
-pub(super) struct Vars(BTreeMap<String, (Value, PathBuf)>, Vec<PathBuf>);
+/// Files with CRLF line endings (real path, first such line) are not read: bash keeps the
+/// CR in every value, so what they assign is not what they seem to say.
+pub(super) struct Vars(
+    BTreeMap<String, (Value, PathBuf)>,
+    Vec<PathBuf>,
+    pub(super) Vec<(PathBuf, usize)>,
+);
 
 impl Vars {
     /// No files read.
     pub(super) fn empty() -> Vars {
-        Vars(BTreeMap::new(), Vec::new())
+        Vars(BTreeMap::new(), Vec::new(), Vec::new())
     }
 
     pub(super) fn read(
@@ -23,10 +29,15 @@ impl Vars {
         names: &[&str],
     ) -> Vars {
         let mut out = BTreeMap::new();
+        let mut crlf = Vec::new();
         for f in files {
             let Some(text) = root.read_file(f).ok().flatten() else {
                 continue;
             };
+            if let Some(line) = crate::plan::crlf_line(&text) {
+                crlf.push((root.path(f), line));
+                continue;
+            }
             let Ok(doc) = Document::parse(&text, dialect) else {
                 continue;
             };
@@ -36,7 +47,7 @@ impl Vars {
                 }
             }
         }
-        Vars(out, files.iter().map(|f| root.path(f)).collect())
+        Vars(out, files.iter().map(|f| root.path(f)).collect(), crlf)
     }
     /// What bash sees for `name` after sourcing the files in order, in a clean
     /// environment: the oracle for values that depend on expansions

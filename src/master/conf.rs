@@ -20,6 +20,7 @@ impl ConfFile {
         let Some(original) = root.read_file(path)? else {
             return Ok(None);
         };
+        crate::plan::refuse_crlf(&root.path(path), &original)?;
         let doc = Document::parse(&original, dialect).map_err(|e| shconf_unsafe(path, e, ""))?;
         Ok(Some(ConfFile {
             path: path.to_path_buf(),

@@ -1,297 +1,228 @@
-//! All-or-nothing application, the journal, and undo.
+//! Applying a plan as a transaction: lock, recover what a killed run left, check the
+//! plan against the disk, write the intent durably, apply, mark committed. A failure
+//! rolls back from the state on disk; a failed rollback is reported and the intent kept,
+//! so the next run finishes it.
 
-use std::io::Write as _;
-use std::os::unix::ffi::OsStrExt as _;
-use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
+use super::fsops;
+use super::journal::{self, COMMITTED, Entry, JOURNAL, State, ensure_private_dir, file_state};
+use super::lock::{LOCK_WAIT, Lock, command_line};
+use super::meta::Meta;
+use super::recover::{Recovery, recover_locked};
+use super::txn;
 use super::{Before, Change, Error, Plan, SysRoot, io_err};
 
-/// Journal directory of a root, as a system path.
-const JOURNAL: &str = "/var/lib/distsetup/journal";
 /// Suffix of the one-time backup of a file's pre-distsetup content.
 pub const BACKUP_SUFFIX: &str = ".distsetup-bak";
+/// How many applied change sets the journal keeps (older ones can no longer be undone).
+pub const KEEP_SETS: usize = 20;
 
-/// Write `bytes` to `real` atomically: temp file in the same directory, mode `mode` or
-/// else the original's (0644 for a new file), owner copied, fsync, rename, fsync the
-/// directory.
-fn write_atomic(real: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), Error> {
-    let dir = real
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".distsetup-")
-        .tempfile_in(dir)
-        .map_err(io_err(real))?;
-    tmp.write_all(bytes).map_err(io_err(real))?;
-    let file = tmp.as_file();
-    match std::fs::metadata(real) {
-        Ok(m) => {
-            let bits = mode.unwrap_or(m.mode() & 0o7777);
-            file.set_permissions(std::fs::Permissions::from_mode(bits))
-                .map_err(io_err(real))?;
-            // Keeping the owner needs privileges; when we lack them, the file is ours anyway.
-            let _ = std::os::unix::fs::fchown(file, Some(m.uid()), Some(m.gid()));
-        }
-        Err(_) => file
-            .set_permissions(std::fs::Permissions::from_mode(mode.unwrap_or(0o644)))
-            .map_err(io_err(real))?,
-    }
-    file.sync_all().map_err(io_err(real))?;
-    tmp.persist(real).map_err(|e| io_err(real)(e.error))?;
-    sync_dir(dir)
+/// What an apply did.
+#[derive(Debug)]
+pub struct Applied {
+    /// The change set's ID (`distsetup undo ID`).
+    pub id: String,
+    /// Its journal directory (real path).
+    pub journal: PathBuf,
+    /// Interrupted change sets repaired before this one started.
+    pub recovered: Vec<Recovery>,
+    /// Things that went wrong after the change set was committed (it stands).
+    pub warnings: Vec<String>,
 }
 
-fn sync_dir(dir: &Path) -> Result<(), Error> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(dir))
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
-/// Undo one done step (used for rollback and for `undo`).
-fn restore(real: &Path, before: &Before) -> Result<(), Error> {
-    match before {
-        Before::File(b) => write_atomic(real, b, None),
-        Before::Missing => match std::fs::symlink_metadata(real) {
-            Ok(m) if m.is_dir() => std::fs::remove_dir(real).map_err(io_err(real)),
-            Ok(_) => std::fs::remove_file(real).map_err(io_err(real)),
-            Err(_) => Ok(()),
+/// The metadata a newly written file gets: the old file's (mode replaced when planned),
+/// or ours with the planned mode (0644 by default).
+fn new_meta(old: Option<&Meta>, mode: Option<u32>) -> Meta {
+    match old {
+        Some(m) => Meta {
+            mode: mode.unwrap_or(m.mode),
+            ..m.clone()
         },
-        Before::Symlink(t) => {
-            let _ = std::fs::remove_file(real);
-            std::os::unix::fs::symlink(t, real).map_err(io_err(real))
-        }
-        Before::Dir => std::fs::create_dir(real).map_err(io_err(real)),
+        None => Meta {
+            mode: mode.unwrap_or(0o644),
+            uid: journal::current_uid(),
+            gid: journal::current_gid(),
+            xattrs: Vec::new(),
+        },
     }
 }
 
-fn do_change(real: &Path, change: &Change) -> Result<(), Error> {
-    match change {
-        Change::WriteFile { bytes, mode, .. } => write_atomic(real, bytes, *mode),
-        Change::CreateSymlink { target, .. } => {
-            std::os::unix::fs::symlink(target, real).map_err(io_err(real))
-        }
-        Change::RemoveSymlink { .. } => std::fs::remove_file(real).map_err(io_err(real)),
-        Change::CreateDir { .. } => std::fs::create_dir(real).map_err(io_err(real)),
-    }
-}
-
-/// What a step leaves behind, for the journal and undo's "changed since" check.
-fn after_of(change: &Change) -> Before {
-    match change {
-        Change::WriteFile { bytes, .. } => Before::File(bytes.clone()),
-        Change::CreateSymlink { target, .. } => Before::Symlink(target.clone()),
-        Change::RemoveSymlink { .. } => Before::Missing,
-        Change::CreateDir { .. } => Before::Dir,
-    }
-}
-
-/// Apply every step of `plan` all-or-nothing. Before anything is written, every target is
-/// re-read and compared with the state the diff was computed from ([`Error::Changed`]).
-/// If a step fails, the steps already done are undone in reverse order. Returns the
-/// journal directory (real path).
-pub fn apply(plan: &Plan) -> Result<PathBuf, Error> {
+/// Build the journal entry in `dir`: copy every file's previous content (with its
+/// metadata), then write the intent durably.
+fn write_entry(plan: &Plan, dir: &Path, id: &str) -> Result<Entry, Error> {
     let root = plan.root();
+    // Paths a kept change set already changed: their pre-distsetup state is known (it
+    // created them, or backed them up), so a backup now would hold distsetup's content.
+    let base = dir.parent().unwrap_or(dir);
+    let (sets, _) = journal::scan(base)?;
+    let mut known: Vec<PathBuf> = Vec::new();
+    for d in sets.iter().filter(|d| d.as_path() != dir) {
+        if let Some(e) = journal::read(d)? {
+            known.extend(e.steps.into_iter().map(|s| s.path));
+        }
+    }
+    let mut entry = Entry {
+        dir: dir.to_path_buf(),
+        id: id.to_string(),
+        date: now(),
+        command: command_line(),
+        steps: Vec::new(),
+    };
+    for (i, step) in plan.steps().iter().enumerate() {
+        let path = step.change.path();
+        let real = root.path(path);
+        if path.to_string_lossy().contains(['\t', '\n']) {
+            return Err(Error::Io {
+                path: real,
+                source: std::io::Error::other("tab or newline in a path cannot be journaled"),
+            });
+        }
+        let before = match &step.before {
+            Before::Missing => State::Missing,
+            Before::Dir => State::Dir,
+            Before::Symlink(t) => State::Symlink(t.clone()),
+            Before::File(bytes) => {
+                let meta = Meta::read(&real)?;
+                fsops::write_new(&entry.copy(i), bytes, &meta)?;
+                file_state(bytes, Some(meta))
+            }
+        };
+        let after = match &step.change {
+            Change::WriteFile { bytes, .. } => file_state(bytes, None),
+            Change::CreateSymlink { target, .. } => State::Symlink(target.clone()),
+            Change::RemoveSymlink { .. } => State::Missing,
+            Change::CreateDir { .. } => State::Dir,
+        };
+        let backup = matches!(step.before, Before::File(_)).then(|| plan.backup_path(path));
+        let backup_new = backup.as_ref().is_some_and(|b| {
+            !known.iter().any(|k| k == path) && std::fs::symlink_metadata(root.path(b)).is_err()
+        });
+        entry.steps.push(journal::Step {
+            path: path.to_path_buf(),
+            before,
+            after,
+            backup,
+            backup_new,
+        });
+    }
+    fsops::sync_dir(dir)?;
+    journal::write_intent(&entry)?;
+    Ok(entry)
+}
+
+/// Do step `i`: the first backup of a file, then the change itself.
+fn run_step(root: &SysRoot, plan: &Plan, entry: &Entry, i: usize) -> Result<(), Error> {
+    let step = &plan.steps()[i];
+    let js = &entry.steps[i];
+    let real = root.path(step.change.path());
+    let old_meta = match &js.before {
+        State::File { meta, .. } => meta.as_ref(),
+        _ => None,
+    };
+    if let (true, Some(bak), Before::File(bytes)) = (js.backup_new, &js.backup, &step.before) {
+        let meta = old_meta.cloned().unwrap_or_default();
+        fsops::write_atomic(&root.path(bak), bytes, &meta)?;
+    }
+    match &step.change {
+        Change::WriteFile { bytes, mode, .. } => {
+            fsops::write_atomic(&real, bytes, &new_meta(old_meta, *mode))
+        }
+        Change::CreateSymlink { target, .. } => {
+            std::os::unix::fs::symlink(target, &real).map_err(io_err(&real))?;
+            fsops::sync_dir(real.parent().unwrap_or(Path::new("/")))
+        }
+        Change::RemoveSymlink { .. } => fsops::remove(&real),
+        Change::CreateDir { .. } => fsops::mkdir(&real),
+    }
+}
+
+/// After `cause` stopped an apply: roll back and drop the entry, or say why not.
+fn fail(root: &SysRoot, entry: &Entry, cause: Error) -> Error {
+    match txn::roll_back(root, entry) {
+        // Everything is back; an entry that cannot be removed now is removed by the next
+        // run's recovery (rolling back again changes nothing).
+        Ok(_) => {
+            let _ = entry.trash();
+            cause
+        }
+        Err(rollback) => Error::RollbackFailed {
+            cause: Box::new(cause),
+            rollback: Box::new(rollback),
+            journal: entry.dir.clone(),
+        },
+    }
+}
+
+/// Apply every step of `plan` as one transaction (see the module comment). Before
+/// anything is written, every target is re-read and compared with the state the diff was
+/// computed from ([`Error::Changed`]).
+pub fn apply(plan: &Plan) -> Result<Applied, Error> {
+    let root = plan.root();
+    let _lock = Lock::acquire(root, LOCK_WAIT)?;
+    let recovered = recover_locked(root)?;
     for step in plan.steps() {
         if root.state(step.change.path())? != step.before {
             return Err(Error::Changed(root.path(step.change.path())));
         }
     }
-    let journal = write_journal(plan)?;
-    let mut done: Vec<(PathBuf, &Before)> = Vec::new();
-    let mut backups: Vec<PathBuf> = Vec::new();
-    for step in plan.steps() {
-        let real = root.path(step.change.path());
-        let bak = root.path(&plan.backup_path(step.change.path()));
-        let result = backup(&bak, &step.before).and_then(|bak| {
-            backups.extend(bak);
-            do_change(&real, &step.change)
-        });
-        if let Err(e) = result {
-            for (p, before) in done.iter().rev() {
-                let _ = restore(p, before);
-            }
-            for bak in &backups {
-                let _ = std::fs::remove_file(bak);
-            }
-            let _ = std::fs::remove_dir_all(&journal);
+    let base = root.path(Path::new(JOURNAL));
+    ensure_private_dir(&base)?;
+    let id = journal::new_id(&base, now())?;
+    let dir = base.join(&id);
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(io_err(&dir))?;
+    }
+    let entry = match write_entry(plan, &dir, &id) {
+        Ok(e) => e,
+        Err(e) => {
+            // Nothing was touched; a directory we cannot remove now is removed by the
+            // next run's recovery.
+            let _ = journal::trash(&dir);
             return Err(e);
         }
-        done.push((real, &step.before));
-    }
-    Ok(journal)
-}
-
-/// The first time distsetup changes an existing file, keep a copy of it at `bak` (real
-/// path, from [`Plan::backup_path`]); returns the backup's path when this call created it.
-fn backup(bak: &Path, before: &Before) -> Result<Option<PathBuf>, Error> {
-    let Before::File(bytes) = before else {
-        return Ok(None);
     };
-    if std::fs::symlink_metadata(bak).is_ok() {
-        return Ok(None);
-    }
-    write_atomic(bak, bytes, None)?;
-    Ok(Some(bak.to_path_buf()))
-}
-
-fn encode(before: &Before, dir: &Path, tag: &str) -> Result<String, Error> {
-    Ok(match before {
-        Before::Missing => "missing".into(),
-        Before::Dir => "dir".into(),
-        Before::Symlink(t) => {
-            let p = dir.join(format!("{tag}.link"));
-            std::fs::write(&p, t.as_os_str().as_bytes()).map_err(io_err(&p))?;
-            format!("symlink {tag}.link")
-        }
-        Before::File(b) => {
-            let p = dir.join(tag);
-            std::fs::write(&p, b).map_err(io_err(&p))?;
-            format!("file {tag}")
-        }
-    })
-}
-
-fn decode(field: &str, dir: &Path, manifest: &Path) -> Result<Before, Error> {
-    let bad = |reason: &str| Error::Journal {
-        path: manifest.to_path_buf(),
-        reason: reason.to_string(),
-    };
-    let mut words = field.splitn(2, ' ');
-    match (words.next(), words.next()) {
-        (Some("missing"), None) => Ok(Before::Missing),
-        (Some("dir"), None) => Ok(Before::Dir),
-        (Some("file"), Some(name)) => {
-            let p = dir.join(name);
-            Ok(Before::File(std::fs::read(&p).map_err(io_err(&p))?))
-        }
-        (Some("symlink"), Some(name)) => {
-            let p = dir.join(name);
-            let t = std::fs::read(&p).map_err(io_err(&p))?;
-            Ok(Before::Symlink(PathBuf::from(std::ffi::OsStr::from_bytes(
-                &t,
-            ))))
-        }
-        _ => Err(bad("unknown state")),
-    }
-}
-
-/// Manifest: one line per step, `PATH\tBEFORE\tAFTER`, where a state is `missing`, `dir`,
-/// `file NAME` or `symlink NAME.link` naming a file beside the manifest.
-fn write_journal(plan: &Plan) -> Result<PathBuf, Error> {
-    let root = plan.root();
-    let base = root.path(Path::new(JOURNAL));
-    std::fs::create_dir_all(&base).map_err(io_err(&base))?;
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir = base.join(format!("{stamp:020}"));
-    std::fs::create_dir(&dir).map_err(io_err(&dir))?;
-    let mut manifest = String::new();
-    for (i, step) in plan.steps().iter().enumerate() {
-        let path = step.change.path().to_string_lossy();
-        if path.contains(['\t', '\n']) {
-            return Err(Error::Io {
-                path: root.path(step.change.path()),
-                source: std::io::Error::other("tab or newline in a path cannot be journaled"),
-            });
-        }
-        let before = encode(&step.before, &dir, &format!("{i}.before"))?;
-        let after = encode(&after_of(&step.change), &dir, &format!("{i}.after"))?;
-        manifest.push_str(&format!("{path}\t{before}\t{after}\n"));
-    }
-    let m = dir.join("manifest");
-    std::fs::write(&m, manifest).map_err(io_err(&m))?;
-    sync_dir(&dir)?;
-    Ok(dir)
-}
-
-type JournalStep = (PathBuf, Before, Before);
-
-fn latest_entry(base: &Path) -> Result<PathBuf, Error> {
-    let mut entries: Vec<PathBuf> = match std::fs::read_dir(base) {
-        Ok(rd) => rd
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_none() && p.join("manifest").is_file())
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    entries.sort();
-    entries
-        .pop()
-        .ok_or_else(|| Error::NothingToUndo(base.to_path_buf()))
-}
-
-fn read_manifest(dir: &Path) -> Result<(Vec<JournalStep>, PathBuf), Error> {
-    let manifest = dir.join("manifest");
-    let text = std::fs::read_to_string(&manifest).map_err(io_err(&manifest))?;
-    let mut steps = Vec::new();
-    for line in text.lines() {
-        let f: Vec<&str> = line.split('\t').collect();
-        let [path, before, after] = f.as_slice() else {
-            return Err(Error::Journal {
-                path: manifest.clone(),
-                reason: format!("bad line {line:?}"),
-            });
-        };
-        steps.push((
-            PathBuf::from(path),
-            decode(before, dir, &manifest)?,
-            decode(after, dir, &manifest)?,
-        ));
-    }
-    Ok((steps, manifest))
-}
-
-/// What `undo` restored.
-#[derive(Debug)]
-pub struct UndoReport {
-    /// The journal entry undone.
-    pub journal: PathBuf,
-    /// System paths restored, in the order they were restored.
-    pub restored: Vec<PathBuf>,
-}
-
-/// Restore the last applied change set under `root`: byte for byte, removing what it
-/// created. Refuses ([`Error::UndoConflict`]) when anything changed since it was written.
-pub fn undo(root: &SysRoot) -> Result<UndoReport, Error> {
-    let base = root.path(Path::new(JOURNAL));
-    let dir = latest_entry(&base)?;
-    let (steps, _) = read_manifest(&dir)?;
-    for (path, _, after) in &steps {
-        if root.state(path)? != *after {
-            return Err(Error::UndoConflict(root.path(path)));
+    for i in 0..plan.steps().len() {
+        if let Err(e) = run_step(root, plan, &entry, i) {
+            return Err(fail(root, &entry, e));
         }
     }
-    let mut restored = Vec::new();
-    for (path, before, _) in steps.iter().rev() {
-        let real = root.path(path);
-        if let Err(e) = restore(&real, before) {
-            // Put back what we already undid so the system stays as the journal says.
-            for (p, _, a) in steps.iter().filter(|(p, _, _)| restored.contains(p)) {
-                let _ = restore(&root.path(p), a);
-            }
-            return Err(e);
+    let mut warnings = Vec::new();
+    if let Err(e) = entry.mark(COMMITTED) {
+        if !entry.has(COMMITTED) {
+            return Err(fail(root, &entry, e));
         }
-        restored.push(path.clone());
+        warnings.push(format!("change set {id} is applied, but: {e}"));
     }
-    let mut undone = dir.as_os_str().to_owned();
-    undone.push(".undone");
-    std::fs::rename(&dir, &undone).map_err(io_err(&dir))?;
-    Ok(UndoReport {
+    if let Err(e) = prune(&base, KEEP_SETS) {
+        warnings.push(format!("old change sets not pruned: {e}"));
+    }
+    Ok(Applied {
+        id,
         journal: dir,
-        restored,
+        recovered,
+        warnings,
     })
 }
 
-/// The journal entry `undo` would restore and the system paths it would touch, without
-/// changing anything (for the preview and the question).
-pub fn pending_undo(root: &SysRoot) -> Result<(PathBuf, Vec<PathBuf>), Error> {
-    let base = root.path(Path::new(JOURNAL));
-    let dir = latest_entry(&base)?;
-    let (steps, _) = read_manifest(&dir)?;
-    Ok((dir, steps.into_iter().map(|(p, _, _)| p).collect()))
+/// Keep the newest `keep` committed change sets; older ones go.
+fn prune(base: &Path, keep: usize) -> Result<(), Error> {
+    let (sets, _) = journal::scan(base)?;
+    let committed: Vec<&PathBuf> = sets.iter().filter(|d| d.join(COMMITTED).exists()).collect();
+    let excess = committed.len().saturating_sub(keep);
+    for d in &committed[..excess] {
+        journal::trash(d)?;
+    }
+    Ok(())
 }

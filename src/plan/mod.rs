@@ -1,23 +1,40 @@
 //! The only room that writes to disk. A [`Plan`] is a list of changes computed against
-//! the current state of a [`SysRoot`]; it renders as one unified diff, applies
-//! all-or-nothing (atomic writes, rollback on failure), journals what it did, and
-//! [`undo`] restores the last applied change set byte for byte.
+//! the current state of a [`SysRoot`]; it renders as one unified diff and applies as a
+//! transaction with a write-ahead intent log ([`apply`](Plan::apply)); [`undo`] restores
+//! any applied change set of the root byte for byte, with mode, owner and xattrs.
 //!
-//! Backups and journal (documented in README "Undo"):
+//! Lock, journal and backups (documented in README "Undo"):
+//! - one run at a time per root: `flock` on `<root>/var/lib/distsetup/lock`, held for
+//!   recovery, the plan check, apply and undo;
+//! - every apply writes `<root>/var/lib/distsetup/journal/<ID>/` (0700) before it touches
+//!   anything: the intent (each step's before/after state, content hash, mode, owner,
+//!   xattrs) and a copy of each file's previous content; then applies; then marks it
+//!   committed. The next run repairs an uncommitted one first ([`recover`]). The newest
+//!   [`KEEP_SETS`] change sets are kept;
 //! - the first time distsetup changes an existing file it copies it to
 //!   `FILE.distsetup-bak` (never overwritten afterwards, so it is the pre-distsetup file),
 //!   hidden (`.FILE.distsetup-bak`) in directories declared with [`Plan::hide_backups_in`];
-//! - every apply writes `<root>/var/lib/distsetup/journal/<nanoseconds>/` holding a
-//!   `manifest` plus the original and new bytes of each file; `undo` uses the newest
-//!   journal entry not yet undone and renames it to `<name>.undone`.
+//!   undoing the last change set that needs it removes it again;
+//! - a file with more than one hard link is refused: replacing it by rename would split
+//!   the links ([`Error::HardLinked`]).
 
 mod apply;
+mod fsops;
+mod journal;
+mod lock;
+mod meta;
 mod mode;
+mod recover;
 mod root;
+mod txn;
+mod undo;
 
-pub use apply::{BACKUP_SUFFIX, UndoReport, pending_undo, undo};
+pub use apply::{Applied, BACKUP_SUFFIX, KEEP_SETS};
+pub use lock::{LOCK_WAIT, Lock};
 pub use mode::{Mode, Outcome};
+pub use recover::{Recovery, RecoveryAction, recover};
 pub use root::SysRoot;
+pub use undo::{ChangeSet, UndoReport, history, pending_undo, undo};
 
 use std::path::{Path, PathBuf};
 
@@ -49,9 +66,121 @@ pub enum Error {
     /// Undo found a file that changed after distsetup wrote it.
     #[error("cannot undo: {0} changed since distsetup wrote it; nothing was restored")]
     UndoConflict(PathBuf),
+    /// Undo of an older change set whose path a later one changed.
+    #[error(
+        "cannot undo {id}: {path} was changed again by change set {later}; undo {later} first; nothing was restored"
+    )]
+    UndoLater {
+        /// The change set asked for.
+        id: String,
+        /// The path.
+        path: PathBuf,
+        /// The later change set.
+        later: String,
+    },
     /// There is nothing to undo.
     #[error("nothing to undo: no applied change set in {0}")]
     NothingToUndo(PathBuf),
+    /// `undo ID` with an ID the root's journal does not have.
+    #[error(
+        "no change set {id} under {root}; `distsetup undo --list` shows the ones that can be undone"
+    )]
+    UnknownChangeSet {
+        /// The ID asked for.
+        id: String,
+        /// The root.
+        root: PathBuf,
+    },
+    /// Another run holds the root's lock.
+    #[error(
+        "another distsetup is changing this system ({holder}); waited {waited} s for {lock}; run again when it has finished"
+    )]
+    Locked {
+        /// The lock file.
+        lock: PathBuf,
+        /// Who holds it (pid and command line), as it wrote into the lock file.
+        holder: String,
+        /// Seconds waited.
+        waited: f64,
+    },
+    /// A file with several hard links: replacing it would split them.
+    #[error(
+        "{path}: has {links} hard links; distsetup replaces a file by renaming a new one over it, which would leave the other links with the old content, so nothing was written; make it a single file (or the others symlinks to it) and run again"
+    )]
+    HardLinked {
+        /// The file.
+        path: PathBuf,
+        /// Its link count.
+        links: u64,
+    },
+    /// A symlinked config whose target does not exist.
+    #[error(
+        "{link} is a symlink to {target}, which does not exist under {root}; fix or remove the link"
+    )]
+    DanglingLink {
+        /// The link (real path).
+        link: PathBuf,
+        /// Its target as written in the link.
+        target: PathBuf,
+        /// The root.
+        root: PathBuf,
+    },
+    /// A symlink whose target leaves the root with `..`.
+    #[error(
+        "{link} is a symlink to {target}, which points outside {root}; under --root a link must stay inside the root"
+    )]
+    LinkEscapes {
+        /// The link (real path).
+        link: PathBuf,
+        /// Its target as written in the link.
+        target: PathBuf,
+        /// The root.
+        root: PathBuf,
+    },
+    /// An apply failed and so did putting things back.
+    #[error(
+        "{cause}; rolling back also failed: {rollback}; the intent is kept in {journal} and the next distsetup run (e.g. `distsetup undo --list`) restores the previous state"
+    )]
+    RollbackFailed {
+        /// Why the apply stopped.
+        cause: Box<Error>,
+        /// Why the rollback stopped.
+        rollback: Box<Error>,
+        /// The journal entry kept.
+        journal: PathBuf,
+    },
+    /// An interrupted change set cannot be recovered: a path is in neither state.
+    #[error(
+        "interrupted change set {id} cannot be recovered: {path} is neither what distsetup found nor what it wrote (changed by someone else); put it back by hand (its previous content is in {journal}) or remove {journal} to keep things as they are"
+    )]
+    RecoveryConflict {
+        /// The change set.
+        id: String,
+        /// The path (real).
+        path: PathBuf,
+        /// The journal entry.
+        journal: PathBuf,
+    },
+    /// An undo stopped part-way.
+    #[error(
+        "undo of {id} stopped: {cause}; the journal is kept and the next distsetup run finishes the undo"
+    )]
+    UndoInterrupted {
+        /// The change set.
+        id: String,
+        /// Why.
+        cause: Box<Error>,
+    },
+    /// A shell config with CRLF line endings.
+    #[error(
+        "{path}:{line}: the file has CRLF (Windows) line endings; bash keeps the \\r in every value (BUILDENV=(...)\\r is a string, not an array), so nothing was written; convert it with: sed -i 's/\\r$//' {path}"
+    )]
+    Crlf {
+        /// The file (real path).
+        path: PathBuf,
+        /// The first line ending in CR LF.
+        line: usize,
+    },
     /// The journal is not in the format we write.
     #[error("{path}: damaged journal: {reason}")]
     Journal {
@@ -177,7 +306,7 @@ impl Plan {
             name.push(".");
         }
         name.push(path.file_name().unwrap_or_default());
-        name.push(apply::BACKUP_SUFFIX);
+        name.push(BACKUP_SUFFIX);
         path.with_file_name(name)
     }
 
@@ -224,6 +353,12 @@ impl Plan {
                 }
                 if meta.permissions().readonly() {
                     return Err(Error::ReadOnly(real));
+                }
+                if std::os::unix::fs::MetadataExt::nlink(&meta) > 1 {
+                    return Err(Error::HardLinked {
+                        links: std::os::unix::fs::MetadataExt::nlink(&meta),
+                        path: real,
+                    });
                 }
             }
             Before::Missing => {}
@@ -389,8 +524,27 @@ impl Plan {
         out
     }
 
-    /// Apply every step all-or-nothing and journal it; see [`apply::apply`].
-    pub fn apply(&self) -> Result<PathBuf, Error> {
+    /// Apply every step as one transaction and journal it; see [`apply::apply`].
+    pub fn apply(&self) -> Result<Applied, Error> {
         apply::apply(self)
+    }
+}
+
+/// The first line of `bytes` that ends in CR LF (1-based), if any: bash does not strip the
+/// CR, so every value on such a line carries it.
+pub fn crlf_line(bytes: &[u8]) -> Option<usize> {
+    let at = bytes.windows(2).position(|w| w == b"\r\n")?;
+    Some(bytes[..at].iter().filter(|b| **b == b'\n').count() + 1)
+}
+
+/// Refuse to edit a shell config with CRLF line endings ([`Error::Crlf`]): bash is the
+/// judge, and bash keeps the CR in every value.
+pub fn refuse_crlf(real: &Path, bytes: &[u8]) -> Result<(), Error> {
+    match crlf_line(bytes) {
+        Some(line) => Err(Error::Crlf {
+            path: real.to_path_buf(),
+            line,
+        }),
+        None => Ok(()),
     }
 }

@@ -48,28 +48,77 @@ impl SysRoot {
         out
     }
 
-    /// Follow a symlinked final component to the file it names, staying under the root
-    /// (absolute targets are re-rooted). Returns a system path.
+    /// Resolve `path` the way the kernel would inside a chroot at the root: every
+    /// symlink on the way is followed, relative targets from the link's directory
+    /// (`..` included), absolute ones from the root. Returns a system path with no
+    /// symlink in it. A link whose target climbs above the root is refused
+    /// ([`Error::LinkEscapes`]), and so is one that dangles ([`Error::DanglingLink`]).
     pub fn follow(&self, path: &Path) -> Result<PathBuf, Error> {
-        let mut cur = path.to_path_buf();
-        for _ in 0..40 {
-            let real = self.path(&cur);
+        if path.is_relative() {
+            return Ok(path.to_path_buf());
+        }
+        let mut out = PathBuf::from("/");
+        let mut todo: Vec<std::ffi::OsString> = Vec::new();
+        push_components(&mut todo, path);
+        let mut followed = 0;
+        // Links whose target is being resolved: (first stack index of the target, link,
+        // target). A part popped at index >= that belongs to the link's target.
+        let mut links: Vec<(usize, PathBuf, PathBuf)> = Vec::new();
+        while let Some(part) = todo.pop() {
+            while links.last().is_some_and(|(m, _, _)| *m > todo.len()) {
+                links.pop();
+            }
+            if part == ".." {
+                if out == Path::new("/") {
+                    if let Some((_, link, target)) = links.pop() {
+                        return Err(Error::LinkEscapes {
+                            link: self.path(&link),
+                            target,
+                            root: self.dir.clone(),
+                        });
+                    }
+                }
+                out.pop();
+                continue;
+            }
+            let next = out.join(&part);
+            let real = self.path(&next);
             match std::fs::symlink_metadata(&real) {
                 Ok(m) if m.file_type().is_symlink() => {
+                    followed += 1;
+                    if followed > 40 {
+                        return Err(Error::Io {
+                            path: self.path(path),
+                            source: std::io::Error::other("too many levels of symbolic links"),
+                        });
+                    }
                     let t = std::fs::read_link(&real).map_err(io_err(&real))?;
-                    cur = if t.is_absolute() {
-                        t
-                    } else {
-                        cur.parent().unwrap_or(Path::new("/")).join(t)
-                    };
+                    if t.is_absolute() {
+                        out = PathBuf::from("/");
+                    }
+                    let mark = todo.len();
+                    push_components(&mut todo, &t);
+                    links.push((mark, next, t));
                 }
-                _ => return Ok(cur),
+                Ok(_) => out = next,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    if let Some((_, link, target)) = links.pop() {
+                        return Err(Error::DanglingLink {
+                            link: self.path(&link),
+                            target,
+                            root: self.dir.clone(),
+                        });
+                    }
+                    // Nothing there, and no link on the way: the rest is taken as given.
+                    out = next;
+                    while let Some(p) = todo.pop() {
+                        out.push(p);
+                    }
+                }
+                Err(e) => return Err(io_err(&real)(e)),
             }
         }
-        Err(Error::Io {
-            path: self.path(path),
-            source: std::io::Error::other("too many levels of symbolic links"),
-        })
+        Ok(out)
     }
 
     /// What is at system path `path` now (the link itself, not its target).
@@ -102,6 +151,17 @@ impl SysRoot {
             Before::Missing => Ok(None),
             Before::File(b) => Ok(Some(b)),
             _ => Err(Error::NotAFile(self.path(&target))),
+        }
+    }
+}
+
+/// Push the components of `p` onto the stack `todo` so that the first pops first.
+fn push_components(todo: &mut Vec<std::ffi::OsString>, p: &Path) {
+    for c in p.components().rev() {
+        match c {
+            Component::Normal(n) => todo.push(n.to_os_string()),
+            Component::ParentDir => todo.push("..".into()),
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
         }
     }
 }

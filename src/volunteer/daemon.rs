@@ -26,6 +26,9 @@ pub(super) fn plan_daemon_config(
     let v = &profile.volunteer;
     let file = &v.config;
     let original = root.read_file(file)?;
+    if let (Some(bytes), ConfigSyntax::Shell) = (&original, &v.config_syntax) {
+        crate::plan::refuse_crlf(&root.path(file), bytes)?;
+    }
     if original.is_none() {
         notes.push(format!("{} does not exist: creating it", file.display()));
         if let Some(parent) = file.parent() {

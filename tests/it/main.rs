@@ -4,6 +4,7 @@
 mod cli;
 mod cores;
 mod doctor;
+mod faults;
 mod hostspec;
 mod master;
 mod plan;

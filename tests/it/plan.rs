@@ -6,6 +6,9 @@ use std::path::Path;
 
 use distsetup::plan::{self, Before, Error, Plan, SysRoot};
 
+mod history;
+mod tx;
+
 fn tree() -> (tempfile::TempDir, SysRoot) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("etc/distcc")).unwrap();
@@ -127,17 +130,20 @@ fn apply_keeps_mode_writes_a_first_backup_and_undo_restores_byte_for_byte() {
     assert_eq!(read(&d, "etc/makepkg.conf.distsetup-bak"), orig);
 
     // Undo goes back one change set at a time.
-    let r = plan::undo(&root).unwrap();
+    let r = plan::undo(&root, None).unwrap();
     assert_eq!(r.restored, [Path::new("/etc/makepkg.conf")]);
     assert_eq!(read(&d, "etc/makepkg.conf"), b"A=2\n");
-    plan::undo(&root).unwrap();
+    plan::undo(&root, None).unwrap();
     assert_eq!(read(&d, "etc/makepkg.conf"), orig);
     assert_eq!(std::fs::metadata(&conf).unwrap().mode() & 0o777, 0o640);
     assert!(
         !d.path().join("usr").exists(),
         "created directory and link removed"
     );
-    assert!(matches!(plan::undo(&root), Err(Error::NothingToUndo(_))));
+    assert!(matches!(
+        plan::undo(&root, None),
+        Err(Error::NothingToUndo(_))
+    ));
 }
 
 #[test]
@@ -161,7 +167,7 @@ fn a_failing_second_write_rolls_back_the_first() {
         "backup removed too"
     );
     assert!(
-        matches!(plan::undo(&root), Err(Error::NothingToUndo(_))),
+        matches!(plan::undo(&root, None), Err(Error::NothingToUndo(_))),
         "no journal left behind"
     );
 }
@@ -190,7 +196,7 @@ fn undo_refuses_when_a_file_changed_since_and_restores_nothing() {
         .unwrap();
     p.apply().unwrap();
     std::fs::write(d.path().join("etc/makepkg.conf"), "edited by hand\n").unwrap();
-    let e = plan::undo(&root).unwrap_err();
+    let e = plan::undo(&root, None).unwrap_err();
     assert_eq!(
         e.to_string(),
         format!(
@@ -220,7 +226,7 @@ fn a_symlinked_config_is_edited_at_its_target_and_the_diff_says_so() {
             .is_symlink()
     );
     assert_eq!(read(&d, "etc/distcc/hosts"), b"a b c\n");
-    plan::undo(&root).unwrap();
+    plan::undo(&root, None).unwrap();
     assert_eq!(read(&d, "etc/distcc/hosts"), b"a b\n");
 }
 
@@ -236,7 +242,7 @@ fn removing_a_symlink_and_undoing_it() {
     );
     p.apply().unwrap();
     assert!(std::fs::symlink_metadata(d.path().join("etc/cc")).is_err());
-    plan::undo(&root).unwrap();
+    plan::undo(&root, None).unwrap();
     assert_eq!(
         std::fs::read_link(d.path().join("etc/cc")).unwrap(),
         Path::new("/usr/bin/distcc")
@@ -294,7 +300,7 @@ fn a_ten_megabyte_file_with_binary_bytes_round_trips_through_apply_and_undo() {
     p.write_file(Path::new("/etc/big.conf"), b"small\n".to_vec())
         .unwrap();
     p.apply().unwrap();
-    plan::undo(&root).unwrap();
+    plan::undo(&root, None).unwrap();
     assert!(read(&d, "etc/big.conf") == big);
 }
 

@@ -160,8 +160,13 @@ fn an_applied_plan_reports_its_journal() {
         JobsChoice::Fixed(2),
         Mode::Yes,
     );
-    let journal = master::plan(&s, &facts(2)).unwrap().plan.apply().unwrap();
-    assert!(journal.join("manifest").is_file());
+    let journal = master::plan(&s, &facts(2))
+        .unwrap()
+        .plan
+        .apply()
+        .unwrap()
+        .journal;
+    assert!(journal.join("intent").is_file() && journal.join("committed").is_file());
 }
 
 #[test]

@@ -1,0 +1,102 @@
+//! One distsetup at a time per root: an exclusive `flock` on
+//! `<root>/var/lib/distsetup/lock`, held for the whole of recovery, the plan check,
+//! apply and undo. The holder writes its pid and command line into the file so that a
+//! second run that gives up can say who is in the way.
+
+use std::io::{Read as _, Seek as _, Write as _};
+use std::os::fd::AsRawFd as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::journal::ensure_private_dir;
+use super::{Error, SysRoot, io_err};
+
+/// The state directory of a root, as a system path.
+pub(crate) const STATE_DIR: &str = "/var/lib/distsetup";
+/// How long a second run waits for the lock before giving up.
+pub const LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// A held lock; released when dropped (closing the file releases the flock).
+#[derive(Debug)]
+pub struct Lock {
+    _file: std::fs::File,
+    path: PathBuf,
+}
+
+impl Lock {
+    /// Take the lock of `root`, waiting up to `wait` for another run to finish.
+    pub fn acquire(root: &SysRoot, wait: Duration) -> Result<Lock, Error> {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let dir = root.path(Path::new(STATE_DIR));
+        ensure_private_dir(&dir)?;
+        let path = dir.join("lock");
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        let start = Instant::now();
+        loop {
+            // SAFETY: the fd is open for the lifetime of `file`.
+            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                break;
+            }
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                return Err(io_err(&path)(e));
+            }
+            if start.elapsed() >= wait {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim().replace('\n', ", ");
+                return Err(Error::Locked {
+                    lock: path,
+                    holder: if holder.is_empty() {
+                        "a process that did not say who it is".into()
+                    } else {
+                        holder
+                    },
+                    waited: wait.as_secs_f64(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Who holds it, for the message of a run that gives up. Only informative: a
+        // failure here does not matter to the change set.
+        let me = format!("pid {}\ncommand {}\n", std::process::id(), command_line());
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(me.as_bytes()));
+        Ok(Lock { _file: file, path })
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// This process's command line, as the journal and the lock file record it.
+pub(crate) fn command_line() -> String {
+    std::env::args_os()
+        .enumerate()
+        .map(|(i, a)| {
+            // The program by its name, not the path it was started from.
+            let a = match Path::new(&a).file_name() {
+                Some(name) if i == 0 => name.to_os_string(),
+                _ => a,
+            };
+            let s = a.to_string_lossy().into_owned();
+            if s.is_empty() || s.contains([' ', '\t', '\n', '"', '\'']) {
+                format!("{s:?}")
+            } else {
+                s
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
