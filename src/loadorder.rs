@@ -9,10 +9,12 @@
 //!   directories and files interleaved by name, every name starting with `.` or ending
 //!   with `~` skipped (`portage.util._recursive_file_list`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::plan::{self, Before, SysRoot};
 use crate::profile::{Makepkg, Portage};
+use crate::shconf::portage;
 
 /// The files makepkg reads, by role.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,6 +194,76 @@ fn walk(
         }
     }
     Ok(())
+}
+
+/// Everything Portage reads for make.conf, in order: each assignment with the top-level
+/// file it came through (itself or a file it sources), as [`crate::shconf::portage`]
+/// models `portage.util.getconfig()`.
+#[derive(Debug, Clone, Default)]
+pub struct PortageView {
+    /// (top-level file, assignment), in the order Portage performs them.
+    pub assignments: Vec<(PathBuf, portage::Assignment)>,
+    /// What Portage prints on the way (a bad substitution empties a value).
+    pub warnings: Vec<portage::Warning>,
+}
+
+impl PortageView {
+    /// The variables as Portage ends up with them (the last assignment wins).
+    pub fn vars(&self) -> BTreeMap<String, String> {
+        self.assignments
+            .iter()
+            .map(|(_, a)| (a.name.clone(), a.value.clone()))
+            .collect()
+    }
+
+    /// The assignment of `name` that takes effect, with its top-level file.
+    pub fn last(&self, name: &str) -> Option<&(PathBuf, portage::Assignment)> {
+        self.assignments.iter().rev().find(|(_, a)| a.name == name)
+    }
+}
+
+/// Why Portage's view could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PortageReadError {
+    /// A file could not be read at all.
+    #[error(transparent)]
+    Io(#[from] plan::Error),
+    /// emerge would stop at this file and line.
+    #[error("{0}; Portage will not read this file (emerge stops here)")]
+    Parse(#[from] portage::ParseError),
+}
+
+/// Read `files` (system paths, in Portage's order; missing ones skipped) as Portage does,
+/// each expanding with the variables read before. `replaced` gives the bytes of files as
+/// they would be after an edit (also when they are sourced). Sourced paths resolve under
+/// the root, relative ones against the sourcing file's directory.
+pub fn portage_view(
+    root: &SysRoot,
+    files: &[PathBuf],
+    replaced: &BTreeMap<PathBuf, Vec<u8>>,
+) -> Result<PortageView, PortageReadError> {
+    let read = |p: &Path| -> Result<Option<Vec<u8>>, plan::Error> {
+        match replaced.get(p) {
+            Some(b) => Ok(Some(b.clone())),
+            None => root.read_file(p),
+        }
+    };
+    let mut view = PortageView::default();
+    let mut known = BTreeMap::new();
+    for file in files {
+        let Some(bytes) = read(file)? else { continue };
+        let mut source = |path: &str| match read(Path::new(path)) {
+            Ok(Some(b)) => portage::Sourced::Found(b),
+            Ok(None) => portage::Sourced::Missing,
+            Err(e) => portage::Sourced::Failed(e.to_string()),
+        };
+        let name = file.display().to_string();
+        let got = portage::getconfig(&name, &bytes, &mut known, &mut source)?;
+        view.assignments
+            .extend(got.assignments.into_iter().map(|a| (file.clone(), a)));
+        view.warnings.extend(got.warnings);
+    }
+    Ok(view)
 }
 
 #[cfg(test)]

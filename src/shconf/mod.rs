@@ -35,6 +35,7 @@ mod document;
 mod edit;
 mod error;
 pub mod lexer;
+pub mod portage;
 pub mod value;
 
 pub use document::Document;

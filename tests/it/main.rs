@@ -7,6 +7,7 @@ mod doctor;
 mod hostspec;
 mod master;
 mod plan;
+mod portage;
 mod profile;
 mod server;
 mod shconf;

@@ -1,6 +1,7 @@
 //! Helpers shared by the test modules.
 
 pub mod builder;
+pub mod portage;
 pub mod server;
 pub mod shconf;
 pub mod volunteer;
