@@ -36,6 +36,7 @@ mod edit;
 mod error;
 pub mod lexer;
 pub mod portage;
+pub mod portage_check;
 pub mod value;
 
 pub use document::Document;
