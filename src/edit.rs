@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::hostspec::{self, HostList, Transport};
+use crate::loadorder;
 use crate::plan::{self, Mode, Plan, SysRoot};
 use crate::shconf::{self, Dialect, Document, Edit, Value};
 
@@ -289,9 +290,36 @@ pub enum Got {
     Array(Vec<Vec<u8>>),
 }
 
-/// The static value of `name` at the end of the file; `None` when unassigned; an error
-/// naming the line when the value is dynamic.
-pub fn get(loaded: &Loaded, name: &str) -> Result<Option<Got>, Error> {
+/// Turn a refusal about make.conf files into an input error naming the file as shown.
+fn portage_error(s: &EditSettings, e: loadorder::PortageEditError) -> Error {
+    match e {
+        loadorder::PortageEditError::Io(e) => Error::Plan(e),
+        loadorder::PortageEditError::At {
+            file,
+            line,
+            column,
+            reason,
+        } => Error::Input {
+            file: s.root.path(&file).display().to_string(),
+            line,
+            column,
+            reason,
+        },
+    }
+}
+
+/// The value of `name` at the end of the file; `None` when unassigned. For a Portage
+/// make.conf: what Portage's `getconfig()` reads from this file alone (sourced files
+/// included, variables set elsewhere expanding to nothing), an error where emerge would
+/// stop. Otherwise what bash reads, an error naming the line when the value is dynamic.
+pub fn get(s: &EditSettings, loaded: &Loaded, name: &str) -> Result<Option<Got>, Error> {
+    if s.dialect == Dialect::Portage {
+        let docs = [(s.file.clone(), loaded.doc.clone())];
+        let view = loadorder::portage_reads(&s.root, &docs).map_err(|e| portage_error(s, e))?;
+        return Ok(view
+            .last(name)
+            .map(|(_, a)| Got::Scalar(a.value.clone().into_bytes())));
+    }
     let Some(info) = loaded.doc.get(name) else {
         return Ok(None);
     };
@@ -347,7 +375,17 @@ pub fn listing(doc: &Document) -> Vec<String> {
 
 /// Apply `edits` in order and plan writing the result.
 pub fn plan_edits(s: &EditSettings, mut loaded: Loaded, edits: &[Edit]) -> Result<Plan, Error> {
-    for edit in edits {
+    if s.dialect == Dialect::Portage {
+        // Decided and checked in what Portage reads (the file and what it sources).
+        let mut docs = [(s.file.clone(), loaded.doc)];
+        for edit in edits {
+            loadorder::edit_as_portage_reads(&s.root, &mut docs, edit, 0)
+                .map_err(|e| portage_error(s, e))?;
+        }
+        let [(_, doc)] = docs;
+        loaded.doc = doc;
+    }
+    for edit in edits.iter().filter(|_| s.dialect != Dialect::Portage) {
         loaded
             .doc
             .apply(edit)

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use crate::plan::{self, Before, SysRoot};
 use crate::profile::{Makepkg, Portage};
 use crate::shconf::portage;
+use crate::shconf::portage_check::{disagreement, intended};
+use crate::shconf::{Dialect, Document, Edit};
 
 /// The files makepkg reads, by role.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +147,7 @@ impl PortageFiles {
 }
 
 /// Portage's filter for names in a make.conf directory tree.
-fn portage_reads(name: &str) -> bool {
+fn portage_keeps_name(name: &str) -> bool {
     !name.starts_with('.') && !name.ends_with('~')
 }
 
@@ -183,7 +185,7 @@ fn walk(
     files: &mut Vec<PathBuf>,
 ) -> Result<(), plan::Error> {
     let names = sorted_names(&root.path(dir))?;
-    for name in names.into_iter().filter(|n| portage_reads(n)) {
+    for name in names.into_iter().filter(|n| portage_keeps_name(n)) {
         let path = dir.join(&name);
         let real = root.path(&path);
         if real.is_dir() {
@@ -264,6 +266,151 @@ pub fn portage_view(
         view.warnings.extend(got.warnings);
     }
     Ok(view)
+}
+
+/// Why an edit of make.conf files was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PortageEditError {
+    /// A file could not be read.
+    #[error(transparent)]
+    Io(#[from] plan::Error),
+    /// Refused at a place, in words.
+    #[error("{file}:{line}:{column}: {reason}")]
+    At {
+        /// The file (system path).
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+fn at(file: &Path, line: usize, reason: String) -> PortageEditError {
+    PortageEditError::At {
+        file: file.to_path_buf(),
+        line,
+        column: 1,
+        reason,
+    }
+}
+
+fn shconf_at(file: &Path, e: crate::shconf::Error) -> PortageEditError {
+    let (line, column, reason) = e.into_position();
+    PortageEditError::At {
+        file: file.to_path_buf(),
+        line,
+        column,
+        reason,
+    }
+}
+
+/// What Portage reads from `docs` (top-level files in reading order, as edited so far).
+pub fn portage_reads(
+    root: &SysRoot,
+    docs: &[(PathBuf, Document)],
+) -> Result<PortageView, PortageEditError> {
+    let tops: Vec<PathBuf> = docs.iter().map(|(p, _)| p.clone()).collect();
+    let replaced: BTreeMap<PathBuf, Vec<u8>> = docs
+        .iter()
+        .map(|(p, d)| (p.clone(), d.to_bytes()))
+        .collect();
+    portage_view(root, &tops, &replaced).map_err(|e| match e {
+        PortageReadError::Io(e) => PortageEditError::Io(e),
+        PortageReadError::Parse(e) => at(
+            Path::new(&e.file),
+            e.line,
+            format!(
+                "{}: Portage will not read this file (emerge stops here)",
+                e.message
+            ),
+        ),
+    })
+}
+
+/// Apply `edit` to the make.conf files `docs` (top-level files in Portage's reading
+/// order) where it takes effect for Portage, and check the result in what Portage reads.
+///
+/// The edit goes where the assignment Portage ends up with is written; when that is a
+/// file sourced by `docs[i]`, a new line goes at the end of `docs[i]` (after the
+/// `source`); when nothing assigns the variable, into `docs[unassigned]`. Refused: a file
+/// emerge cannot parse, an assignment of the variable that Portage and bash read
+/// differently, and any result where Portage would not read exactly the intended change
+/// of this one variable. `Ok(false)` when Portage already reads what was asked.
+pub fn edit_as_portage_reads(
+    root: &SysRoot,
+    docs: &mut [(PathBuf, Document)],
+    edit: &Edit,
+    unassigned: usize,
+) -> Result<bool, PortageEditError> {
+    let name = edit.name();
+    let before = portage_reads(root, docs)?;
+    let old = before.vars().get(name).cloned();
+    if intended(edit, old.as_deref(), old.as_deref()) {
+        return Ok(false);
+    }
+    let (index, append) = match before.last(name) {
+        Some((top, a)) => (
+            docs.iter()
+                .position(|(p, _)| p == top)
+                .unwrap_or(unassigned),
+            a.file != top.display().to_string(),
+        ),
+        None => (unassigned, false),
+    };
+    let (path, doc) = docs
+        .get_mut(index)
+        .ok_or_else(|| at(Path::new("make.conf"), 1, "no file to edit".into()))?;
+    if append {
+        let mut line = Document::parse(b"", Dialect::Portage).map_err(|e| shconf_at(path, e))?;
+        line.apply(edit).map_err(|e| shconf_at(path, e))?;
+        let mut bytes = doc.to_bytes();
+        if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+            bytes.extend_from_slice(doc.line_ending());
+        }
+        bytes.extend(line.to_bytes());
+        *doc = Document::parse(&bytes, Dialect::Portage).map_err(|e| shconf_at(path, e))?;
+    } else {
+        let own = before
+            .assignments
+            .iter()
+            .filter(|(top, a)| top == path && a.file == top.display().to_string())
+            .map(|(_, a)| a);
+        if let Some((line, why)) = disagreement(doc, own, name) {
+            return Err(at(path, line, why));
+        }
+        doc.apply(edit).map_err(|e| shconf_at(path, e))?;
+    }
+    let path = path.clone();
+    let after = portage_reads(root, docs)?;
+    let (b, a) = (before.vars(), after.vars());
+    let new = a.get(name).cloned();
+    if !intended(edit, old.as_deref(), new.as_deref()) {
+        return Err(at(
+            &path,
+            1,
+            format!(
+                "after the edit Portage would read {name} as {new:?} (before: {old:?}), \
+                 which is not what was asked; nothing was written"
+            ),
+        ));
+    }
+    let names: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    if let Some(other) = names
+        .into_iter()
+        .find(|k| k.as_str() != name && b.get(*k) != a.get(*k))
+    {
+        return Err(at(
+            &path,
+            1,
+            format!(
+                "the edit of {name} would change what Portage reads for {other}; nothing was written"
+            ),
+        ));
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -11,19 +11,8 @@
 //! differently, is refused with its line; and after every edit Portage's reading is
 //! compared with the intent: exactly this variable changed, to exactly this value.
 
-use std::collections::BTreeMap;
-
 use super::*;
-use crate::loadorder::{PortageFiles, PortageReadError, PortageView};
-use crate::shconf::portage_check::{disagreement, intended};
-
-/// Where an edit goes.
-enum Target {
-    /// Edit the document: the assignment Portage takes is in it, or nothing assigns it.
-    InPlace(usize),
-    /// The assignment Portage takes is in a file this one sources: add a line at its end.
-    Append(usize),
-}
+use crate::loadorder::{PortageEditError, PortageFiles};
 
 pub(super) fn plan_portage(
     settings: &Settings,
@@ -93,32 +82,6 @@ pub(super) fn plan_portage(
     Ok(())
 }
 
-/// What Portage reads from `files` as they are now (edited, not yet written).
-pub(super) fn portage_reads(
-    root: &SysRoot,
-    files: &[ConfFile],
-    by_hand: &str,
-) -> Result<PortageView, Error> {
-    let tops: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
-    let replaced: BTreeMap<PathBuf, Vec<u8>> = files
-        .iter()
-        .map(|f| (f.path.clone(), f.doc.to_bytes()))
-        .collect();
-    crate::loadorder::portage_view(root, &tops, &replaced).map_err(|e| match e {
-        PortageReadError::Io(e) => Error::Plan(e),
-        PortageReadError::Parse(e) => Error::Unsafe {
-            file: PathBuf::from(&e.file),
-            line: e.line,
-            column: 1,
-            reason: format!(
-                "{}: Portage will not read this file (emerge stops here)",
-                e.message
-            ),
-            by_hand: by_hand.to_string(),
-        },
-    })
-}
-
 fn edit_as_portage_reads(
     root: &SysRoot,
     order: &PortageFiles,
@@ -126,85 +89,41 @@ fn edit_as_portage_reads(
     edit: &Edit,
     by_hand: &str,
 ) -> Result<(), Error> {
-    let name = edit.name();
-    let before = portage_reads(root, files, by_hand)?;
-    let old = before.vars().get(name).cloned();
-    if intended(edit, old.as_deref(), old.as_deref()) {
-        return Ok(());
-    }
-    let target = match before.last(name) {
-        Some((top, a)) => {
-            let i = files.iter().position(|f| f.path == *top).unwrap_or(0);
-            if a.file == top.display().to_string() {
-                Target::InPlace(i)
-            } else {
-                Target::Append(i)
-            }
-        }
-        None if order.is_dir => Target::InPlace(dropin(order, files, by_hand)?),
-        None => Target::InPlace(files.len() - 1),
+    let refused = |e: PortageEditError| match e {
+        PortageEditError::Io(e) => Error::Plan(e),
+        PortageEditError::At {
+            file,
+            line,
+            column,
+            reason,
+        } => Error::Unsafe {
+            file,
+            line,
+            column,
+            reason,
+            by_hand: by_hand.to_string(),
+        },
     };
-    let unsafe_at = |f: &ConfFile, line: usize, reason: String| Error::Unsafe {
-        file: f.path.clone(),
-        line,
-        column: 1,
-        reason,
-        by_hand: by_hand.to_string(),
+    let docs: Vec<(PathBuf, Document)> = files
+        .iter()
+        .map(|f| (f.path.clone(), f.doc.clone()))
+        .collect();
+    let nobody = crate::loadorder::portage_reads(root, &docs)
+        .map_err(refused)?
+        .last(edit.name())
+        .is_none();
+    let unassigned = if nobody && order.is_dir {
+        dropin(order, files, by_hand)?
+    } else {
+        files.len() - 1
     };
-    match target {
-        Target::InPlace(i) => {
-            let f = &mut files[i];
-            let own = before
-                .assignments
-                .iter()
-                .filter(|(top, a)| *top == f.path && a.file == top.display().to_string())
-                .map(|(_, a)| a);
-            if let Some((line, why)) = disagreement(&f.doc, own, name) {
-                return Err(unsafe_at(f, line, why));
-            }
-            apply_edits(f, std::slice::from_ref(edit), by_hand)?;
-        }
-        Target::Append(i) => {
-            let f = &mut files[i];
-            let mut line = Document::parse(b"", Dialect::Portage)
-                .map_err(|e| shconf_unsafe(&f.path, e, by_hand))?;
-            line.apply(edit)
-                .map_err(|e| shconf_unsafe(&f.path, e, by_hand))?;
-            let mut bytes = f.doc.to_bytes();
-            if !bytes.is_empty() && !bytes.ends_with(b"\n") {
-                bytes.extend_from_slice(f.doc.line_ending());
-            }
-            bytes.extend(line.to_bytes());
-            f.doc = Document::parse(&bytes, Dialect::Portage)
-                .map_err(|e| shconf_unsafe(&f.path, e, by_hand))?;
-        }
-    }
-    let after = portage_reads(root, files, by_hand)?;
-    let (b, a) = (before.vars(), after.vars());
-    let new = a.get(name).cloned();
-    let at = match &target {
-        Target::InPlace(i) | Target::Append(i) => &files[*i],
-    };
-    if !intended(edit, old.as_deref(), new.as_deref()) {
-        return Err(unsafe_at(
-            at,
-            1,
-            format!(
-                "after the edit Portage would read {name} as {new:?} (before: {old:?}), \
-                 which is not what was asked"
-            ),
-        ));
-    }
-    let names: std::collections::BTreeSet<&String> = b.keys().chain(a.keys()).collect();
-    if let Some(other) = names
-        .into_iter()
-        .find(|k| k.as_str() != name && b.get(*k) != a.get(*k))
-    {
-        return Err(unsafe_at(
-            at,
-            1,
-            format!("the edit of {name} would change what Portage reads for {other}"),
-        ));
+    let mut docs: Vec<(PathBuf, Document)> = files
+        .iter()
+        .map(|f| (f.path.clone(), f.doc.clone()))
+        .collect();
+    crate::loadorder::edit_as_portage_reads(root, &mut docs, edit, unassigned).map_err(refused)?;
+    for (f, (_, doc)) in files.iter_mut().zip(docs) {
+        f.doc = doc;
     }
     Ok(())
 }
