@@ -185,17 +185,21 @@ pub fn system_path(root: &SysRoot, file: &Path) -> PathBuf {
     }
 }
 
-/// The default dialect for a file name: `make.conf` (and files under a `make.conf/`
-/// directory) are Portage; everything else bash. EnvironmentFile is never guessed:
+/// The default dialect for a file name: `make.conf` (and files anywhere under a
+/// `make.conf/` directory) are Portage; everything else bash. EnvironmentFile is never guessed:
 /// Arch's and Gentoo's `/etc/conf.d/distccd` share a name but not a reader, so it is
 /// used only when asked for.
 pub fn guess_dialect(file: &Path) -> Dialect {
-    let is_make_conf = |p: &Path| p.file_name().is_some_and(|n| n == "make.conf");
-    if is_make_conf(file) || file.parent().is_some_and(is_make_conf) {
+    // Portage reads a make.conf directory recursively: any depth is make.conf.
+    if file.ancestors().any(is_make_conf) {
         Dialect::Portage
     } else {
         Dialect::Bash
     }
+}
+
+fn is_make_conf(p: &Path) -> bool {
+    p.file_name().is_some_and(|n| n == "make.conf")
 }
 
 /// What `edit` should do.
@@ -373,6 +377,49 @@ pub fn listing(doc: &Document) -> Vec<String> {
         .collect()
 }
 
+/// A file in a make.conf directory tree is read before the files sorting after it: when
+/// one of those assigns an edited variable, Portage takes that value and the edit would
+/// not take effect. Refused, naming that file and line.
+fn overridden_later(s: &EditSettings, doc: &Document, edits: &[Edit]) -> Result<(), Error> {
+    let Some(tree) = s
+        .file
+        .ancestors()
+        .skip(1)
+        .find(|d| is_make_conf(d) && s.root.path(d).is_dir())
+    else {
+        return Ok(());
+    };
+    let files = loadorder::portage_dir_files(&s.root, tree)?;
+    let replaced = [(s.file.clone(), doc.to_bytes())].into_iter().collect();
+    let view = loadorder::portage_view(&s.root, &files, &replaced).map_err(|e| match e {
+        loadorder::PortageReadError::Io(e) => Error::Plan(e),
+        loadorder::PortageReadError::Parse(e) => Error::Input {
+            file: s.root.path(Path::new(&e.file)).display().to_string(),
+            line: e.line,
+            column: 1,
+            reason: format!("{}: Portage will not read this file", e.message),
+        },
+    })?;
+    for edit in edits {
+        if let Some((top, a)) = view.last(edit.name()) {
+            if *top != s.file {
+                return Err(Error::Input {
+                    file: s.root.path(Path::new(&a.file)).display().to_string(),
+                    line: a.line,
+                    column: 1,
+                    reason: format!(
+                        "{} is assigned here, read after {}: Portage takes this value, so the \
+                         edit would not take effect; edit this file instead",
+                        edit.name(),
+                        s.file.display()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Apply `edits` in order and plan writing the result.
 pub fn plan_edits(s: &EditSettings, mut loaded: Loaded, edits: &[Edit]) -> Result<Plan, Error> {
     if s.dialect == Dialect::Portage {
@@ -383,6 +430,7 @@ pub fn plan_edits(s: &EditSettings, mut loaded: Loaded, edits: &[Edit]) -> Resul
                 .map_err(|e| portage_error(s, e))?;
         }
         let [(_, doc)] = docs;
+        overridden_later(s, &doc, edits)?;
         loaded.doc = doc;
     }
     for edit in edits.iter().filter(|_| s.dialect != Dialect::Portage) {
@@ -392,6 +440,13 @@ pub fn plan_edits(s: &EditSettings, mut loaded: Loaded, edits: &[Edit]) -> Resul
             .map_err(|e| input_error(&loaded.shown, e))?;
     }
     let mut plan = Plan::new(s.root.clone());
+    // Portage reads every file of a make.conf directory tree but hidden ones: a backup
+    // named the usual way beside the file would be read after it and undo the edit.
+    if let Some(dir) = s.file.parent() {
+        if s.dialect == Dialect::Portage && dir.ancestors().any(is_make_conf) {
+            plan.hide_backups_in(dir);
+        }
+    }
     plan.write_file(&s.file, loaded.doc.to_bytes())?;
     Ok(plan)
 }

@@ -177,6 +177,13 @@ pub fn portage(root: &SysRoot, p: &Portage) -> Result<PortageFiles, plan::Error>
     })
 }
 
+/// The files of the make.conf directory `dir` (system path) in Portage's reading order.
+pub fn portage_dir_files(root: &SysRoot, dir: &Path) -> Result<Vec<PathBuf>, plan::Error> {
+    let (mut dirs, mut files) = (Vec::new(), Vec::new());
+    walk(root, dir, &mut dirs, &mut files)?;
+    Ok(files)
+}
+
 /// Depth first, each directory's entries sorted by name, as Portage walks it.
 fn walk(
     root: &SysRoot,

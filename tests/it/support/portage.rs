@@ -17,7 +17,6 @@ pub type Read = Result<BTreeMap<String, String>, String>;
 /// One question for the oracle.
 #[derive(Debug, Clone)]
 pub enum Job {
-    #[allow(dead_code)] // the acceptance oracle uses it
     /// What Portage's config reads for make.conf under this root: `/etc/make.conf`, then
     /// `/etc/portage/make.conf` (file or directory, recursive), later wins.
     MakeConf(PathBuf),
