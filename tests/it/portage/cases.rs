@@ -361,3 +361,63 @@ fn case7_get_answers_what_portage_reads() {
         .run();
     assert_eq!(String::from_utf8_lossy(&o.stdout), "${A} y\n");
 }
+
+/// `doctor --json`'s finding `check` whose subject contains `subject`: (status, message).
+fn finding(v: &serde_json::Value, check: &str, subject: &str) -> (String, String) {
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == check && f["subject"].as_str().unwrap().contains(subject))
+        .unwrap_or_else(|| panic!("no {check} finding for {subject}: {v:#}"));
+    (
+        f["status"].as_str().unwrap().to_string(),
+        f["message"].as_str().unwrap().to_string(),
+    )
+}
+
+fn doctor(root: &Path) -> serde_json::Value {
+    let dead = crate::support::free_port();
+    let o = Cmd::new("doctor")
+        .args(["--root"])
+        .arg(root)
+        .args(["--profile", "gentoo", "--hosts"])
+        .arg(format!("127.0.0.1:{dead}/2"))
+        .args(["--speed-rounds", "0", "--json"])
+        .run();
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)))
+}
+
+#[test]
+fn case8_doctor_reads_make_conf_as_portage_does() {
+    let Some(py) = python() else { return };
+    // FEATURES from a sourced file, and a value bash reads otherwise (`$` in single
+    // quotes): Portage reads distcc in FEATURES, bash would not.
+    let t = tempfile::tempdir().unwrap();
+    put(
+        t.path(),
+        "/etc/portage/make.conf",
+        "D=\"distcc\"\nFEATURES='${D}'\nMAKEOPTS=\"-j8\"\nsource /etc/portage/more.conf\n",
+    );
+    put(
+        t.path(),
+        "/etc/portage/more.conf",
+        "FEATURES=\"${FEATURES} ccache\"\n",
+    );
+    assert_eq!(portage(&py, t.path())["FEATURES"], "distcc ccache");
+    let v = doctor(t.path());
+    let (status, message) = finding(&v, "switch", "FEATURES");
+    assert_eq!(status, "ok", "{message}");
+    // A file emerge cannot parse is reported as broken, with Portage's reason and line.
+    put(
+        t.path(),
+        "/etc/portage/make.conf",
+        "MAKEOPTS=\"-j8\"\nFEATURES=(distcc)\n",
+    );
+    assert!(getconfig(&py, &[Job::MakeConf(t.path().to_path_buf())])[0].is_err());
+    let v = doctor(t.path());
+    let (status, message) = finding(&v, "switch", "make.conf");
+    assert_eq!(status, "broken", "{message}");
+    assert!(message.contains("/etc/portage/make.conf:2:"), "{message}");
+    assert!(message.contains("Portage will not read"), "{message}");
+}
