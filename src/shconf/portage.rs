@@ -135,6 +135,15 @@ impl Lexer<'_> {
         }
     }
 
+    /// An error at the line where the last token started.
+    fn error_at_token(&mut self, message: String) -> ParseError {
+        let line = self.token_line;
+        ParseError {
+            line,
+            ..self.error(message)
+        }
+    }
+
     fn next_char(&mut self) -> Option<char> {
         let s = self.current();
         let c = s.chars.get(s.pos).copied();
@@ -280,7 +289,7 @@ impl Lexer<'_> {
             path.pop();
         }
         if path.is_empty() {
-            return Err(self.error("source of an empty file name".into()));
+            return Err(self.error_at_token("source of an empty file name".into()));
         }
         if !path.starts_with('/') {
             let file = self.current().file.clone();
@@ -305,8 +314,10 @@ impl Lexer<'_> {
                 self.state = State::Space;
                 Ok(())
             }
-            Sourced::Missing => Err(self.error(format!("{path}: No such file or directory"))),
-            Sourced::Failed(why) => Err(self.error(format!("{path}: {why}"))),
+            Sourced::Missing => {
+                Err(self.error_at_token(format!("{path}: No such file or directory")))
+            }
+            Sourced::Failed(why) => Err(self.error_at_token(format!("{path}: {why}"))),
         }
     }
 }

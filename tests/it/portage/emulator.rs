@@ -62,29 +62,6 @@ const SNIPPETS: &[&str] = &[
     "X=\"a\"\"b\"\n",
 ];
 
-fn make_conf_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut add = |dir: PathBuf| {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.is_file())
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        out.extend(v);
-    };
-    if let Some(c) = crate::support::corpus() {
-        add(c.join("make.conf"));
-    }
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    add(fixtures.join("master/make.conf"));
-    out.push(fixtures.join("shconf/gentoo-make.conf"));
-    out
-}
-
 fn rust_reads(root: &Path, file: &Path) -> Result<BTreeMap<String, String>, String> {
     let root = SysRoot::new(root).unwrap();
     loadorder::portage_view(&root, &[file.to_path_buf()], &BTreeMap::new())
@@ -100,7 +77,7 @@ fn the_model_reads_every_snippet_and_file_as_portage_does() {
         .iter()
         .map(|s| (format!("snippet {s:?}"), s.as_bytes().to_vec()))
         .collect();
-    for f in make_conf_files() {
+    for f in super::make_conf_inputs() {
         inputs.push((f.display().to_string(), std::fs::read(&f).unwrap()));
     }
     let mut jobs = Vec::new();

@@ -120,29 +120,6 @@ impl Run {
     }
 }
 
-fn inputs() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut add = |dir: PathBuf| {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| {
-                rd.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.is_file())
-                    .collect()
-            })
-            .unwrap_or_default();
-        v.sort();
-        out.extend(v);
-    };
-    if let Some(c) = crate::support::corpus() {
-        add(c.join("make.conf"));
-    }
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    add(fixtures.join("master/make.conf"));
-    out.push(fixtures.join("shconf/gentoo-make.conf"));
-    out
-}
-
 /// Lay out one root: the file in its form, the tree's other files, what it sources.
 fn lay_out(root: &Path, input: &Path, form: Form) -> String {
     let name = input.file_name().unwrap().to_string_lossy().into_owned();
@@ -205,7 +182,7 @@ struct Case {
 fn portage_reads_exactly_the_intended_change_for_every_file_form_and_edit() {
     let Some(py) = python() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let files = inputs();
+    let files = super::make_conf_inputs();
     // The file alone, as Portage reads it: decides the edits and answers --get.
     let mut probes = Vec::new();
     for (i, input) in files.iter().enumerate() {
@@ -220,31 +197,7 @@ fn portage_reads_exactly_the_intended_change_for_every_file_form_and_edit() {
         .map(|(_, _, root, at)| Job::File(root.clone(), PathBuf::from(at)))
         .collect();
     let alone = getconfig(&py, &jobs);
-    let mut gets = 0;
-    for ((input, form, root, at), read) in probes.iter().zip(&alone) {
-        let vars = read
-            .as_ref()
-            .unwrap_or_else(|e| panic!("{}: Portage cannot read it: {e}", input.display()));
-        for (name, value) in vars {
-            let o = Cmd::new("edit")
-                .arg(at)
-                .root(root)
-                .args(["--get", name])
-                .run();
-            assert!(
-                o.status.success(),
-                "{} {form:?} --get {name}",
-                input.display()
-            );
-            assert_eq!(
-                String::from_utf8_lossy(&o.stdout),
-                format!("{value}\n"),
-                "{} {form:?} --get {name}",
-                input.display()
-            );
-            gets += 1;
-        }
-    }
+    let gets = check_gets(&probes, &alone);
     let mut cases = Vec::new();
     for ((input, form, _, _), read) in probes.iter().zip(&alone) {
         let vars = read.as_ref().unwrap();
@@ -268,17 +221,20 @@ fn portage_reads_exactly_the_intended_change_for_every_file_form_and_edit() {
     );
     let (mut refused, mut dependent, mut shadowed) = (Vec::new(), 0, 0);
     let mut unchanged = std::collections::BTreeSet::new();
-    for (c, b) in cases.iter().zip(&before) {
+    let outputs = parallel(&cases, |c| {
+        let args = c.run.args(&c.file);
+        Cmd::new(&args[0])
+            .args(&args[1..])
+            .root(&c.root)
+            .arg("--yes")
+            .run()
+    });
+    for ((c, b), o) in cases.iter().zip(&before).zip(&outputs) {
         assert!(
             b.is_ok(),
             "{}: Portage cannot read it before: {b:?}",
             c.label
         );
-        let o = Cmd::new(&c.run.args(&c.file)[0])
-            .args(&c.run.args(&c.file)[1..])
-            .root(&c.root)
-            .arg("--yes")
-            .run();
         if !o.status.success() {
             let err = String::from_utf8_lossy(&o.stderr).into_owned();
             // Setting a variable that another one expands changes that one too: the
@@ -352,4 +308,52 @@ fn judge(c: &Case, before: &Read, after: &Read) -> Option<String> {
         .map(|n| format!("{n}: {:?} -> {:?}", b.get(n), a.get(n)))
         .collect();
     (!bad.is_empty()).then(|| format!("{}: {}", c.label, bad.join("; ")))
+}
+
+/// `f` over `items` on a few threads (each item runs a process), results in order.
+fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+    let chunk = items.len().div_ceil(workers).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("worker"))
+            .collect()
+    })
+}
+
+type Probe = (PathBuf, Form, PathBuf, String);
+
+/// `edit --get` on every variable Portage reads from each file alone gives its value.
+fn check_gets(probes: &[Probe], alone: &[Read]) -> usize {
+    let mut asks = Vec::new();
+    for ((input, form, root, at), read) in probes.iter().zip(alone) {
+        let vars = read
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{}: Portage cannot read it: {e}", input.display()));
+        for (name, value) in vars {
+            let label = format!("{} {form:?} --get {name}", input.display());
+            asks.push((label, root.clone(), at.clone(), name.clone(), value.clone()));
+        }
+    }
+    let answers = parallel(&asks, |(_, root, at, name, _)| {
+        Cmd::new("edit")
+            .arg(at)
+            .root(root)
+            .args(["--get", name])
+            .run()
+    });
+    for ((label, _, _, _, value), o) in asks.iter().zip(&answers) {
+        assert!(o.status.success(), "{label}");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            format!("{value}\n"),
+            "{label}"
+        );
+    }
+    asks.len()
 }
