@@ -85,6 +85,9 @@ pub enum Sourced {
     Failed(String),
 }
 
+/// How deep `source` may nest.
+pub const MAX_SOURCE_DEPTH: usize = 32;
+
 const WORDCHARS: &str = "~!@#$%*_\\:;?,./-+{}";
 
 fn is_wordchar(c: char) -> bool {
@@ -290,6 +293,12 @@ impl Lexer<'_> {
         }
         if path.is_empty() {
             return Err(self.error_at_token("source of an empty file name".into()));
+        }
+        // Portage would recurse until it runs out of memory; we stop and say why.
+        if self.streams.len() > MAX_SOURCE_DEPTH {
+            return Err(self.error_at_token(format!(
+                "{path}: sourced files nested more than {MAX_SOURCE_DEPTH} deep (does a file source itself?)"
+            )));
         }
         if !path.starts_with('/') {
             let file = self.current().file.clone();
@@ -524,4 +533,39 @@ pub fn varexpand(s: &str, vars: &BTreeMap<String, String>, messages: &mut Vec<St
 pub fn read_alone(bytes: &[u8]) -> Result<Reading, ParseError> {
     let mut none = |_: &str| Sourced::Failed("not followed here".into());
     getconfig("<value>", bytes, &mut BTreeMap::new(), &mut none)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_sourcing_itself_is_an_error_not_a_hang() {
+        let mut again = |_: &str| Sourced::Found(b"source /etc/x\n".to_vec());
+        let e = getconfig(
+            "/etc/x",
+            b"source /etc/x\n",
+            &mut BTreeMap::new(),
+            &mut again,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("nested more than"), "{e}");
+    }
+
+    #[test]
+    fn values_as_portage_reads_them() {
+        let vars = read_alone(b"A=1\nB='${A} x'\nC=\"a\nb\"\nD=x#y\nE = \"e\"\nF=\"f\";\n")
+            .unwrap()
+            .vars();
+        assert_eq!(vars["B"], "1 x");
+        assert_eq!(vars["C"], "a b");
+        assert_eq!(vars["D"], "x");
+        assert_eq!(vars["E"], "e");
+        assert_eq!(vars["F"], "f;");
+        let e = read_alone(b"A=1\nFEATURES+=\"x\"\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (2, "Invalid variable name 'FEATURES+'")
+        );
+    }
 }
