@@ -159,6 +159,13 @@ pub fn portage(root: &SysRoot, p: &Portage) -> Result<PortageFiles, plan::Error>
         .filter(|l| root.path(l).is_file())
         .cloned();
     let config = root.follow(&p.config)?;
+    // Portage reads the pair once when they are the same file (os.path.samefile): an old
+    // /etc/make.conf linked to /etc/portage/make.conf is common.
+    let same = |a: &Path, b: &Path| {
+        let real = |p: &Path| std::fs::canonicalize(root.path(p)).ok();
+        real(a).is_some() && real(a) == real(b)
+    };
+    let legacy = legacy.filter(|l| !same(l, &p.config));
     let (is_dir, dirs, files) = match root.state(&config)? {
         Before::Dir => {
             let (mut dirs, mut files) = (vec![config.clone()], Vec::new());
@@ -465,6 +472,17 @@ mod tests {
         );
         assert!(files.is_dir);
         assert_eq!(files.dirs.len(), 3);
+    }
+
+    #[test]
+    fn a_legacy_make_conf_linked_to_the_new_one_is_read_once() {
+        let t = tempfile::tempdir().unwrap();
+        touch(t.path(), "etc/portage/make.conf");
+        std::os::unix::fs::symlink("portage/make.conf", t.path().join("etc/make.conf")).unwrap();
+        let root = SysRoot::new(t.path()).unwrap();
+        let p = crate::profile::load("gentoo").unwrap();
+        let files = portage(&root, p.client.portage.as_ref().unwrap()).unwrap();
+        assert_eq!(files.all(), [PathBuf::from("/etc/portage/make.conf")]);
     }
 
     #[test]

@@ -106,6 +106,14 @@ fn case2_legacy_etc_make_conf_is_read_first() {
     // A second run finds nothing to do.
     let again = master(t.path());
     assert!(String::from_utf8_lossy(&again.stdout).contains("already configured"));
+    // An old /etc/make.conf linked to the new one: Portage reads that file once.
+    let u = tempfile::tempdir().unwrap();
+    put(u.path(), "/etc/portage/make.conf", "FEATURES=\"ccache\"\n");
+    std::os::unix::fs::symlink("portage/make.conf", u.path().join("etc/make.conf")).unwrap();
+    let o = master(u.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_distcc_added(&py, u.path(), &["ccache"]);
+    assert!(u.path().join("etc/make.conf").is_symlink());
 }
 
 #[test]
