@@ -377,19 +377,32 @@ pub fn listing(doc: &Document) -> Vec<String> {
         .collect()
 }
 
-/// A file in a make.conf directory tree is read before the files sorting after it: when
-/// one of those assigns an edited variable, Portage takes that value and the edit would
-/// not take effect. Refused, naming that file and line.
+/// Portage reads /etc/make.conf before /etc/portage/make.conf, and a file of a make.conf
+/// directory tree before the files sorting after it: when one of those assigns an edited
+/// variable, Portage takes that value and the edit would not take effect. Refused, naming
+/// that file and line.
 fn overridden_later(s: &EditSettings, doc: &Document, edits: &[Edit]) -> Result<(), Error> {
-    let Some(tree) = s
-        .file
-        .ancestors()
-        .skip(1)
-        .find(|d| is_make_conf(d) && s.root.path(d).is_dir())
-    else {
-        return Ok(());
+    // Portage's own files: /etc/make.conf, then /etc/portage/make.conf (file or tree).
+    let standard = loadorder::portage_at(
+        &s.root,
+        Path::new("/etc/portage/make.conf"),
+        Some(Path::new("/etc/make.conf")),
+    )?
+    .all();
+    let files = if standard.contains(&s.file) {
+        standard
+    } else {
+        // Another make.conf directory tree (a chroot's, a template): its files in order.
+        let Some(tree) = s
+            .file
+            .ancestors()
+            .skip(1)
+            .find(|d| is_make_conf(d) && s.root.path(d).is_dir())
+        else {
+            return Ok(());
+        };
+        loadorder::portage_dir_files(&s.root, tree)?
     };
-    let files = loadorder::portage_dir_files(&s.root, tree)?;
     let replaced = [(s.file.clone(), doc.to_bytes())].into_iter().collect();
     let view = loadorder::portage_view(&s.root, &files, &replaced).map_err(|e| match e {
         loadorder::PortageReadError::Io(e) => Error::Plan(e),

@@ -153,19 +153,28 @@ fn portage_keeps_name(name: &str) -> bool {
 
 /// What Portage reads under `root` for the profile's Portage settings.
 pub fn portage(root: &SysRoot, p: &Portage) -> Result<PortageFiles, plan::Error> {
-    let legacy = p
-        .legacy_config
-        .as_ref()
+    portage_at(root, &p.config, p.legacy_config.as_deref())
+}
+
+/// What Portage reads under `root` for make.conf at `config` (a file or a directory) with
+/// the legacy file `legacy` read first.
+pub fn portage_at(
+    root: &SysRoot,
+    config: &Path,
+    legacy: Option<&Path>,
+) -> Result<PortageFiles, plan::Error> {
+    let legacy = legacy
         .filter(|l| root.path(l).is_file())
-        .cloned();
-    let config = root.follow(&p.config)?;
+        .map(Path::to_path_buf);
+    let config_given = config;
+    let config = root.follow(config)?;
     // Portage reads the pair once when they are the same file (os.path.samefile): an old
     // /etc/make.conf linked to /etc/portage/make.conf is common.
     let same = |a: &Path, b: &Path| {
         let real = |p: &Path| std::fs::canonicalize(root.path(p)).ok();
         real(a).is_some() && real(a) == real(b)
     };
-    let legacy = legacy.filter(|l| !same(l, &p.config));
+    let legacy = legacy.filter(|l| !same(l, config_given));
     let (is_dir, dirs, files) = match root.state(&config)? {
         Before::Dir => {
             let (mut dirs, mut files) = (vec![config.clone()], Vec::new());

@@ -1,9 +1,10 @@
-//! The acceptance oracle: every make.conf of our fixtures and of the corpus, in three
+//! The acceptance oracle: every make.conf of our fixtures and of the corpus, in four
 //! forms (the file itself, a file in a `make.conf/` directory, a file deep in a nested
-//! directory beside others), after `master --profile gentoo` and after each kind of
-//! `edit`: the real Portage reads exactly the intended change of exactly the intended
-//! variable, and every other variable as before. And `edit --get` answers what Portage's
-//! getconfig reads, for every variable of every file.
+//! directory beside others, the legacy /etc/make.conf before a make.conf of its own),
+//! after `master --profile gentoo` and after each kind of `edit`: the real Portage reads
+//! exactly the intended change of exactly the intended variable, and every other variable
+//! as before. And `edit --get` answers what Portage's getconfig reads, for every variable
+//! of every file.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,9 +19,11 @@ enum Form {
     Single,
     Dir,
     Nested,
+    /// The legacy /etc/make.conf, read before an /etc/portage/make.conf.
+    Legacy,
 }
 
-const FORMS: [Form; 3] = [Form::Single, Form::Dir, Form::Nested];
+const FORMS: [Form; 4] = [Form::Single, Form::Dir, Form::Nested, Form::Legacy];
 
 impl Form {
     /// Where the file goes (system path), and the other files of the tree.
@@ -37,6 +40,13 @@ impl Form {
                         "ACCEPT_LICENSE=\"*\"\n",
                     ),
                 ],
+            ),
+            Form::Legacy => (
+                "/etc/make.conf".into(),
+                vec![(
+                    "/etc/portage/make.conf",
+                    "ACCEPT_LICENSE=\"*\"\nMAKEOPTS=\"-j3\"\n",
+                )],
             ),
         }
     }
@@ -140,11 +150,7 @@ fn lay_out(root: &Path, input: &Path, form: Form) -> String {
         b"PORTDIR_OVERLAY=\"/var/lib/layman/x\"\n",
     );
     let dir = Path::new(&at).parent().unwrap().display().to_string();
-    let lto = if matches!(form, Form::Single) {
-        "/etc/portage/make.conf.lto".to_string()
-    } else {
-        format!("{dir}/make.conf.lto")
-    };
+    let lto = format!("{dir}/make.conf.lto");
     put(&lto, b"LTO=\"-flto\"\n");
     at
 }
