@@ -8,6 +8,11 @@
 //!   be a directory: read *recursively*, entries of each directory in sorted order,
 //!   directories and files interleaved by name, every name starting with `.` or ending
 //!   with `~` skipped (`portage.util._recursive_file_list`).
+//!
+//! What Portage makes of those files — the variables, where each is assigned, the files
+//! they `source` — is [`portage_view`] over [`crate::shconf::portage`]; make.conf edits
+//! (`master`, `edit`) go through [`edit_as_portage_reads`], which places each edit where
+//! Portage takes the variable from and reads the result back.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
