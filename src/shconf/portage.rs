@@ -316,7 +316,7 @@ impl Lexer<'_> {
             Sourced::Found(bytes) => {
                 self.streams.push(Stream {
                     file: path,
-                    chars: String::from_utf8_lossy(&bytes).chars().collect(),
+                    chars: python_text(&bytes).chars().collect(),
                     pos: 0,
                     line: 1,
                 });
@@ -329,6 +329,14 @@ impl Lexer<'_> {
             Sourced::Failed(why) => Err(self.error_at_token(format!("{path}: {why}"))),
         }
     }
+}
+
+/// The text Python's `open()` gives: UTF-8 with bad bytes replaced, and universal
+/// newlines (`\r\n` and a lone `\r` read as `\n`).
+fn python_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
 }
 
 /// True when Python's `re.search(r"^\d|\W", key)` finds nothing.
@@ -346,7 +354,7 @@ pub fn getconfig(
     expand: &mut BTreeMap<String, String>,
     source: &mut dyn FnMut(&str) -> Sourced,
 ) -> Result<Reading, ParseError> {
-    let mut text = String::from_utf8_lossy(bytes).into_owned();
+    let mut text = python_text(bytes);
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }

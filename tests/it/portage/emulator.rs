@@ -114,3 +114,149 @@ fn the_model_reads_every_snippet_and_file_as_portage_does() {
     println!("{} inputs read by Portage and by the model", inputs.len());
     assert!(disagree.is_empty(), "{}", disagree.join("\n"));
 }
+
+/// Pieces that make Portage and bash part ways, glued at random (a fixed seed, so a
+/// failure reproduces).
+const PIECES: &[&str] = &[
+    "A", "B", "FEATURES", "=", " = ", "\"", "'", "\\", "$", "${A}", "$A", "${", "}", "#", " ",
+    "\n", ";", "(", ")", "x", "-j2", "export ", "source ", "\\\n", "\\$", "\\\\", "é", "+", "~",
+    ":", "\t", "\r",
+];
+
+#[test]
+fn the_model_agrees_with_portage_on_random_snippets() {
+    let Some(py) = python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    let mut seed: u64 = 0x5eed_1234_abcd_0013;
+    let mut next = move |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n
+    };
+    let mut snippets = Vec::new();
+    for _ in 0..600 {
+        // Mostly well-formed starts, so that the interesting part is reached.
+        let mut s = String::from(["A=", "B=\"", "A='", "FEATURES="][next(4)]);
+        for _ in 0..1 + next(9) {
+            s.push_str(PIECES[next(PIECES.len())]);
+        }
+        snippets.push(s);
+    }
+    // Values in closed quotes, used by a later line: what an edit writes.
+    for _ in 0..600 {
+        let q = ["\"", "'"][next(2)];
+        let mut s = format!("A=x\nB={q}");
+        for _ in 0..1 + next(6) {
+            let p = PIECES[next(PIECES.len())];
+            if p != q {
+                s.push_str(p);
+            }
+        }
+        s.push_str(&format!("{q}\nC=\"${{B}}.\"\n"));
+        snippets.push(s);
+    }
+    let mut jobs = Vec::new();
+    for (i, s) in snippets.iter().enumerate() {
+        let path = PathBuf::from(format!("/etc/s{i}"));
+        std::fs::write(root.join(format!("etc/s{i}")), s).unwrap();
+        jobs.push(Job::File(root.to_path_buf(), path));
+    }
+    let answers = getconfig(&py, &jobs);
+    let (mut errors, mut disagree) = (0, Vec::new());
+    for ((s, job), want) in snippets.iter().zip(&jobs).zip(&answers) {
+        let Job::File(root, file) = job else {
+            unreachable!()
+        };
+        let got = rust_reads(root, file);
+        errors += usize::from(want.is_err());
+        let same = match (&got, want) {
+            (Ok(a), Ok(b)) => a == b,
+            (Err(_), Err(_)) => true,
+            _ => false,
+        };
+        if !same {
+            disagree.push(format!("{s:?}:\n  portage: {want:?}\n  model:   {got:?}"));
+        }
+    }
+    println!(
+        "{} random snippets ({errors} that emerge refuses) read alike by Portage and the model",
+        snippets.len()
+    );
+    assert!(disagree.is_empty(), "{}", disagree.join("\n"));
+}
+
+/// Characters that need care in a make.conf value.
+const VALUE_CHARS: &[&str] = &[
+    "a", "Z", "0", " ", "-", "$", "{", "}", "\\", "\"", "'", "`", "#", ";", "=", "~", ":", "*",
+    "é", "(", ")", "!", "&", "|", "<", "%", "@", ",", "+", "/", "?",
+];
+
+#[test]
+fn values_written_for_make_conf_read_back_alike_in_portage_and_bash() {
+    use distsetup::shconf::{Dialect, Document, Edit};
+    let Some(py) = python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    let mut seed: u64 = 0x00c0_ffee_0013;
+    let mut next = move |n: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n
+    };
+    let (mut written, mut refused) = (Vec::new(), 0);
+    for i in 0..400 {
+        let value: String = (0..1 + next(8))
+            .map(|_| VALUE_CHARS[next(VALUE_CHARS.len())])
+            .collect();
+        // Half into an existing single-quoted value, half as a new line.
+        let start: &[u8] = if i % 2 == 0 { b"X='old'\n" } else { b"Y=1\n" };
+        let mut doc = Document::parse(start, Dialect::Portage).unwrap();
+        let edit = Edit::Set {
+            name: "X".into(),
+            value: value.clone(),
+        };
+        if doc.apply(&edit).is_err() {
+            refused += 1;
+            continue;
+        }
+        std::fs::write(root.join(format!("etc/v{i}")), doc.to_bytes()).unwrap();
+        written.push((PathBuf::from(format!("/etc/v{i}")), value, doc.to_bytes()));
+    }
+    let jobs: Vec<Job> = written
+        .iter()
+        .map(|(p, _, _)| Job::File(root.to_path_buf(), p.clone()))
+        .collect();
+    let answers = getconfig(&py, &jobs);
+    for ((path, value, text), read) in written.iter().zip(&answers) {
+        let shown = String::from_utf8_lossy(text);
+        let vars = read.as_ref().unwrap_or_else(|e| panic!("{shown}: {e}"));
+        assert_eq!(vars.get("X"), Some(value), "Portage reads\n{shown}");
+        let bash = std::process::Command::new("bash")
+            .args([
+                "--norc",
+                "--noprofile",
+                "-c",
+                "source \"$1\"; printf '%s' \"$X\"",
+                "bash",
+            ])
+            .arg(root.join(path.strip_prefix("/").unwrap()))
+            .env_clear()
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&bash.stdout),
+            *value,
+            "bash reads\n{shown}"
+        );
+    }
+    println!(
+        "{} random values written and read back alike by Portage and bash, {refused} refused (no quoting gives both the value)",
+        written.len()
+    );
+    assert!(written.len() > refused, "too few values written");
+}
