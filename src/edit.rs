@@ -413,9 +413,11 @@ fn overridden_later(s: &EditSettings, doc: &Document, edits: &[Edit]) -> Result<
             reason: format!("{}: Portage will not read this file", e.message),
         },
     })?;
+    let at = files.iter().position(|f| *f == s.file);
     for edit in edits {
         if let Some((top, a)) = view.last(edit.name()) {
-            if *top != s.file {
+            let later = files.iter().position(|f| f == top) > at;
+            if later {
                 return Err(Error::Input {
                     file: s.root.path(Path::new(&a.file)).display().to_string(),
                     line: a.line,

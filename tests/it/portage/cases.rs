@@ -429,3 +429,26 @@ fn case8_doctor_reads_make_conf_as_portage_does() {
     assert!(message.contains("/etc/portage/make.conf:2:"), "{message}");
     assert!(message.contains("Portage will not read"), "{message}");
 }
+
+#[test]
+fn edit_refuses_a_change_that_a_file_read_later_overrides() {
+    let Some(py) = python() else { return };
+    let t = tempfile::tempdir().unwrap();
+    put(t.path(), "/etc/make.conf", "MAKEOPTS=\"-j2\"\nUSE=\"X\"\n");
+    put(t.path(), "/etc/portage/make.conf", "MAKEOPTS=\"-j3\"\n");
+    // /etc/portage/make.conf is read after /etc/make.conf and wins.
+    let o = edit(t.path(), "/etc/make.conf", &["--set", "MAKEOPTS=-j9"]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("etc/portage/make.conf:1:"), "{err}");
+    assert!(err.contains("Portage takes this value"), "{err}");
+    assert_eq!(portage(&py, t.path())["MAKEOPTS"], "-j3");
+    // Unsetting it in the later file is what was asked; the earlier value shows again.
+    let o = edit(t.path(), "/etc/portage/make.conf", &["--unset", "MAKEOPTS"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(portage(&py, t.path())["MAKEOPTS"], "-j2");
+    // A variable no later file sets is edited in the legacy file.
+    let o = edit(t.path(), "/etc/make.conf", &["--add", "USE=wayland"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(portage(&py, t.path())["USE"], "X wayland");
+}
