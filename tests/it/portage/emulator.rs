@@ -115,6 +115,16 @@ fn the_model_reads_every_snippet_and_file_as_portage_does() {
     assert!(disagree.is_empty(), "{}", disagree.join("\n"));
 }
 
+/// A fixed-seed generator of numbers below `n` (a failure reproduces).
+fn random(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % n
+    }
+}
+
 /// Pieces that make Portage and bash part ways, glued at random (a fixed seed, so a
 /// failure reproduces).
 const PIECES: &[&str] = &[
@@ -129,13 +139,7 @@ fn the_model_agrees_with_portage_on_random_snippets() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     std::fs::create_dir_all(root.join("etc")).unwrap();
-    let mut seed: u64 = 0x5eed_1234_abcd_0013;
-    let mut next = move |n: usize| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((seed >> 33) as usize) % n
-    };
+    let mut next = random(0x5eed_1234_abcd_0013);
     let mut snippets = Vec::new();
     for _ in 0..600 {
         // Mostly well-formed starts, so that the interesting part is reached.
@@ -201,13 +205,7 @@ fn values_written_for_make_conf_read_back_alike_in_portage_and_bash() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     std::fs::create_dir_all(root.join("etc")).unwrap();
-    let mut seed: u64 = 0x00c0_ffee_0013;
-    let mut next = move |n: usize| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((seed >> 33) as usize) % n
-    };
+    let mut next = random(0x00c0_ffee_0013);
     let (mut written, mut refused) = (Vec::new(), 0);
     for i in 0..400 {
         let value: String = (0..1 + next(8))
