@@ -7,7 +7,8 @@
 //! - Portage reads `/etc/make.conf` (legacy) and then `/etc/portage/make.conf`, which may
 //!   be a directory: read *recursively*, entries of each directory in sorted order,
 //!   directories and files interleaved by name, every name starting with `.` or ending
-//!   with `~` skipped (`portage.util._recursive_file_list`).
+//!   with `~` skipped, and the version-control directories `CVS`, `RCS`, `SCCS`
+//!   (`portage.util._recursive_file_list`, `portage.const.VCS_DIRS`).
 //!
 //! What Portage makes of those files — the variables, where each is assigned, the files
 //! they `source` — is [`portage_view`] over [`crate::shconf::portage`]; make.conf edits
@@ -217,6 +218,10 @@ fn walk(
         let path = dir.join(&name);
         let real = root.path(&path);
         if real.is_dir() {
+            // portage.const.VCS_DIRS: version-control directories are not read.
+            if ["CVS", "RCS", "SCCS"].contains(&name.as_str()) {
+                continue;
+            }
             dirs.push(path.clone());
             walk(root, &path, dirs, files)?;
         } else if real.is_file() {
@@ -462,6 +467,7 @@ mod tests {
             "etc/portage/make.conf/.hidden",
             "etc/portage/make.conf/old~",
             "etc/portage/make.conf/.git/config",
+            "etc/portage/make.conf/CVS/Entries",
             "etc/make.conf",
         ] {
             touch(t.path(), f);

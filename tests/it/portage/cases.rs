@@ -132,9 +132,15 @@ fn case3_a_make_conf_directory_is_read_recursively() {
     );
     put(
         t.path(),
-        "/etc/portage/make.conf/site/x",
+        "/etc/portage/make.conf/site/Base",
         "FEATURES=\"ccache\"\n",
     );
+    // Portage skips version-control directories and hidden or backup files (these sort
+    // after site/Base).
+    for skipped in ["site/CVS/Entries", "site/Base~", "site/.x", "site/SCCS/a"] {
+        let path = format!("/etc/portage/make.conf/{skipped}");
+        put(t.path(), &path, "FEATURES=\"-distcc\"\n");
+    }
     let o = master(t.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert_distcc_added(&py, t.path(), &["ccache"]);
