@@ -39,7 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             break
         }
         'distsetup;edit' {
-            [CompletionResult]::new('--get', '--get', [CompletionResultType]::ParameterName, 'Print the value bash would see (array: one element per line); exit 1 when unassigned')
+            [CompletionResult]::new('--get', '--get', [CompletionResultType]::ParameterName, 'Print the value bash would see (array: one element per line); exit 1 when unassigned. For a Portage make.conf: the value Portage''s own parser reads from this file (newlines become spaces, ${VAR} expands inside single quotes too, an unquoted # ends the value, sourced files are read); a file emerge cannot parse is an error')
             [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'Set a scalar (repeatable; all edits apply in command-line order)')
             [CompletionResult]::new('--unset', '--unset', [CompletionResultType]::ParameterName, 'Remove the assignment of NAME')
             [CompletionResult]::new('--enable', '--enable', [CompletionResultType]::ParameterName, 'Enable WORD in an array or word list (`!WORD` becomes `WORD`, else it is added)')

@@ -35,7 +35,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'distsetup;edit'= {
-            cand --get 'Print the value bash would see (array: one element per line); exit 1 when unassigned'
+            cand --get 'Print the value bash would see (array: one element per line); exit 1 when unassigned. For a Portage make.conf: the value Portage''s own parser reads from this file (newlines become spaces, ${VAR} expands inside single quotes too, an unquoted # ends the value, sourced files are read); a file emerge cannot parse is an error'
             cand --set 'Set a scalar (repeatable; all edits apply in command-line order)'
             cand --unset 'Remove the assignment of NAME'
             cand --enable 'Enable WORD in an array or word list (`!WORD` becomes `WORD`, else it is added)'

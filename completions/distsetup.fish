@@ -37,7 +37,7 @@ complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "completions" -d
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l get -d 'Print the value bash would see (array: one element per line); exit 1 when unassigned' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l get -d 'Print the value bash would see (array: one element per line); exit 1 when unassigned. For a Portage make.conf: the value Portage\'s own parser reads from this file (newlines become spaces, ${VAR} expands inside single quotes too, an unquoted # ends the value, sourced files are read); a file emerge cannot parse is an error' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l set -d 'Set a scalar (repeatable; all edits apply in command-line order)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l unset -d 'Remove the assignment of NAME' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l enable -d 'Enable WORD in an array or word list (`!WORD` becomes `WORD`, else it is added)' -r

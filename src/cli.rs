@@ -96,6 +96,9 @@ pub struct EditArgs {
     /// The file to read or change (a system path under --root when given).
     pub file: PathBuf,
     /// Print the value bash would see (array: one element per line); exit 1 when unassigned.
+    /// For a Portage make.conf: the value Portage's own parser reads from this file (newlines
+    /// become spaces, ${VAR} expands inside single quotes too, an unquoted # ends the value,
+    /// sourced files are read); a file emerge cannot parse is an error.
     #[arg(long, value_name = "NAME", conflicts_with_all = ["verify", "set", "unset", "enable", "disable", "add", "remove"])]
     pub get: Option<String>,
     /// Check the byte-exact round trip and list the assignments (static or dynamic).

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::hostspec::{self, HostList, Transport};
+use crate::loadorder;
 use crate::plan::{self, Mode, Plan, SysRoot};
 use crate::shconf::{self, Dialect, Document, Edit, Value};
 
@@ -184,17 +185,21 @@ pub fn system_path(root: &SysRoot, file: &Path) -> PathBuf {
     }
 }
 
-/// The default dialect for a file name: `make.conf` (and files under a `make.conf/`
-/// directory) are Portage; everything else bash. EnvironmentFile is never guessed:
+/// The default dialect for a file name: `make.conf` (and files anywhere under a
+/// `make.conf/` directory) are Portage; everything else bash. EnvironmentFile is never guessed:
 /// Arch's and Gentoo's `/etc/conf.d/distccd` share a name but not a reader, so it is
 /// used only when asked for.
 pub fn guess_dialect(file: &Path) -> Dialect {
-    let is_make_conf = |p: &Path| p.file_name().is_some_and(|n| n == "make.conf");
-    if is_make_conf(file) || file.parent().is_some_and(is_make_conf) {
+    // Portage reads a make.conf directory recursively: any depth is make.conf.
+    if file.ancestors().any(is_make_conf) {
         Dialect::Portage
     } else {
         Dialect::Bash
     }
+}
+
+fn is_make_conf(p: &Path) -> bool {
+    p.file_name().is_some_and(|n| n == "make.conf")
 }
 
 /// What `edit` should do.
@@ -292,9 +297,36 @@ pub enum Got {
     Array(Vec<Vec<u8>>),
 }
 
-/// The static value of `name` at the end of the file; `None` when unassigned; an error
-/// naming the line when the value is dynamic.
-pub fn get(loaded: &Loaded, name: &str) -> Result<Option<Got>, Error> {
+/// Turn a refusal about make.conf files into an input error naming the file as shown.
+fn portage_error(s: &EditSettings, e: loadorder::PortageEditError) -> Error {
+    match e {
+        loadorder::PortageEditError::Io(e) => Error::Plan(e),
+        loadorder::PortageEditError::At {
+            file,
+            line,
+            column,
+            reason,
+        } => Error::Input {
+            file: s.root.path(&file).display().to_string(),
+            line,
+            column,
+            reason,
+        },
+    }
+}
+
+/// The value of `name` at the end of the file; `None` when unassigned. For a Portage
+/// make.conf: what Portage's `getconfig()` reads from this file alone (sourced files
+/// included, variables set elsewhere expanding to nothing), an error where emerge would
+/// stop. Otherwise what bash reads, an error naming the line when the value is dynamic.
+pub fn get(s: &EditSettings, loaded: &Loaded, name: &str) -> Result<Option<Got>, Error> {
+    if s.dialect == Dialect::Portage {
+        let docs = [(s.file.clone(), loaded.doc.clone())];
+        let view = loadorder::portage_reads(&s.root, &docs).map_err(|e| portage_error(s, e))?;
+        return Ok(view
+            .last(name)
+            .map(|(_, a)| Got::Scalar(a.value.clone().into_bytes())));
+    }
     let Some(info) = loaded.doc.get(name) else {
         return Ok(None);
     };
@@ -348,15 +380,91 @@ pub fn listing(doc: &Document) -> Vec<String> {
         .collect()
 }
 
+/// Portage reads /etc/make.conf before /etc/portage/make.conf, and a file of a make.conf
+/// directory tree before the files sorting after it: when one of those assigns an edited
+/// variable, Portage takes that value and the edit would not take effect. Refused, naming
+/// that file and line.
+fn overridden_later(s: &EditSettings, doc: &Document, edits: &[Edit]) -> Result<(), Error> {
+    // Portage's own files: /etc/make.conf, then /etc/portage/make.conf (file or tree).
+    let standard = loadorder::portage_at(
+        &s.root,
+        Path::new("/etc/portage/make.conf"),
+        Some(Path::new("/etc/make.conf")),
+    )?
+    .all();
+    let files = if standard.contains(&s.file) {
+        standard
+    } else {
+        // Another make.conf directory tree (a chroot's, a template): its files in order.
+        let Some(tree) = s
+            .file
+            .ancestors()
+            .skip(1)
+            .find(|d| is_make_conf(d) && s.root.path(d).is_dir())
+        else {
+            return Ok(());
+        };
+        loadorder::portage_dir_files(&s.root, tree)?
+    };
+    let replaced = [(s.file.clone(), doc.to_bytes())].into_iter().collect();
+    let view = loadorder::portage_view(&s.root, &files, &replaced).map_err(|e| match e {
+        loadorder::PortageReadError::Io(e) => Error::Plan(e),
+        loadorder::PortageReadError::Parse(e) => Error::Input {
+            file: s.root.path(Path::new(&e.file)).display().to_string(),
+            line: e.line,
+            column: 1,
+            reason: format!("{}: Portage will not read this file", e.message),
+        },
+    })?;
+    let at = files.iter().position(|f| *f == s.file);
+    for edit in edits {
+        if let Some((top, a)) = view.last(edit.name()) {
+            let later = files.iter().position(|f| f == top) > at;
+            if later {
+                return Err(Error::Input {
+                    file: s.root.path(Path::new(&a.file)).display().to_string(),
+                    line: a.line,
+                    column: 1,
+                    reason: format!(
+                        "{} is assigned here, read after {}: Portage takes this value, so the \
+                         edit would not take effect; edit this file instead",
+                        edit.name(),
+                        s.file.display()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Apply `edits` in order and plan writing the result.
 pub fn plan_edits(s: &EditSettings, mut loaded: Loaded, edits: &[Edit]) -> Result<Plan, Error> {
-    for edit in edits {
+    if s.dialect == Dialect::Portage {
+        // Decided and checked in what Portage reads (the file and what it sources).
+        let mut docs = [(s.file.clone(), loaded.doc)];
+        for edit in edits {
+            loadorder::edit_as_portage_reads(&s.root, &mut docs, edit, 0)
+                .map_err(|e| portage_error(s, e))?;
+        }
+        let [(_, doc)] = docs;
+        overridden_later(s, &doc, edits)?;
+        loaded.doc = doc;
+    }
+    for edit in edits.iter().filter(|_| s.dialect != Dialect::Portage) {
         loaded
             .doc
             .apply(edit)
             .map_err(|e| input_error(&loaded.shown, e))?;
     }
     let mut plan = Plan::new(s.root.clone());
+    // Portage reads every file of a make.conf directory tree but hidden ones: a backup
+    // named the usual way beside the file would be read after it and undo the edit.
+    if let Some(dir) = s.file.parent() {
+        if s.dialect == Dialect::Portage && dir.ancestors().any(is_make_conf) {
+            plan.hide_backups_in(dir);
+        }
+    }
     plan.write_file(&s.file, loaded.doc.to_bytes())?;
     Ok(plan)
 }

@@ -81,7 +81,7 @@ pub fn run(a: EditArgs, matches: &clap::ArgMatches, ui: &mut Ui) -> anyhow::Resu
     }
     let loaded = edit::load(&s)?;
     match &s.action {
-        EditAction::Get(name) => match edit::get(&loaded, name)? {
+        EditAction::Get(name) => match edit::get(&s, &loaded, name)? {
             None => Ok(ExitStatus::Negative),
             Some(Got::Scalar(v)) => {
                 ui.out.write_all(&v)?;

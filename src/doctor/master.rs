@@ -121,8 +121,22 @@ fn check_config(s: &Settings, f: &mut Vec<Finding>) -> Config {
                 "CXXFLAGS",
                 "COMMON_FLAGS",
             ];
-            let vars = Vars::read(root, &files, Dialect::Portage, &names);
-            crlf_findings(&vars, f);
+            // Portage's own reading (getconfig's model), the one `master` edits by.
+            let vars = match Vars::portage(root, &files, &names) {
+                Ok(v) => v,
+                Err(why) => {
+                    f.push(
+                        Finding::new(
+                            "switch",
+                            p.config.display().to_string(),
+                            Status::Broken,
+                            why,
+                        )
+                        .hint("fix the file at that line (emerge stops there)"),
+                    );
+                    Vars::empty()
+                }
+            };
             check_switch(&vars, &p.enable, "portage", &s.profile.name, f);
             jobs = vars
                 .scalar(&p.jobs_variable)

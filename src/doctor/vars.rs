@@ -49,6 +49,36 @@ impl Vars {
         }
         Vars(out, files.iter().map(|f| root.path(f)).collect(), crlf)
     }
+    /// What Portage reads for `names` from `files` (system paths in its order, sourced
+    /// files followed), each with the file it is assigned in; `Err` with Portage's
+    /// message when emerge would stop at a file.
+    pub(super) fn portage(
+        root: &crate::plan::SysRoot,
+        files: &[PathBuf],
+        names: &[&str],
+    ) -> Result<Vars, String> {
+        let view = crate::loadorder::portage_view(root, files, &BTreeMap::new())
+            .map_err(|e| e.to_string())?;
+        let mut out = BTreeMap::new();
+        for n in names {
+            if let Some((_, a)) = view.last(n) {
+                out.insert(
+                    (*n).to_string(),
+                    (
+                        Value::Scalar(a.value.clone().into_bytes()),
+                        PathBuf::from(&a.file),
+                    ),
+                );
+            }
+        }
+        // Portage reads CR LF as a line end (Python's universal newlines): no CRLF findings.
+        Ok(Vars(
+            out,
+            files.iter().map(|f| root.path(f)).collect(),
+            Vec::new(),
+        ))
+    }
+
     /// What bash sees for `name` after sourcing the files in order, in a clean
     /// environment: the oracle for values that depend on expansions
     /// (`FEATURES="${FEATURES} -distcc"` across make.conf files). The files are the

@@ -39,11 +39,17 @@
 //! does not ship the masquerade directory (`masquerade-shipped = false`).
 //!
 //! # Gentoo
-//! `FEATURES` gains `distcc` (the rest kept; an accumulating `FEATURES="${FEATURES} …"` chain
-//! is edited as [`crate::shconf`] documents), `MAKEOPTS="-jN -lM"`, and `/etc/distcc/hosts`
-//! gets the host list. `/etc/portage/make.conf` may be a directory: each variable is edited
-//! in the last file (in sorted order, the order portage reads them) that assigns it; a
-//! variable no file assigns goes into a new `make.conf/distcc.conf`, which we own.
+//! `FEATURES` gains `distcc` (the rest kept), `MAKEOPTS="-jN -lM"`, and `/etc/distcc/hosts`
+//! gets the host list. make.conf is decided and checked in what Portage itself reads
+//! ([`crate::shconf::portage`], a model of `getconfig()` that the tests hold against the
+//! real Portage): `/etc/make.conf`, then `/etc/portage/make.conf` (a directory read
+//! recursively, in sorted order), with the files they `source`. Each variable is edited
+//! where the assignment Portage ends up with is written (after the `source` line when that
+//! is a sourced file); a variable nothing assigns goes into a new `make.conf/distcc.conf`
+//! (a directory) or the last file. A new word-list line is `FEATURES="${FEATURES} distcc"`
+//! so what earlier files set is kept. A file emerge cannot parse, or an assignment Portage
+//! and bash read differently, is refused with its line, and every edit is read back: only
+//! the intended variable may change, to the intended value (`master/portage.rs`).
 //!
 //! # The hosts file
 //! `/etc/distcc/hosts` keeps every comment and blank line (Gentoo's `distcc-config

@@ -1,6 +1,18 @@
-//! Portage: FEATURES and MAKEOPTS in make.conf, a file or a directory.
+//! Portage: FEATURES and MAKEOPTS in make.conf, a file or a directory, decided and checked
+//! in what Portage itself reads ([`crate::shconf::portage`], `getconfig()`'s model):
+//! `/etc/make.conf`, then `/etc/portage/make.conf` (a directory recursively), with the
+//! files they source.
+//!
+//! Each variable is edited where the assignment Portage ends up with is written. When that
+//! is a sourced file, a new line goes at the end of the file that sources it (after the
+//! `source`); when nothing assigns it, into `make.conf/distcc.conf` (a directory) or the
+//! last file read. A new word-list line is `FEATURES="${FEATURES} distcc"`, so what was
+//! read before is kept. A file emerge cannot parse, or an assignment Portage and bash read
+//! differently, is refused with its line; and after every edit Portage's reading is
+//! compared with the intent: exactly this variable changed, to exactly this value.
 
 use super::*;
+use crate::loadorder::{PortageEditError, PortageFiles};
 
 pub(super) fn plan_portage(
     settings: &Settings,
@@ -19,43 +31,26 @@ pub(super) fn plan_portage(
         advice.flags()
     );
     let order = crate::loadorder::portage(root, p)?;
-    let config = order.config.clone();
     let mut files: Vec<ConfFile> = Vec::new();
-    let is_dir = order.is_dir;
-    if is_dir {
-        for path in &order.files {
-            if let Some(f) = ConfFile::read(root, path, Dialect::Portage)? {
-                files.push(f);
-            }
+    for path in order.all() {
+        if let Some(f) = ConfFile::read(root, &path, Dialect::Portage)? {
+            files.push(f);
         }
+    }
+    if files.is_empty() {
+        return Err(Error::MissingConfig {
+            path: p.config.clone(),
+            root: root.dir().to_path_buf(),
+            hint: "is this a Gentoo system (Portage installed)?".into(),
+        });
+    }
+    if order.is_dir {
         report.notes.push(format!(
-            "portage: {} is a directory; each variable is edited where it is assigned, \
-             else in {}",
+            "portage: {} is a directory; each variable is edited where Portage takes it \
+             from, else in {}",
             p.config.display(),
-            config.join(DROPIN_NAME).display()
+            order.config.join(DROPIN_NAME).display()
         ));
-    } else {
-        let legacy = p.legacy_config.as_ref().filter(|l| root.path(l).is_file());
-        let file = match ConfFile::read(root, &p.config, Dialect::Portage)? {
-            Some(f) => f,
-            None => match legacy {
-                Some(l) => ConfFile::read(root, l, Dialect::Portage)?.ok_or_else(|| {
-                    Error::MissingConfig {
-                        path: l.clone(),
-                        root: root.dir().to_path_buf(),
-                        hint: "it vanished while being read".into(),
-                    }
-                })?,
-                None => {
-                    return Err(Error::MissingConfig {
-                        path: p.config.clone(),
-                        root: root.dir().to_path_buf(),
-                        hint: "is this a Gentoo system (Portage installed)?".into(),
-                    });
-                }
-            },
-        };
-        files.push(file);
     }
     warn_native(
         &files.iter().collect::<Vec<_>>(),
@@ -74,33 +69,7 @@ pub(super) fn plan_portage(
         },
     ];
     for edit in &edits {
-        let at = files.iter().rposition(|f| f.doc.get(edit.name()).is_some());
-        let index = match at {
-            Some(i) => i,
-            None if is_dir => match files
-                .iter()
-                .position(|f| f.path.file_name() == Some(DROPIN_NAME.as_ref()))
-            {
-                Some(i) => i,
-                None => {
-                    let path = config.join(DROPIN_NAME);
-                    files.push(ConfFile {
-                        doc: Document::parse(
-                            b"# Portage settings for distcc, written by `distsetup master`.\n",
-                            Dialect::Portage,
-                        )
-                        .map_err(|e| shconf_unsafe(&path, e, &by_hand))?,
-                        path,
-                        original: Vec::new(),
-                    });
-                    files.len() - 1
-                }
-            },
-            None => 0,
-        };
-        if let Some(f) = files.get_mut(index) {
-            apply_edits(f, std::slice::from_ref(edit), &by_hand)?;
-        }
+        edit_as_portage_reads(root, &order, &mut files, edit, &by_hand)?;
     }
     // Portage reads every file of the tree but hidden ones: a backup named beside the
     // file the usual way would be read after it and undo the edit.
@@ -111,4 +80,76 @@ pub(super) fn plan_portage(
         write_conf(&mut report.plan, f)?;
     }
     Ok(())
+}
+
+fn edit_as_portage_reads(
+    root: &SysRoot,
+    order: &PortageFiles,
+    files: &mut Vec<ConfFile>,
+    edit: &Edit,
+    by_hand: &str,
+) -> Result<(), Error> {
+    let refused = |e: PortageEditError| match e {
+        PortageEditError::Io(e) => Error::Plan(e),
+        PortageEditError::At {
+            file,
+            line,
+            column,
+            reason,
+        } => Error::Unsafe {
+            file,
+            line,
+            column,
+            reason,
+            by_hand: by_hand.to_string(),
+        },
+    };
+    let docs: Vec<(PathBuf, Document)> = files
+        .iter()
+        .map(|f| (f.path.clone(), f.doc.clone()))
+        .collect();
+    let nobody = crate::loadorder::portage_reads(root, &docs)
+        .map_err(refused)?
+        .last(edit.name())
+        .is_none();
+    let unassigned = if nobody && order.is_dir {
+        dropin(order, files, by_hand)?
+    } else {
+        files.len() - 1
+    };
+    let mut docs: Vec<(PathBuf, Document)> = files
+        .iter()
+        .map(|f| (f.path.clone(), f.doc.clone()))
+        .collect();
+    crate::loadorder::edit_as_portage_reads(root, &mut docs, edit, unassigned).map_err(refused)?;
+    for (f, (_, doc)) in files.iter_mut().zip(docs) {
+        f.doc = doc;
+    }
+    Ok(())
+}
+
+/// The index of our `make.conf/distcc.conf`, created (in Portage's reading position) when
+/// it is not there yet.
+fn dropin(order: &PortageFiles, files: &mut Vec<ConfFile>, by_hand: &str) -> Result<usize, Error> {
+    let path = order.config.join(DROPIN_NAME);
+    if let Some(i) = files.iter().position(|f| f.path == path) {
+        return Ok(i);
+    }
+    let file = ConfFile {
+        doc: Document::parse(
+            b"# Portage settings for distcc, written by `distsetup master`.\n",
+            Dialect::Portage,
+        )
+        .map_err(|e| shconf_unsafe(&path, e, by_hand))?,
+        path,
+        original: Vec::new(),
+    };
+    // Portage walks each directory in sorted order, depth first: component-wise path
+    // order, the legacy /etc/make.conf first.
+    let at = files
+        .iter()
+        .position(|f| f.path.starts_with(&order.config) && f.path > file.path)
+        .unwrap_or(files.len());
+    files.insert(at, file);
+    Ok(at)
 }

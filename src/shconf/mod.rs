@@ -30,11 +30,18 @@
 //!   adds are edited — across the whole chain of such lines — which is what a careful
 //!   user does by hand: a removed word is taken out of whichever line holds it, an added
 //!   word goes to the last line.
+//!
+//! # Portage
+//! Gentoo's make.conf is not read by bash but by Portage's `getconfig()`: [`portage`]
+//! models it (tokens, expansion, `source`, errors) and [`portage_check`] compares it with
+//! the bash model and an edit's intent.
 
 mod document;
 mod edit;
 mod error;
 pub mod lexer;
+pub mod portage;
+pub mod portage_check;
 pub mod value;
 
 pub use document::Document;

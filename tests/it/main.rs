@@ -8,6 +8,7 @@ mod faults;
 mod hostspec;
 mod master;
 mod plan;
+mod portage;
 mod profile;
 mod server;
 mod shconf;

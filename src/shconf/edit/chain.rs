@@ -68,7 +68,9 @@ impl Document {
         };
         let content = &self.src[content_start..content_end];
         // Single quotes and EnvironmentFile values expand nothing: all of it is literal.
-        let expands = style != Style::Single && self.dialect != Dialect::EnvironmentFile;
+        // (Portage expands inside single quotes too.)
+        let expands = (style != Style::Single || self.dialect == Dialect::Portage)
+            && self.dialect != Dialect::EnvironmentFile;
         let inherited = if expands {
             inherited_prefix(content, &a.name)
         } else {
@@ -134,6 +136,18 @@ impl Document {
     }
 
     /// The splice that removes word `i` of `lit` and one run of blanks next to it.
+    /// Removing every word of a bare Portage value would leave `NAME=`, after which
+    /// Portage takes the next line's first word as the value: write `NAME=""` instead.
+    pub(super) fn emptied(&self, lit: &Literal, w: &[u8]) -> Option<Splice> {
+        let all_go =
+            !lit.words.is_empty() && lit.words.iter().all(|wa| self.src[wa.start..wa.end] == *w);
+        (self.dialect == Dialect::Portage
+            && matches!(lit.style, Style::Bare)
+            && !lit.inherits
+            && all_go)
+            .then(|| (lit.value_start, lit.value_end, b"\"\"".to_vec()))
+    }
+
     pub(super) fn word_removal(&self, lit: &Literal, i: usize) -> Splice {
         let wa = &lit.words[i];
         let blank = |b: &u8| *b == b' ' || *b == b'\t';

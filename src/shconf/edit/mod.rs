@@ -17,7 +17,7 @@ mod words;
 
 use super::document::Assign;
 use super::lexer::{self, Kind};
-use super::{Document, Error, Scope, Value};
+use super::{Dialect, Document, Error, Scope, Value};
 
 /// One edit of one variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +155,17 @@ impl Document {
         let got = self.get(edit.name()).map(|a| a.value);
         let ok = match (edit, &got) {
             (Edit::Set { value, .. }, Some(Value::Scalar(v))) => v == value.as_bytes(),
+            // A later `source` makes the end value unknown to the bash model: read back
+            // the value right after the assignment itself (make.conf edits are read back
+            // in Portage's own model too, by `loadorder::edit_as_portage_reads`).
+            (Edit::Set { name, value }, Some(Value::Dynamic { .. }))
+                if self.dialect == Dialect::Portage =>
+            {
+                self.assignments()
+                    .iter()
+                    .rfind(|a| a.name == *name && a.scope == Scope::TopLevel)
+                    .is_some_and(|a| a.value == Value::Scalar(value.as_bytes().to_vec()))
+            }
             (Edit::SetArray { values, .. }, Some(Value::Array(v))) => v
                 .iter()
                 .map(Vec::as_slice)

@@ -72,20 +72,15 @@ pub(super) fn render_scalar(
             _ => "a systemd EnvironmentFile value cannot hold a newline",
         }));
     }
+    if dialect == Dialect::Portage {
+        return render_portage(value, style);
+    }
     let single = |v: &[u8]| [&b"'"[..], v, b"'"].concat();
     let shell_special = |b: &u8| matches!(b, b'\\' | b'"' | b'$' | b'`');
     match style {
         Style::Bare if bare_safe(value, b"") => return Ok(value.to_vec()),
         Style::Single if !value.contains(&b'\'') => return Ok(single(value)),
         _ => {}
-    }
-    if dialect == Dialect::Portage && value.iter().any(shell_special) {
-        if value.contains(&b'\'') {
-            return Err(invalid(
-                "portage cannot take a value with both a single quote and one of \\ \" $ `",
-            ));
-        }
-        return Ok(single(value));
     }
     let mut out = vec![b'"'];
     for &b in value {
@@ -129,4 +124,62 @@ pub(super) fn render_array(values: &[String]) -> Result<Vec<u8>, Error> {
     }
     out.push(b')');
     Ok(out)
+}
+
+/// make.conf is read by Portage and, in practice, by people and tools who source it with
+/// bash: write the value so that both read exactly `value`. Portage expands `$` even in
+/// single quotes and keeps `\$` inside double quotes for its own expansion, so double
+/// quotes with `\$`, `\\`, `\"` escaped are the usual answer; every candidate is read
+/// back by both models before it is taken.
+fn render_portage(value: &[u8], style: Style) -> Result<Vec<u8>, Error> {
+    let mut double = vec![b'"'];
+    for &b in value {
+        if matches!(b, b'\\' | b'"' | b'$' | b'`') {
+            double.push(b'\\');
+        }
+        double.push(b);
+    }
+    double.push(b'"');
+    let single = [&b"'"[..], value, b"'"].concat();
+    let mut candidates = Vec::new();
+    match style {
+        Style::Bare if portage_bare_safe(value) => candidates.push(value.to_vec()),
+        Style::Single => candidates.push(single.clone()),
+        _ => {}
+    }
+    candidates.push(double);
+    candidates.push(single);
+    candidates
+        .into_iter()
+        .find(|c| both_read(c, value))
+        .ok_or_else(|| {
+            invalid(format!(
+                "{:?} cannot be written so that Portage and bash both read it as given \
+                 (Portage expands $ inside single quotes and treats a quote inside a value \
+                 as a switch); write it by hand",
+                String::from_utf8_lossy(value)
+            ))
+        })
+}
+
+/// Characters Portage's tokenizer keeps in one word and bash takes literally.
+fn portage_bare_safe(v: &[u8]) -> bool {
+    !v.is_empty()
+        && v.iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+,".contains(b))
+}
+
+/// Whether `NAME=<raw>` reads as `value` for Portage and for bash.
+fn both_read(raw: &[u8], value: &[u8]) -> bool {
+    let line = [&b"X="[..], raw, b"\n"].concat();
+    let portage = crate::shconf::portage::read_alone(&line)
+        .ok()
+        .and_then(|r| r.vars().remove("X"));
+    let bash = crate::shconf::value::eval_word(
+        raw,
+        crate::shconf::value::Context::Scalar,
+        &Default::default(),
+        crate::shconf::value::Expansion::Shell,
+    );
+    portage.as_deref().map(str::as_bytes) == Some(value) && bash.as_deref() == Ok(value)
 }

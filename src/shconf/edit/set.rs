@@ -211,6 +211,11 @@ impl Document {
             }
             None => self.src.len(),
         };
+        let at = if self.sources_after(at) {
+            self.src.len()
+        } else {
+            at
+        };
         let after_newline = at == 0 || self.src[..at].ends_with(b"\n");
         let mut text = Vec::new();
         if after_newline {
@@ -221,6 +226,22 @@ impl Document {
             text.extend_from_slice(&line);
         }
         (at, at, text)
+    }
+}
+
+impl Document {
+    /// Whether a Portage `source` line comes at or after `offset`: what it reads would
+    /// override a new line placed before it.
+    fn sources_after(&self, offset: usize) -> bool {
+        self.dialect == Dialect::Portage
+            && self.statements.iter().any(|st| {
+                !st.comment_only
+                    && (st.first..st.last)
+                        .find(|&t| self.tokens[t].kind != Kind::Blank)
+                        .is_some_and(|t| {
+                            self.tokens[t].start >= offset && self.text(t) == b"source"
+                        })
+            })
     }
 }
 

@@ -29,6 +29,10 @@ impl Document {
             let first = String::from_utf8_lossy(&first).into_owned();
             let rendered = if self.dialect == Dialect::Bash {
                 render_array(&[first])?
+            } else if self.dialect == Dialect::Portage {
+                // The variable may come from a file read before this one (legacy
+                // /etc/make.conf, a sourced file, an earlier make.conf/ file): keep it.
+                accumulating(name, &first)?
             } else {
                 render_scalar(first.as_bytes(), Style::Double, self.dialect)?
             };
@@ -176,6 +180,10 @@ impl Document {
             }
             WordOp::Remove => {
                 for line in &chain {
+                    if let Some(s) = self.emptied(line, w) {
+                        splices.push(s);
+                        continue;
+                    }
                     for (i, wa) in line.words.iter().enumerate() {
                         if self.src[wa.start..wa.end] == *w {
                             splices.push(self.word_removal(line, i));
@@ -199,4 +207,17 @@ fn merge_overlapping(mut splices: Vec<Splice>) -> Vec<Splice> {
         }
     }
     out
+}
+
+/// `"${NAME} word"`: a new Portage line that adds to what was read before.
+fn accumulating(name: &str, word: &str) -> Result<Vec<u8>, Error> {
+    if word
+        .bytes()
+        .any(|b| matches!(b, b'"' | b'\'' | b'\\' | b'$' | b'`' | b'#'))
+    {
+        return Err(invalid(format!(
+            "{word:?} holds a quote or shell character; set the whole value with --set instead"
+        )));
+    }
+    Ok(format!("\"${{{name}}} {word}\"").into_bytes())
 }

@@ -534,7 +534,7 @@ fn gentoo_make_conf_directory_edits_where_assigned_else_distcc_conf() {
         .unwrap();
     let seen = String::from_utf8_lossy(&portage_view.stdout);
     assert!(
-        seen.starts_with("-j6 -l") && seen.ends_with("|distcc"),
+        seen.starts_with("-j6 -l") && seen.ends_with("| distcc"),
         "{seen}"
     );
     assert_eq!(
@@ -542,7 +542,11 @@ fn gentoo_make_conf_directory_edits_where_assigned_else_distcc_conf() {
         "USE=\"X\"\n"
     );
     let ours = read(t.path(), "/etc/portage/make.conf/distcc.conf");
-    assert!(ours.ends_with("\nFEATURES=\"distcc\"\n"), "{ours}");
+    // Accumulating: FEATURES from the profile (and any file read before) is kept.
+    assert!(
+        ours.ends_with("\nFEATURES=\"${FEATURES} distcc\"\n"),
+        "{ours}"
+    );
     let again = cfg(t.path(), "gentoo", "10.0.0.1/4", "6", "--yes");
     assert!(text(&again).0.contains("already configured"));
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::corpus;
+use crate::support::{corpus, sorted_files};
 
 const BIN: &str = env!("CARGO_BIN_EXE_distsetup");
 const HOSTS: &str = "10.0.0.5:3635/6 10.0.0.6/4,lzo localhost/2";
@@ -14,19 +14,6 @@ const JOBS: usize = 7;
 
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn sorted_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_file())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 fn copy_writable(from: &Path, to: &Path) {

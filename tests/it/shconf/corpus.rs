@@ -409,8 +409,23 @@ fn edits_change_exactly_the_intended_variables_as_bash_sees_them() {
                 .filter(|e| !matches!(e, Edit::Set { .. }))
                 .map(|e| e.name().to_string())
                 .collect();
+            // A variable whose assignment expands a variable that was set changes with it
+            // (`CXXFLAGS="${CFLAGS}"` after `CFLAGS=…`): that is what the edit means.
+            let text = String::from_utf8_lossy(&bytes);
+            let dependent = |k: &str| {
+                applied.iter().any(|e| {
+                    let n = e.name();
+                    k != n
+                        && text.lines().any(|l| {
+                            l.trim_start().starts_with(&format!("{k}="))
+                                && (l.contains(&format!("${{{n}}}"))
+                                    || l.contains(&format!("${n}")))
+                        })
+                })
+            };
             let norm = |m: &BTreeMap<String, BashVal>| -> BTreeMap<String, BashVal> {
                 m.iter()
+                    .filter(|(k, _)| !dependent(k))
                     .map(|(k, v)| {
                         let v = if word_edited.contains(k) {
                             normalise(v)

@@ -154,7 +154,8 @@ fn a_commented_continuation_is_not_a_default() {
         Dialect::Portage,
         "#FEATURES=\"ccache distcc \\\n#  splitdebug\"\nMAKEOPTS=\"-j2\"\n",
         &[add("FEATURES", "distcc")],
-        "#FEATURES=\"ccache distcc \\\n#  splitdebug\"\nMAKEOPTS=\"-j2\"\nFEATURES=\"distcc\"\n",
+        // A new Portage line keeps what earlier files set (issue 13, case 1).
+        "#FEATURES=\"ccache distcc \\\n#  splitdebug\"\nMAKEOPTS=\"-j2\"\nFEATURES=\"${FEATURES} distcc\"\n",
     );
 }
 
@@ -323,7 +324,8 @@ fn dialects_quote_for_their_evaluator() {
         Dialect::Portage,
         "A=\"x\"\n",
         &[set("A", "cost $5")],
-        "A='cost $5'\n",
+        // Portage expands $ inside single quotes too (issue 13, case 4).
+        "A=\"cost \\$5\"\n",
     );
     check(
         Dialect::EnvironmentFile,

@@ -2,6 +2,7 @@
 
 pub mod builder;
 pub mod cluster;
+pub mod portage;
 pub mod server;
 pub mod shconf;
 pub mod volunteer;
@@ -47,6 +48,20 @@ pub fn corpus() -> Option<PathBuf> {
         skip_or_fail(&format!("the shared corpus is not at {}", dir.display()));
         None
     }
+}
+
+/// The regular files directly in `dir`, sorted (none when it is missing).
+pub fn sorted_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
 }
 
 /// Whether the tests run as root.
