@@ -33,7 +33,6 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)')
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Set up this machine as a master or a volunteer by answering questions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
-            [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Write completions and man pages into DIR (what is checked in under completions/ and man/)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -128,11 +127,6 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
-        'distsetup;generate-assets' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            break
-        }
         'distsetup;serve' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (repeatable); default: every address')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'TCP port for jobs (0: any free port, logged at startup)')
@@ -172,7 +166,6 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)')
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Set up this machine as a master or a volunteer by answering questions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
-            [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Write completions and man pages into DIR (what is checked in under completions/ and man/)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -199,9 +192,6 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             break
         }
         'distsetup;help;completions' {
-            break
-        }
-        'distsetup;help;generate-assets' {
             break
         }
         'distsetup;help;serve' {

@@ -25,9 +25,6 @@ _distsetup() {
             distsetup,edit)
                 cmd="distsetup__subcmd__edit"
                 ;;
-            distsetup,generate-assets)
-                cmd="distsetup__subcmd__generate__subcmd__assets"
-                ;;
             distsetup,help)
                 cmd="distsetup__subcmd__help"
                 ;;
@@ -58,9 +55,6 @@ _distsetup() {
             distsetup__subcmd__help,edit)
                 cmd="distsetup__subcmd__help__subcmd__edit"
                 ;;
-            distsetup__subcmd__help,generate-assets)
-                cmd="distsetup__subcmd__help__subcmd__generate__subcmd__assets"
-                ;;
             distsetup__subcmd__help,help)
                 cmd="distsetup__subcmd__help__subcmd__help"
                 ;;
@@ -89,7 +83,7 @@ _distsetup() {
 
     case "${cmd}" in
         distsetup)
-            opts="-h -V --help --version edit hosts undo master volunteer doctor wizard completions generate-assets serve help"
+            opts="-h -V --help --version edit hosts undo master volunteer doctor wizard completions serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -208,22 +202,8 @@ _distsetup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        distsetup__subcmd__generate__subcmd__assets)
-            opts="-h --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         distsetup__subcmd__help)
-            opts="edit hosts undo master volunteer doctor wizard completions generate-assets serve help"
+            opts="edit hosts undo master volunteer doctor wizard completions serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,20 +245,6 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__help__subcmd__edit)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        distsetup__subcmd__help__subcmd__generate__subcmd__assets)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

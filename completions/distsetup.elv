@@ -30,7 +30,6 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand doctor 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)'
             cand wizard 'Set up this machine as a master or a volunteer by answering questions'
             cand completions 'Print shell completions for SHELL to standard output'
-            cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -116,10 +115,6 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
-        &'distsetup;generate-assets'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
-        }
         &'distsetup;serve'= {
             cand --listen 'Address to listen on (repeatable); default: every address'
             cand -p 'TCP port for jobs (0: any free port, logged at startup)'
@@ -158,7 +153,6 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand doctor 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)'
             cand wizard 'Set up this machine as a master or a volunteer by answering questions'
             cand completions 'Print shell completions for SHELL to standard output'
-            cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -177,8 +171,6 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;help;wizard'= {
         }
         &'distsetup;help;completions'= {
-        }
-        &'distsetup;help;generate-assets'= {
         }
         &'distsetup;help;serve'= {
         }

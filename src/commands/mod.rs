@@ -7,6 +7,7 @@ mod assets;
 mod doctor;
 mod edit;
 mod exit;
+mod manual;
 mod master;
 mod prompt;
 mod serve;

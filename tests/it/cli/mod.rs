@@ -3,3 +3,4 @@
 mod assets;
 mod edit;
 mod edit_doc;
+mod packaging;
