@@ -158,3 +158,88 @@ fn pkgbuild_builds_and_installs_with_completions_and_man_pages() {
         .arg(inst.join("usr/share/man/man1/distsetup-volunteer.1.gz")));
     assert!(man.contains(".SH EXAMPLES"), "{man}");
 }
+
+/// `name@version` of every registry package in Cargo.lock.
+fn locked_crates() -> Vec<String> {
+    let lock = std::fs::read_to_string(repo().join("Cargo.lock")).unwrap();
+    let mut out = Vec::new();
+    for block in lock.split("[[package]]").skip(1) {
+        let field = |k: &str| {
+            block
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{k} = \"")))
+                .map(|v| v.trim_end_matches('"').to_owned())
+        };
+        if field("source").is_some_and(|s| s.starts_with("registry+")) {
+            out.push(format!(
+                "{}@{}",
+                field("name").unwrap(),
+                field("version").unwrap()
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn gentoo_ebuild_parses_and_lists_the_locked_crates() {
+    if !require("bash", on_path("bash")) {
+        return;
+    }
+    let dir = repo().join("packaging/gentoo/dev-util/distsetup");
+    let ebuild = dir.join("distsetup-0.1.0.ebuild");
+    sh(Command::new("bash").arg("-n").arg(&ebuild));
+    // Sourced the way Portage sources it (eclasses stubbed: only the ebuild's own
+    // variables and phases are looked at).
+    let vars = sh(Command::new("bash").arg("-c").arg(
+        r#"set -eu; inherit() { :; }; PV=0.1.0; P=distsetup-0.1.0; PN=distsetup; CARGO_CRATE_URIS=
+           source "$1"
+           for v in EAPI DESCRIPTION HOMEPAGE SRC_URI LICENSE SLOT KEYWORDS RUST_MIN_VER; do
+             [ -n "${!v}" ] || { echo "$v is empty" >&2; exit 1; }
+           done
+           declare -F src_install >/dev/null
+           echo "EAPI=$EAPI"; for c in $CRATES; do echo "crate=$c"; done"#,
+    ).arg("bash").arg(&ebuild));
+    assert!(vars.lines().any(|l| l == "EAPI=8"), "{vars}");
+    let crates: Vec<String> = vars
+        .lines()
+        .filter_map(|l| l.strip_prefix("crate="))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        crates,
+        locked_crates(),
+        "CRATES in the ebuild differs from Cargo.lock"
+    );
+    let text = std::fs::read_to_string(&ebuild).unwrap();
+    for line in [
+        "doman man/*.1",
+        "newbashcomp completions/distsetup.bash distsetup",
+        "dozshcomp completions/_distsetup",
+        "dofishcomp completions/distsetup.fish",
+    ] {
+        assert!(text.contains(line), "the ebuild does not install: {line}");
+    }
+
+    // metadata.xml: well-formed (Python's XML parser), and Portage's own checks when the
+    // portage module is importable (scripts/install-deps installs it).
+    let check = r#"
+import sys, xml.dom.minidom
+xml.dom.minidom.parse(sys.argv[1] + "/metadata.xml")
+try:
+    import portage
+except ImportError:
+    print("no portage"); sys.exit(0)
+from portage.xml.metadata import MetaDataXML
+from portage.versions import catpkgsplit
+md = MetaDataXML(sys.argv[1] + "/metadata.xml", None)
+assert md.maintainers(), "no maintainer"
+assert catpkgsplit("dev-util/distsetup-0.1.0") is not None
+print("portage ok")
+"#;
+    let py = sh(Command::new("python3").arg("-c").arg(check).arg(&dir));
+    if py.trim() == "no portage" {
+        eprintln!("portage is not importable: metadata.xml checked as XML only");
+    }
+}
