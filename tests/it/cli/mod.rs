@@ -4,3 +4,4 @@ mod assets;
 mod edit;
 mod edit_doc;
 mod packaging;
+mod readme;
