@@ -77,6 +77,12 @@ pub fn configure(settings: &Settings, facts: &Facts, ui: &mut Ui) -> anyhow::Res
     for w in &report.warnings {
         writeln!(ui.err, "warning: {w}")?;
     }
+    if settings.server == ServerKind::Embedded {
+        let home = distsetup::toolchain::invoking_home();
+        if let Some(w) = volunteer::exe_warning(&facts.exe, home.as_deref()) {
+            writeln!(ui.err, "WARNING: {w}")?;
+        }
+    }
     let outcome = if report.plan.is_empty() {
         writeln!(ui.out, "already configured: nothing to change")?;
         Outcome::NothingToChange

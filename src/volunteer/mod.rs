@@ -377,15 +377,24 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     if settings.server == ServerKind::Distccd {
         let names: Vec<&str> = links.iter().map(|l| l.name.as_str()).collect();
         plan_whitelist(root, &mut plan, profile, &names, &mut notes)?;
-        plan_daemon_config(
-            root,
-            &mut plan,
-            profile,
-            &allow,
-            jobs,
-            settings.listen,
-            &mut notes,
-        )?;
+        let native = facts
+            .native_triple
+            .as_deref()
+            .and_then(toolchain::elf_machine_for_triple)
+            == Some(local_machine.as_str());
+        if native {
+            plan_daemon_config(
+                root,
+                &mut plan,
+                profile,
+                &allow,
+                jobs,
+                settings.listen,
+                &mut notes,
+            )?;
+        } else {
+            notes.push(system_daemon_untouched(profile, &service, port));
+        }
         warn_no_distcc(root, &mut warnings)?;
         plain_name_warning(
             profile,
@@ -471,4 +480,40 @@ fn locate_and_probe(
 /// Plan the missing directories of `dir`, outermost first.
 fn ensure_dir(plan: &mut Plan, dir: &Path) -> Result<(), Error> {
     Ok(plan.create_dir_all(dir)?)
+}
+
+/// Why the running binary is a poor `ExecStart=` for the unit `volunteer` writes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExeWarning {
+    /// It lives in a Cargo build tree (`cargo run`, `target/release/distsetup`).
+    #[error(
+        "the unit will run {0}, a binary in a Cargo build tree: `cargo clean` or the next build \
+         breaks the service, and a clone under /tmp is invisible to it (PrivateTmp). Install \
+         distsetup first (cargo install --locked --path . --root /usr/local, or the PKGBUILD) \
+         and run the installed one"
+    )]
+    BuildTree(PathBuf),
+    /// It lives under a home directory, which the sandboxed service may not read.
+    #[error(
+        "the unit will run {0}, under a home directory the service cannot read (ProtectHome, \
+         0700 homes). Install distsetup in /usr/local or /usr (cargo install --locked --path . \
+         --root /usr/local, or the PKGBUILD) and run the installed one"
+    )]
+    Home(PathBuf),
+}
+
+/// Whether `exe` (the running binary, which the unit's `ExecStart=` names) is somewhere
+/// a service should not run from.
+pub fn exe_warning(exe: &Path, home: Option<&Path>) -> Option<ExeWarning> {
+    let in_build_tree = exe.ancestors().skip(1).any(|d| {
+        d.file_name().is_some_and(|n| n == "target")
+            && (d.join("CACHEDIR.TAG").is_file()
+                || d.parent().is_some_and(|p| p.join("Cargo.toml").is_file()))
+    });
+    if in_build_tree {
+        return Some(ExeWarning::BuildTree(exe.to_path_buf()));
+    }
+    let under_home =
+        is_under_home(exe) || home.is_some_and(|h| h != Path::new("/") && exe.starts_with(h));
+    under_home.then(|| ExeWarning::Home(exe.to_path_buf()))
 }
