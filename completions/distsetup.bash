@@ -382,7 +382,7 @@ _distsetup() {
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -W "arch archarm debian gentoo void list" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "arch archarm debian gentoo list" -- "${cur}"))
                     return 0
                     ;;
                 --profile-file)

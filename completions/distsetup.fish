@@ -62,7 +62,6 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l profile -
 archarm\t''
 debian\t''
 gentoo\t''
-void\t''
 list\t''"
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l profile-file -d 'Read the profile from this TOML file instead' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l hosts -d 'The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured' -r

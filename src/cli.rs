@@ -200,7 +200,11 @@ fn profile_names() -> Vec<String> {
 }
 
 fn profile_names_and_list() -> Vec<String> {
-    let mut v = profile_names();
+    // Only the profiles that can configure a master (not void).
+    let mut v: Vec<String> = distsetup::profile::embedded_master_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     v.push("list".into());
     v
 }
@@ -211,18 +215,18 @@ fn toolchain_names() -> Vec<String> {
 
 /// Arguments of `distsetup master`.
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("profile_source").args(["profile", "profile_file"]).required(true))]
 pub struct MasterArgs {
     /// The distro profile (arch, archarm, debian, gentoo, ...); `list` shows them all.
     #[arg(
         long,
         value_name = "NAME|list",
-        required_unless_present = "profile_file",
         value_parser = Suggest(profile_names_and_list),
         hide_possible_values = true
     )]
     pub profile: Option<String>,
     /// Read the profile from this TOML file instead.
-    #[arg(long, value_name = "PATH", conflicts_with = "profile")]
+    #[arg(long, value_name = "PATH")]
     pub profile_file: Option<PathBuf>,
     /// The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured.
     #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]

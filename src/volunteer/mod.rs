@@ -376,35 +376,23 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
 
     if settings.server == ServerKind::Distccd {
         let names: Vec<&str> = links.iter().map(|l| l.name.as_str()).collect();
-        plan_whitelist(root, &mut plan, profile, &names, &mut notes)?;
-        let native = facts
-            .native_triple
-            .as_deref()
-            .and_then(toolchain::elf_machine_for_triple)
-            == Some(local_machine.as_str());
-        if native {
-            plan_daemon_config(
-                root,
-                &mut plan,
-                profile,
-                &allow,
-                jobs,
-                settings.listen,
-                &mut notes,
-            )?;
-        } else {
-            notes.push(system_daemon_untouched(profile, &service, port));
-        }
-        warn_no_distcc(root, &mut warnings)?;
-        plain_name_warning(
-            profile,
-            facts,
-            &located.prefix,
-            &local_machine,
-            &service,
+        let system = SystemDaemon {
+            names: &names,
+            allow: &allow,
+            jobs,
+            local_machine: &local_machine,
+            prefix: &located.prefix,
+            service: &service,
             port,
+        };
+        plan_system_daemon(
+            settings,
+            facts,
+            &system,
+            &mut plan,
+            &mut notes,
             &mut warnings,
-        );
+        )?;
     }
     warn_home(&located, &mut warnings);
     Ok(Report {
@@ -516,4 +504,50 @@ pub fn exe_warning(exe: &Path, home: Option<&Path>) -> Option<ExeWarning> {
     let under_home =
         is_under_home(exe) || home.is_some_and(|h| h != Path::new("/") && exe.starts_with(h));
     under_home.then(|| ExeWarning::Home(exe.to_path_buf()))
+}
+
+/// What `--server distccd` adds beside its unit.
+struct SystemDaemon<'a> {
+    names: &'a [&'a str],
+    allow: &'a [String],
+    jobs: usize,
+    local_machine: &'a str,
+    prefix: &'a str,
+    service: &'a Service,
+    port: u16,
+}
+
+/// `--server distccd`: the whitelist links, and the system distccd's configuration for
+/// a native toolchain only (see [`system_daemon_untouched`]).
+fn plan_system_daemon(
+    settings: &Settings,
+    facts: &Facts,
+    d: &SystemDaemon<'_>,
+    plan: &mut Plan,
+    notes: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    let (root, profile) = (&settings.root, &settings.profile);
+    plan_whitelist(root, plan, profile, d.names, notes)?;
+    let native = facts
+        .native_triple
+        .as_deref()
+        .and_then(toolchain::elf_machine_for_triple)
+        == Some(d.local_machine);
+    if native {
+        plan_daemon_config(root, plan, profile, d.allow, d.jobs, settings.listen, notes)?;
+    } else {
+        notes.push(system_daemon_untouched(profile, d.service, d.port));
+    }
+    warn_no_distcc(root, warnings)?;
+    plain_name_warning(
+        profile,
+        facts,
+        d.prefix,
+        d.local_machine,
+        d.service,
+        d.port,
+        warnings,
+    );
+    Ok(())
 }

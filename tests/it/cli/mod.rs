@@ -1,6 +1,7 @@
 //! `distsetup` subcommands driven as a user would: generated assets, `edit`.
 
 mod assets;
+mod contract;
 mod edit;
 mod edit_doc;
 mod packaging;

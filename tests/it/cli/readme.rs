@@ -92,7 +92,7 @@ fn readme_install_main_job_and_undo_from_a_clean_clone() {
     assert!(job.iter().any(|w| w == "--foreground"), "{job:?}");
     let p = job.iter().position(|w| w == "--port").expect("--port") + 1;
     job[p] = port.to_string();
-    let mut child = Command::new(&exe)
+    let child = Command::new(&exe)
         .args(&job[1..])
         .args(["--listen", "127.0.0.1", "--root"])
         .arg(sysroot.path())

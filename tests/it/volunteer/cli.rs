@@ -829,7 +829,10 @@ fn corpus_daemon_configs_take_the_allow_list() {
             continue;
         };
         let t = Root::new();
-        let tc = XTools::aarch64().build_in(t.path());
+        // A native volunteer: only then is the system distccd's configuration edited.
+        let tc = XTools::new("x-tools86", "x86_64-pc-linux-gnu")
+            .using_debian("x86_64-linux-gnu")
+            .build_in(t.path());
         let root = t.path().join("root");
         let d = root.join(dest);
         std::fs::create_dir_all(d.parent().unwrap()).unwrap();
