@@ -84,7 +84,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
         }
         'distsetup;volunteer' {
             [CompletionResult]::new('--toolchain', '--toolchain', [CompletionResultType]::ParameterName, 'A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu)')
-            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile) [default: from /etc/os-release, as doctor and wizard detect it]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Which compile server to configure')
             [CompletionResult]::new('--alias', '--alias', [CompletionResultType]::ParameterName, 'Answer the master''s triple MASTER with this toolchain''s LOCAL prefix (repeatable)')
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'A client address or CIDR network allowed to use this volunteer (repeatable; required)')

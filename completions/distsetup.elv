@@ -76,7 +76,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         }
         &'distsetup;volunteer'= {
             cand --toolchain 'A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu)'
-            cand --profile 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile)'
+            cand --profile 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile) [default: from /etc/os-release, as doctor and wizard detect it]'
             cand --server 'Which compile server to configure'
             cand --alias 'Answer the master''s triple MASTER with this toolchain''s LOCAL prefix (repeatable)'
             cand --allow 'A client address or CIDR network allowed to use this volunteer (repeatable; required)'

@@ -76,7 +76,7 @@ x-tools6h\t''
 x-tools7h\t''
 x-tools8\t''
 x-tools86\t''"
-complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l profile -d 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile)' -r -f -a "arch\t''
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l profile -d 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile) [default: from /etc/os-release, as doctor and wizard detect it]' -r -f -a "arch\t''
 archarm\t''
 debian\t''
 gentoo\t''

@@ -263,9 +263,9 @@ pub struct VolunteerArgs {
     /// A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu).
     #[arg(long, value_name = "NAME|PATH", value_parser = Suggest(toolchain_names), hide_possible_values = true)]
     pub toolchain: String,
-    /// The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile).
-    #[arg(long, value_name = "NAME", default_value = "archarm", value_parser = Suggest(profile_names), hide_possible_values = true)]
-    pub profile: String,
+    /// The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile) [default: from /etc/os-release, as doctor and wizard detect it].
+    #[arg(long, value_name = "NAME", value_parser = Suggest(profile_names), hide_possible_values = true)]
+    pub profile: Option<String>,
     /// Which compile server to configure.
     #[arg(long, value_enum, default_value = "embedded")]
     pub server: ServerArg,
@@ -303,9 +303,10 @@ fn parse_jobs(s: &str) -> Result<distsetup::master::JobsChoice, String> {
     match s {
         "auto" => Ok(JobsChoice::Auto),
         _ => match s.parse::<usize>() {
-            Ok(n) if n >= 1 => Ok(JobsChoice::Fixed(n)),
+            Ok(n) if (1..=distsetup::master::MAX_JOBS).contains(&n) => Ok(JobsChoice::Fixed(n)),
             _ => Err(format!(
-                "expected `auto` or a number of at least 1, got {s:?}"
+                "expected `auto` or a number from 1 to {}, got {s:?}",
+                distsetup::master::MAX_JOBS
             )),
         },
     }

@@ -297,6 +297,9 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
 
     let allow = check_allow(&settings.allow, settings.allow_anyone)?;
     let known = profile.known_toolchains();
+    if let Some(note) = host_search_note(root, facts) {
+        notes.push(note);
+    }
     let (located, local_machine) = locate_and_probe(settings, facts, &mut notes)?;
     let entry = known_entry(&settings.toolchain, &located, known);
     let tc_name = entry
@@ -550,4 +553,25 @@ fn plan_system_daemon(
         warnings,
     );
     Ok(())
+}
+
+/// Under `--root`, toolchains are still looked for (and run) on this machine: the
+/// compiler is probed here, so it must be runnable here. Say so, naming the places.
+pub fn host_search_note(root: &SysRoot, facts: &Facts) -> Option<String> {
+    if root.dir() == Path::new("/") {
+        return None;
+    }
+    let places: Vec<String> = facts
+        .search
+        .home
+        .iter()
+        .chain(&facts.search.dirs)
+        .chain(&facts.search.system_bin)
+        .map(|p| p.display().to_string())
+        .collect();
+    Some(format!(
+        "toolchain names are looked up on this machine, not under {}: {} (the compiler must run here to be checked; pass a path to choose another)",
+        root.dir().display(),
+        places.join(", ")
+    ))
 }

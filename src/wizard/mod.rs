@@ -181,10 +181,11 @@ fn master(
         probe_hosts(&hosts, ask)?;
     }
     let jobs_ok = |s: &str| -> Result<(), String> {
-        if s == "auto" || s.parse::<usize>().is_ok_and(|n| n >= 1) {
+        let max = crate::master::MAX_JOBS;
+        if s == "auto" || s.parse::<usize>().is_ok_and(|n| (1..=max).contains(&n)) {
             Ok(())
         } else {
-            Err("`auto` or a number of at least 1".into())
+            Err(format!("`auto` or a number from 1 to {max}"))
         }
     };
     let jobs = ask.input(
@@ -436,6 +437,9 @@ fn volunteer(
     ask: &mut dyn Ask,
 ) -> Result<Answers, Error> {
     let facts = crate::volunteer::Facts::detect(&profile);
+    if let Some(note) = crate::volunteer::host_search_note(root, &facts) {
+        ask.say(&note)?;
+    }
     let found = found_toolchains(&profile, &facts);
     let mut items: Vec<String> = found
         .iter()

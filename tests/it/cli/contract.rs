@@ -61,3 +61,17 @@ fn master_help_shows_that_a_profile_is_required() {
         "{err}"
     );
 }
+
+#[test]
+fn master_jobs_is_bounded() {
+    let (code, _, err) = run(&[
+        "master",
+        "--profile",
+        "arch",
+        "--jobs",
+        "9999999999",
+        "--dry-run",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("a number from 1 to 1024"), "{err}");
+}

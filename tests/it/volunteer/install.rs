@@ -50,3 +50,70 @@ fn exe_under_a_home_directory_or_build_tree_is_named_and_usr_bin_is_fine() {
         None
     );
 }
+
+/// Without --profile the distro comes from os-release, as doctor detects it.
+#[test]
+fn profile_is_detected_from_os_release() {
+    for (id, expect) in [("debian", "profile debian"), ("gentoo", "profile gentoo")] {
+        let t = Root::new().file("root/etc/os-release", format!("NAME=x\nID={id}\n"));
+        let tc = XTools::aarch64().build_in(t.path());
+        let o = volunteer()
+            .root(t.join("root"))
+            .toolchain(&tc)
+            .port(free_port())
+            .args(["--allow", "10.0.0.0/24", "--dry-run"])
+            .run();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains(&format!("{expect} (detected from /etc/os-release")),
+            "{out}"
+        );
+        if id == "gentoo" {
+            assert!(
+                out.contains("/etc/init.d/distsetup-serve-x-tools8"),
+                "{out}"
+            );
+        }
+    }
+}
+
+/// Under --root the toolchain is still looked for on this machine: said, with the places.
+#[test]
+fn toolchain_search_under_root_says_it_looks_at_this_machine() {
+    let t = Root::new().dir("root").dir("home");
+    let tc = XTools::aarch64().build_in(t.path());
+    let o = volunteer()
+        .root(t.join("root"))
+        .toolchain(&tc)
+        .port(free_port())
+        .args(["--allow", "10.0.0.0/24", "--dry-run"])
+        .run();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!(
+            "toolchain names are looked up on this machine, not under {}",
+            t.join("root").display()
+        )),
+        "{out}"
+    );
+    let o = volunteer()
+        .root(t.join("root"))
+        .env("HOME", t.join("home"))
+        .args([
+            "--toolchain",
+            "x-tools7h",
+            "--allow",
+            "10.0.0.0/24",
+            "--dry-run",
+        ])
+        .run();
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("looked up on this machine, not under"),
+        "{err}"
+    );
+    assert!(err.contains("/opt"), "{err}");
+}
