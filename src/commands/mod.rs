@@ -8,6 +8,8 @@ mod doctor;
 mod edit;
 mod exit;
 mod manual;
+mod message;
+pub use message::error_text;
 mod master;
 mod prompt;
 mod serve;

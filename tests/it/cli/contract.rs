@@ -75,3 +75,70 @@ fn master_jobs_is_bounded() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("a number from 1 to 1024"), "{err}");
 }
+
+/// Permission denied as a non-root user: the OS error once, no temporary file's name,
+/// and the hint to use sudo.
+#[test]
+fn permission_errors_are_said_once_without_temp_names_and_suggest_sudo() {
+    use crate::support::{Root, is_root, on_path, require};
+    use std::os::unix::fs::PermissionsExt as _;
+    if is_root() && !require("setpriv (to run as nobody)", on_path("setpriv")) {
+        return;
+    }
+    let t = Root::new().file(
+        "etc/makepkg.conf",
+        "BUILDENV=(!distcc color !ccache check !sign)\n",
+    );
+    // The journal can be written; the directory of makepkg.conf cannot.
+    std::fs::create_dir_all(t.join("var/lib/distsetup")).unwrap();
+    std::fs::set_permissions(t.join("var"), std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(t.join("var/lib"), std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(
+        t.join("var/lib/distsetup"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
+    std::fs::set_permissions(t.join("etc"), std::fs::Permissions::from_mode(0o555)).unwrap();
+    let mut c = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            BIN,
+        ]);
+        c
+    } else {
+        Command::new(BIN)
+    };
+    let o = c
+        .args([
+            "master",
+            "--profile",
+            "arch",
+            "--hosts",
+            "10.0.0.1/4",
+            "--jobs",
+            "3",
+            "--yes",
+            "--root",
+        ])
+        .arg(t.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert_eq!(
+        err.matches("Permission denied (os error 13)").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        !err.contains("/.distsetup-") && !err.contains("at path"),
+        "{err}"
+    );
+    assert!(err.contains("with sudo"), "{err}");
+    assert!(err.contains("/etc/makepkg.conf"), "{err}");
+}
