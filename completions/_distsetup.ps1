@@ -105,10 +105,11 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
         'distsetup;doctor' {
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'Check this host list instead of the configured one (DISTCC_HOSTS syntax)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The distro profile [default: from /etc/os-release]')
-            [CompletionResult]::new('--compiler', '--compiler', [CompletionResultType]::ParameterName, 'The local compiler the remote ones are compared with')
+            [CompletionResult]::new('--compiler', '--compiler', [CompletionResultType]::ParameterName, 'The local compiler the remote ones are compared with [default: the --remote-compiler name when it exists here, else cc]')
             [CompletionResult]::new('--remote-compiler', '--remote-compiler', [CompletionResultType]::ParameterName, 'The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends]')
             [CompletionResult]::new('--speed-rounds', '--speed-rounds', [CompletionResultType]::ParameterName, 'Compiles per host for the speed probe (0 skips it)')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a host''s answer to a probe compile (hosts are probed at once)')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR')
             [CompletionResult]::new('--volunteer', '--volunteer', [CompletionResultType]::ParameterName, 'Check this machine as a volunteer')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as JSON')

@@ -111,7 +111,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__doctor)
-            opts="-h --hosts --volunteer --profile --compiler --remote-compiler --speed-rounds --connect-timeout --json --root --help"
+            opts="-h --hosts --volunteer --profile --compiler --remote-compiler --speed-rounds --connect-timeout --timeout --json --root --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -138,6 +138,10 @@ _distsetup() {
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -96,10 +96,11 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;doctor'= {
             cand --hosts 'Check this host list instead of the configured one (DISTCC_HOSTS syntax)'
             cand --profile 'The distro profile [default: from /etc/os-release]'
-            cand --compiler 'The local compiler the remote ones are compared with'
+            cand --compiler 'The local compiler the remote ones are compared with [default: the --remote-compiler name when it exists here, else cc]'
             cand --remote-compiler 'The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends]'
             cand --speed-rounds 'Compiles per host for the speed probe (0 skips it)'
             cand --connect-timeout 'Seconds to wait for a connection'
+            cand --timeout 'Seconds to wait for a host''s answer to a probe compile (hosts are probed at once)'
             cand --root 'Resolve every system path under DIR'
             cand --volunteer 'Check this machine as a volunteer'
             cand --json 'Print the report as JSON'

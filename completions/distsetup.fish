@@ -102,10 +102,11 @@ archarm\t''
 debian\t''
 gentoo\t''
 void\t''"
-complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l compiler -d 'The local compiler the remote ones are compared with' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l compiler -d 'The local compiler the remote ones are compared with [default: the --remote-compiler name when it exists here, else cc]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l remote-compiler -d 'The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l speed-rounds -d 'Compiles per host for the speed probe (0 skips it)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l timeout -d 'Seconds to wait for a host\'s answer to a probe compile (hosts are probed at once)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l root -d 'Resolve every system path under DIR' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l volunteer -d 'Check this machine as a volunteer'
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l json -d 'Print the report as JSON'

@@ -347,9 +347,9 @@ pub struct DoctorArgs {
     /// The distro profile [default: from /etc/os-release].
     #[arg(long, value_name = "NAME", value_parser = Suggest(profile_names), hide_possible_values = true)]
     pub profile: Option<String>,
-    /// The local compiler the remote ones are compared with.
-    #[arg(long, value_name = "CC", default_value = "cc")]
-    pub compiler: String,
+    /// The local compiler the remote ones are compared with [default: the --remote-compiler name when it exists here, else cc].
+    #[arg(long, value_name = "CC")]
+    pub compiler: Option<String>,
     /// The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends].
     #[arg(long, value_name = "NAME")]
     pub remote_compiler: Option<String>,
@@ -359,6 +359,9 @@ pub struct DoctorArgs {
     /// Seconds to wait for a connection.
     #[arg(long, value_name = "SECS", default_value_t = 3)]
     pub connect_timeout: u64,
+    /// Seconds to wait for a host's answer to a probe compile (hosts are probed at once).
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
