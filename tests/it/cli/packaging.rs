@@ -199,7 +199,8 @@ fn gentoo_ebuild_parses_and_lists_the_locked_crates() {
              [ -n "${!v}" ] || { echo "$v is empty" >&2; exit 1; }
            done
            declare -F src_install >/dev/null
-           echo "EAPI=$EAPI"; for c in $CRATES; do echo "crate=$c"; done"#,
+           echo "EAPI=$EAPI"; for c in $CRATES; do echo "crate=$c"; done
+           echo "LICENSE=$(echo $LICENSE)"; echo "RDEPEND=$(echo $RDEPEND)"; echo "SRC_URI=$(echo $SRC_URI)""#,
     ).arg("bash").arg(&ebuild));
     assert!(vars.lines().any(|l| l == "EAPI=8"), "{vars}");
     let crates: Vec<String> = vars
@@ -233,12 +234,29 @@ except ImportError:
     print("no portage"); sys.exit(0)
 from portage.xml.metadata import MetaDataXML
 from portage.versions import catpkgsplit
+from portage.dep import Atom, use_reduce
 md = MetaDataXML(sys.argv[1] + "/metadata.xml", None)
 assert md.maintainers(), "no maintainer"
 assert catpkgsplit("dev-util/distsetup-0.1.0") is not None
+use_reduce(sys.argv[2], eapi="8", flat=True)                  # LICENSE syntax
+use_reduce(sys.argv[4], eapi="8", flat=True, is_src_uri=True)  # SRC_URI syntax
+for dep in use_reduce(sys.argv[3], eapi="8", flat=True):
+    Atom(dep, eapi="8")                                        # RDEPEND atoms
 print("portage ok")
 "#;
-    let py = sh(Command::new("python3").arg("-c").arg(check).arg(&dir));
+    let field = |k: &str| {
+        vars.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let py = sh(Command::new("python3")
+        .arg("-c")
+        .arg(check)
+        .arg(&dir)
+        .arg(field("LICENSE"))
+        .arg(field("RDEPEND"))
+        .arg(field("SRC_URI")));
     if py.trim() == "no portage" {
         eprintln!("portage is not importable: metadata.xml checked as XML only");
     }
