@@ -272,7 +272,10 @@ const PAGES: &[(&str, Extra)] = &[
             )],
             exit: &[
                 ("0", "nothing is broken (warnings allowed)"),
-                ("1", "something is broken, or a check could not run"),
+                (
+                    "1",
+                    "something is broken (a check that could not run is a warning: not checked)",
+                ),
                 ("2", "bad arguments or a host list that does not parse"),
             ],
             see_also: &SEE_ALSO_ALL,
