@@ -33,7 +33,6 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)')
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Set up this machine as a master or a volunteer by answering questions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
-            [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Write completions and man pages into DIR (what is checked in under completions/ and man/)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -86,7 +85,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
         }
         'distsetup;volunteer' {
             [CompletionResult]::new('--toolchain', '--toolchain', [CompletionResultType]::ParameterName, 'A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu)')
-            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile)')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile) [default: from /etc/os-release, as doctor and wizard detect it]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Which compile server to configure')
             [CompletionResult]::new('--alias', '--alias', [CompletionResultType]::ParameterName, 'Answer the master''s triple MASTER with this toolchain''s LOCAL prefix (repeatable)')
             [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'A client address or CIDR network allowed to use this volunteer (repeatable; required)')
@@ -109,10 +108,11 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
         'distsetup;doctor' {
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'Check this host list instead of the configured one (DISTCC_HOSTS syntax)')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'The distro profile [default: from /etc/os-release]')
-            [CompletionResult]::new('--compiler', '--compiler', [CompletionResultType]::ParameterName, 'The local compiler the remote ones are compared with')
+            [CompletionResult]::new('--compiler', '--compiler', [CompletionResultType]::ParameterName, 'The local compiler the remote ones are compared with [default: the --remote-compiler name when it exists here, else cc]')
             [CompletionResult]::new('--remote-compiler', '--remote-compiler', [CompletionResultType]::ParameterName, 'The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends]')
             [CompletionResult]::new('--speed-rounds', '--speed-rounds', [CompletionResultType]::ParameterName, 'Compiles per host for the speed probe (0 skips it)')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a host''s answer to a probe compile (hosts are probed at once)')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR')
             [CompletionResult]::new('--volunteer', '--volunteer', [CompletionResultType]::ParameterName, 'Check this machine as a volunteer')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as JSON')
@@ -129,11 +129,6 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
         'distsetup;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            break
-        }
-        'distsetup;generate-assets' {
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'distsetup;serve' {
@@ -175,7 +170,6 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)')
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Set up this machine as a master or a volunteer by answering questions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
-            [CompletionResult]::new('generate-assets', 'generate-assets', [CompletionResultType]::ParameterValue, 'Write completions and man pages into DIR (what is checked in under completions/ and man/)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -202,9 +196,6 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             break
         }
         'distsetup;help;completions' {
-            break
-        }
-        'distsetup;help;generate-assets' {
             break
         }
         'distsetup;help;serve' {

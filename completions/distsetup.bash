@@ -25,9 +25,6 @@ _distsetup() {
             distsetup,edit)
                 cmd="distsetup__subcmd__edit"
                 ;;
-            distsetup,generate-assets)
-                cmd="distsetup__subcmd__generate__subcmd__assets"
-                ;;
             distsetup,help)
                 cmd="distsetup__subcmd__help"
                 ;;
@@ -58,9 +55,6 @@ _distsetup() {
             distsetup__subcmd__help,edit)
                 cmd="distsetup__subcmd__help__subcmd__edit"
                 ;;
-            distsetup__subcmd__help,generate-assets)
-                cmd="distsetup__subcmd__help__subcmd__generate__subcmd__assets"
-                ;;
             distsetup__subcmd__help,help)
                 cmd="distsetup__subcmd__help__subcmd__help"
                 ;;
@@ -89,7 +83,7 @@ _distsetup() {
 
     case "${cmd}" in
         distsetup)
-            opts="-h -V --help --version edit hosts undo master volunteer doctor wizard completions generate-assets serve help"
+            opts="-h -V --help --version edit hosts undo master volunteer doctor wizard completions serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -117,7 +111,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__doctor)
-            opts="-h --hosts --volunteer --profile --compiler --remote-compiler --speed-rounds --connect-timeout --json --root --help"
+            opts="-h --hosts --volunteer --profile --compiler --remote-compiler --speed-rounds --connect-timeout --timeout --json --root --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -144,6 +138,10 @@ _distsetup() {
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -208,22 +206,8 @@ _distsetup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        distsetup__subcmd__generate__subcmd__assets)
-            opts="-h --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         distsetup__subcmd__help)
-            opts="edit hosts undo master volunteer doctor wizard completions generate-assets serve help"
+            opts="edit hosts undo master volunteer doctor wizard completions serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,20 +249,6 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__help__subcmd__edit)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        distsetup__subcmd__help__subcmd__generate__subcmd__assets)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -416,7 +386,7 @@ _distsetup() {
             fi
             case "${prev}" in
                 --profile)
-                    COMPREPLY=($(compgen -W "arch archarm debian gentoo void list" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "arch archarm debian gentoo list" -- "${cur}"))
                     return 0
                     ;;
                 --profile-file)

@@ -30,7 +30,6 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand doctor 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)'
             cand wizard 'Set up this machine as a master or a volunteer by answering questions'
             cand completions 'Print shell completions for SHELL to standard output'
-            cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -78,7 +77,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         }
         &'distsetup;volunteer'= {
             cand --toolchain 'A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu)'
-            cand --profile 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile)'
+            cand --profile 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile) [default: from /etc/os-release, as doctor and wizard detect it]'
             cand --server 'Which compile server to configure'
             cand --alias 'Answer the master''s triple MASTER with this toolchain''s LOCAL prefix (repeatable)'
             cand --allow 'A client address or CIDR network allowed to use this volunteer (repeatable; required)'
@@ -100,10 +99,11 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;doctor'= {
             cand --hosts 'Check this host list instead of the configured one (DISTCC_HOSTS syntax)'
             cand --profile 'The distro profile [default: from /etc/os-release]'
-            cand --compiler 'The local compiler the remote ones are compared with'
+            cand --compiler 'The local compiler the remote ones are compared with [default: the --remote-compiler name when it exists here, else cc]'
             cand --remote-compiler 'The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends]'
             cand --speed-rounds 'Compiles per host for the speed probe (0 skips it)'
             cand --connect-timeout 'Seconds to wait for a connection'
+            cand --timeout 'Seconds to wait for a host''s answer to a probe compile (hosts are probed at once)'
             cand --root 'Resolve every system path under DIR'
             cand --volunteer 'Check this machine as a volunteer'
             cand --json 'Print the report as JSON'
@@ -118,10 +118,6 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;completions'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
-        }
-        &'distsetup;generate-assets'= {
-            cand -h 'Print help'
-            cand --help 'Print help'
         }
         &'distsetup;serve'= {
             cand --listen 'Address to listen on (repeatable); default: every address'
@@ -161,7 +157,6 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand doctor 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer''s)'
             cand wizard 'Set up this machine as a master or a volunteer by answering questions'
             cand completions 'Print shell completions for SHELL to standard output'
-            cand generate-assets 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -180,8 +175,6 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;help;wizard'= {
         }
         &'distsetup;help;completions'= {
-        }
-        &'distsetup;help;generate-assets'= {
         }
         &'distsetup;help;serve'= {
         }

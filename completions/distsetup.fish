@@ -34,7 +34,6 @@ complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "volunteer" -d '
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "doctor" -d 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer\'s)'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "wizard" -d 'Set up this machine as a master or a volunteer by answering questions'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
-complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l get -d 'Print the value bash would see (array: one element per line); exit 1 when unassigned. For a Portage make.conf: the value Portage\'s own parser reads from this file (newlines become spaces, ${VAR} expands inside single quotes too, an unquoted # ends the value, sourced files are read); a file emerge cannot parse is an error' -r
@@ -64,7 +63,6 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l profile -
 archarm\t''
 debian\t''
 gentoo\t''
-void\t''
 list\t''"
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l profile-file -d 'Read the profile from this TOML file instead' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l hosts -d 'The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured' -r
@@ -79,7 +77,7 @@ x-tools6h\t''
 x-tools7h\t''
 x-tools8\t''
 x-tools86\t''"
-complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l profile -d 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile)' -r -f -a "arch\t''
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l profile -d 'The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile) [default: from /etc/os-release, as doctor and wizard detect it]' -r -f -a "arch\t''
 archarm\t''
 debian\t''
 gentoo\t''
@@ -107,10 +105,11 @@ archarm\t''
 debian\t''
 gentoo\t''
 void\t''"
-complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l compiler -d 'The local compiler the remote ones are compared with' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l compiler -d 'The local compiler the remote ones are compared with [default: the --remote-compiler name when it exists here, else cc]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l remote-compiler -d 'The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l speed-rounds -d 'Compiles per host for the speed probe (0 skips it)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l timeout -d 'Seconds to wait for a host\'s answer to a probe compile (hosts are probed at once)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l root -d 'Resolve every system path under DIR' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l volunteer -d 'Check this machine as a volunteer'
 complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -l json -d 'Print the report as JSON'
@@ -118,7 +117,6 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand doctor" -s h -l help
 complete -c distsetup -n "__fish_distsetup_using_subcommand wizard" -l root -d 'Resolve every system path under DIR (a chroot, or a test root)' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand wizard" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c distsetup -n "__fish_distsetup_using_subcommand generate-assets" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l listen -d 'Address to listen on (repeatable); default: every address' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s p -l port -d 'TCP port for jobs (0: any free port, logged at startup)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s a -l allow -d 'Client network allowed to connect, IPv4 or IPv6 CIDR or address (repeatable; required)' -r
@@ -140,14 +138,13 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l stats -d '
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l inetd -d 'Serve one job on stdin/stdout (ssh \'@host\' mode, inetd); --allow then applies only to IP sockets'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l enable-tcp-insecure -d 'Accepted for distccd compatibility (the ssh client appends it); changes nothing'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s h -l help -d 'Print help'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "undo" -d 'Undo an applied change set of this root (default: the newest), or list them'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "doctor" -d 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer\'s)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "wizard" -d 'Set up this machine as a master or a volunteer by answering questions'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "generate-assets" -d 'Write completions and man pages into DIR (what is checked in under completions/ and man/)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions generate-assets serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "undo" -d 'Undo an applied change set of this root (default: the newest), or list them'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "doctor" -d 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer\'s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "wizard" -d 'Set up this machine as a master or a volunteer by answering questions'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

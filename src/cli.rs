@@ -208,7 +208,11 @@ fn profile_names() -> Vec<String> {
 }
 
 fn profile_names_and_list() -> Vec<String> {
-    let mut v = profile_names();
+    // Only the profiles that can configure a master (not void).
+    let mut v: Vec<String> = distsetup::profile::embedded_master_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     v.push("list".into());
     v
 }
@@ -219,18 +223,18 @@ fn toolchain_names() -> Vec<String> {
 
 /// Arguments of `distsetup master`.
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("profile_source").args(["profile", "profile_file"]).required(true))]
 pub struct MasterArgs {
     /// The distro profile (arch, archarm, debian, gentoo, ...); `list` shows them all.
     #[arg(
         long,
         value_name = "NAME|list",
-        required_unless_present = "profile_file",
         value_parser = Suggest(profile_names_and_list),
         hide_possible_values = true
     )]
     pub profile: Option<String>,
     /// Read the profile from this TOML file instead.
-    #[arg(long, value_name = "PATH", conflicts_with = "profile")]
+    #[arg(long, value_name = "PATH")]
     pub profile_file: Option<PathBuf>,
     /// The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured.
     #[arg(long, value_name = "SPEC", allow_hyphen_values = true)]
@@ -267,9 +271,9 @@ pub struct VolunteerArgs {
     /// A toolchain name the profile knows (x-tools8, x-tools7h, x-tools86, ...), a path (an x-tools tree, a bin directory) or a system triple (aarch64-linux-gnu).
     #[arg(long, value_name = "NAME|PATH", value_parser = Suggest(toolchain_names), hide_possible_values = true)]
     pub toolchain: String,
-    /// The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile).
-    #[arg(long, value_name = "NAME", default_value = "archarm", value_parser = Suggest(profile_names), hide_possible_values = true)]
-    pub profile: String,
+    /// The distro profile of this volunteer (archarm, arch, gentoo, debian, void, or a user profile) [default: from /etc/os-release, as doctor and wizard detect it].
+    #[arg(long, value_name = "NAME", value_parser = Suggest(profile_names), hide_possible_values = true)]
+    pub profile: Option<String>,
     /// Which compile server to configure.
     #[arg(long, value_enum, default_value = "embedded")]
     pub server: ServerArg,
@@ -313,9 +317,10 @@ fn parse_jobs(s: &str) -> Result<distsetup::master::JobsChoice, String> {
     match s {
         "auto" => Ok(JobsChoice::Auto),
         _ => match s.parse::<usize>() {
-            Ok(n) if n >= 1 => Ok(JobsChoice::Fixed(n)),
+            Ok(n) if (1..=distsetup::master::MAX_JOBS).contains(&n) => Ok(JobsChoice::Fixed(n)),
             _ => Err(format!(
-                "expected `auto` or a number of at least 1, got {s:?}"
+                "expected `auto` or a number from 1 to {}, got {s:?}",
+                distsetup::master::MAX_JOBS
             )),
         },
     }
@@ -356,9 +361,9 @@ pub struct DoctorArgs {
     /// The distro profile [default: from /etc/os-release].
     #[arg(long, value_name = "NAME", value_parser = Suggest(profile_names), hide_possible_values = true)]
     pub profile: Option<String>,
-    /// The local compiler the remote ones are compared with.
-    #[arg(long, value_name = "CC", default_value = "cc")]
-    pub compiler: String,
+    /// The local compiler the remote ones are compared with [default: the --remote-compiler name when it exists here, else cc].
+    #[arg(long, value_name = "CC")]
+    pub compiler: Option<String>,
     /// The compiler name sent to the hosts [default: `<cc -dumpmachine>-gcc`, as the distcc client sends].
     #[arg(long, value_name = "NAME")]
     pub remote_compiler: Option<String>,
@@ -368,6 +373,9 @@ pub struct DoctorArgs {
     /// Seconds to wait for a connection.
     #[arg(long, value_name = "SECS", default_value_t = 3)]
     pub connect_timeout: u64,
+    /// Seconds to wait for a host's answer to a probe compile (hosts are probed at once).
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

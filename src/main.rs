@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     match commands::run(args, &matches) {
         Ok(status) => status.into(),
         Err(err) => {
-            eprintln!("distsetup: error: {err:#}");
+            eprintln!("distsetup: error: {}", commands::error_text(&err));
             ExitStatus::of_error(&err).into()
         }
     }

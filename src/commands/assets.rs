@@ -9,7 +9,7 @@ use crate::cli::Shell;
 
 /// Print the completion script for `shell`.
 pub fn write_completions(shell: Shell, out: &mut dyn std::io::Write) {
-    let mut cmd = crate::cli::Cli::command();
+    let mut cmd = visible_command();
     clap_complete::generate(shell.generator(), &mut cmd, "distsetup", out);
 }
 
@@ -27,7 +27,41 @@ pub fn generate(dir: &Path) -> anyhow::Result<()> {
         let path = completions.join(shell.file_name());
         std::fs::write(&path, buf).with_context(|| format!("writing {}", path.display()))?;
     }
-    let cmd = crate::cli::Cli::command();
-    clap_mangen::generate_to(cmd, &man).with_context(|| format!("writing {}", man.display()))?;
+    write_man_pages(&man).with_context(|| format!("writing {}", man.display()))?;
+    Ok(())
+}
+
+/// The command line without its hidden subcommands (`generate-assets`), which the
+/// completions must not offer: clap_complete lists every subcommand it is given.
+fn visible_command() -> clap::Command {
+    let full = crate::cli::Cli::command();
+    let mut cmd = clap::Command::new("distsetup")
+        .version(full.get_version().unwrap_or_default().to_owned())
+        .about(full.get_about().cloned().unwrap_or_default())
+        .subcommand_required(true);
+    if let Some(long) = full.get_long_about() {
+        cmd = cmd.long_about(long.clone());
+    }
+    cmd.subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned())
+}
+
+/// One page per visible command, `--help` rendered by clap_mangen, then the sections
+/// `--help` has no room for (see [`super::manual`]).
+fn write_man_pages(dir: &Path) -> std::io::Result<()> {
+    let mut root = crate::cli::Cli::command().disable_help_subcommand(true);
+    root.build();
+    let mut commands = vec![root.clone()];
+    commands.extend(root.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+    let names: Vec<String> = commands
+        .iter()
+        .map(|c| c.get_display_name().unwrap_or(c.get_name()).to_owned())
+        .collect();
+    for (cmd, name) in commands.into_iter().zip(&names) {
+        let man = clap_mangen::Man::new(cmd);
+        let mut page = Vec::new();
+        man.render(&mut page)?;
+        page.extend_from_slice(super::manual::sections(name, &names).as_bytes());
+        std::fs::write(dir.join(man.get_filename()), &page)?;
+    }
     Ok(())
 }

@@ -1,9 +1,10 @@
-//! `distsetup doctor`: run the checks, print the report (text or JSON), exit 1 when
-//! something is broken.
+//! `distsetup doctor`: run the checks, print the report (text or JSON) line by line as
+//! it is found, exit 1 when something is broken. On a terminal, a spinner per host.
 
 use std::io::Write;
+use std::sync::Mutex;
 
-use distsetup::doctor::{self, Report, Settings, Status};
+use distsetup::doctor::{self, Event, Finding, Report, Settings, Status};
 use distsetup::plan::SysRoot;
 
 use super::{ExitStatus, Ui};
@@ -25,57 +26,122 @@ fn resolve(a: &DoctorArgs) -> anyhow::Result<Settings> {
         hosts: a.hosts.clone(),
         volunteer: a.volunteer,
         compiler: a.compiler.clone(),
+        local_cores: None,
         remote_compiler: a.remote_compiler.clone(),
         connect_timeout: std::time::Duration::from_secs(a.connect_timeout.max(1)),
-        compile_timeout: std::time::Duration::from_secs(60),
+        compile_timeout: std::time::Duration::from_secs(a.timeout),
         speed_rounds: a.speed_rounds,
     })
 }
 
-/// A progress bar on standard error.
-struct Bar(indicatif::ProgressBar);
+/// Spinners on standard error: one per host being probed, one for other stages.
+struct Bars {
+    multi: indicatif::MultiProgress,
+    stage: indicatif::ProgressBar,
+    hosts: Mutex<Vec<(String, indicatif::ProgressBar)>>,
+}
 
-impl doctor::Progress for Bar {
-    fn begin(&self, len: u64, what: &str) {
-        self.0.set_length(len);
-        self.0.set_position(0);
-        self.0.set_message(what.to_string());
-    }
-    fn message(&self, subject: &str) {
-        self.0.set_message(subject.to_string());
-    }
-    fn step(&self) {
-        self.0.inc(1);
-    }
-    fn end(&self) {
-        self.0.finish_and_clear();
+impl Bars {
+    fn new() -> Bars {
+        let multi = indicatif::MultiProgress::new();
+        let stage = multi.add(indicatif::ProgressBar::new(0));
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+        {
+            stage.set_style(style.progress_chars("=> "));
+        }
+        Bars {
+            multi,
+            stage,
+            hosts: Mutex::new(Vec::new()),
+        }
     }
 }
 
-fn bar() -> Bar {
-    let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
-    {
-        bar.set_style(style.progress_chars("=> "));
+impl doctor::Progress for Bars {
+    fn begin(&self, len: u64, what: &str) {
+        self.stage.set_length(len);
+        self.stage.set_position(0);
+        self.stage.set_message(what.to_string());
     }
-    Bar(bar)
+    fn message(&self, subject: &str) {
+        self.stage.set_message(subject.to_string());
+    }
+    fn step(&self) {
+        self.stage.inc(1);
+    }
+    fn end(&self) {
+        self.stage.finish_and_clear();
+    }
+    fn host_started(&self, subject: &str) {
+        let bar = self.multi.add(indicatif::ProgressBar::new_spinner());
+        if let Ok(style) = indicatif::ProgressStyle::with_template("  {spinner} {msg} {elapsed}") {
+            bar.set_style(style);
+        }
+        bar.set_message(format!("{subject}: probing"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        if let Ok(mut hosts) = self.hosts.lock() {
+            hosts.push((subject.to_string(), bar));
+        }
+    }
+    fn host_done(&self, subject: &str, _worst: Status) {
+        if let Ok(mut hosts) = self.hosts.lock() {
+            if let Some(i) = hosts.iter().position(|(s, _)| s == subject) {
+                let (_, bar) = hosts.remove(i);
+                bar.finish_and_clear();
+                self.multi.remove(&bar);
+            }
+        }
+    }
 }
 
 /// `distsetup doctor`.
 pub fn run(a: DoctorArgs, progress: bool, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
     let settings = resolve(&a)?;
-    let report = if progress && !a.json {
-        doctor::run(&settings, &bar())
-    } else {
-        doctor::run(&settings, &doctor::Quiet)
-    };
-    if a.json {
+    let report = if a.json {
+        let report = doctor::run(&settings, &doctor::Quiet);
         serde_json::to_writer_pretty(&mut *ui.out, &report)?;
         writeln!(ui.out)?;
+        report
     } else {
-        write_text(&report, ui.out)?;
-    }
+        let role = if settings.volunteer {
+            "volunteer"
+        } else {
+            "master"
+        };
+        writeln!(
+            ui.out,
+            "distsetup doctor: {role} (profile {})",
+            settings.profile.name
+        )?;
+        ui.out.flush()?;
+        let bars = progress.then(Bars::new);
+        let quiet = doctor::Quiet;
+        let shown: &dyn doctor::Progress = match &bars {
+            Some(b) => b,
+            None => &quiet,
+        };
+        let out = &mut *ui.out;
+        let mut failed: Option<std::io::Error> = None;
+        let report = doctor::run_streaming(&settings, shown, &mut |event| {
+            let mut line = Vec::new();
+            let _ = write_event(&event, &mut line);
+            let written = match &bars {
+                Some(b) => b
+                    .multi
+                    .suspend(|| out.write_all(&line).and_then(|()| out.flush())),
+                None => out.write_all(&line).and_then(|()| out.flush()),
+            };
+            if let Err(e) = written {
+                failed.get_or_insert(e);
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        write_tail(&report, ui.out)?;
+        report
+    };
     Ok(if report.broken() {
         ExitStatus::Negative
     } else {
@@ -91,25 +157,30 @@ fn tag(status: Status) -> &'static str {
     }
 }
 
-/// The plain-text report.
-pub fn write_text(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "distsetup doctor: {} (profile {})", r.role, r.profile)?;
-    if let (Some(h), Some(o)) = (&r.hosts, &r.hosts_origin) {
-        writeln!(out, "hosts: {h} (from {o})")?;
+fn write_finding(f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} {:<10} {}: {}",
+        tag(f.status),
+        f.check,
+        f.subject,
+        f.message
+    )?;
+    if let Some(h) = &f.hint {
+        writeln!(out, "           → {h}")?;
     }
-    for f in &r.findings {
-        writeln!(
-            out,
-            "{} {:<10} {}: {}",
-            tag(f.status),
-            f.check,
-            f.subject,
-            f.message
-        )?;
-        if let Some(h) = &f.hint {
-            writeln!(out, "           → {h}")?;
-        }
+    Ok(())
+}
+
+fn write_event(e: &Event<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+    match e {
+        Event::Hosts { list, origin } => writeln!(out, "hosts: {list} (from {origin})"),
+        Event::Finding(f) => write_finding(f, out),
     }
+}
+
+/// What follows the findings: speed, the proposed host line, the summary.
+fn write_tail(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     if !r.speed.is_empty() {
         writeln!(out, "speed (fixed unit, -O2):")?;
         for s in &r.speed {
@@ -135,5 +206,6 @@ pub fn write_text(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         count(Status::Ok),
         count(Status::Warn),
         count(Status::Broken)
-    )
+    )?;
+    out.flush()
 }

@@ -43,8 +43,12 @@ fn resolve(a: MasterArgs) -> anyhow::Result<Action> {
 pub fn run(a: MasterArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
     match resolve(a)? {
         Action::List(profiles) => {
+            // Only what can configure a master (void's profile is for volunteers).
             for s in profiles {
-                writeln!(ui.out, "{:<10} {}", s.name, s.description)?;
+                let p = distsetup::profile::load(&s.name)?;
+                if p.configures_master() {
+                    writeln!(ui.out, "{:<10} {}", s.name, s.description)?;
+                }
             }
             Ok(ExitStatus::Ok)
         }

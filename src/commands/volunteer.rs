@@ -12,9 +12,15 @@ use crate::cli::{ServerArg, VolunteerArgs};
 
 /// Resolve `volunteer` arguments into settings.
 pub fn resolve(a: VolunteerArgs) -> anyhow::Result<Settings> {
+    let root = a.write.sys_root()?;
+    // Without --profile: the distro of /etc/os-release, as doctor and the wizard detect it.
+    let profile = match &a.profile {
+        Some(name) => name.clone(),
+        None => distsetup::doctor::detect_profile(&root).to_string(),
+    };
     Ok(Settings {
-        profile: distsetup::profile::load(&a.profile)?,
-        root: a.write.sys_root()?,
+        profile: distsetup::profile::load(&profile)?,
+        root,
         toolchain: a.toolchain,
         server: match a.server {
             ServerArg::Embedded => ServerKind::Embedded,
@@ -36,7 +42,15 @@ pub fn resolve(a: VolunteerArgs) -> anyhow::Result<Settings> {
 
 /// `distsetup volunteer`.
 pub fn run(a: VolunteerArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
+    let detected = a.profile.is_none();
     let settings = resolve(a)?;
+    if detected {
+        writeln!(
+            ui.out,
+            "profile {} (detected from /etc/os-release; --profile NAME to choose)",
+            settings.profile.name
+        )?;
+    }
     let facts = Facts::detect(&settings.profile);
     let done = configure(&settings, &facts, ui)?;
     if let Some(args) = done.foreground {
@@ -73,12 +87,27 @@ pub fn configure(settings: &Settings, facts: &Facts, ui: &mut Ui) -> anyhow::Res
         .into());
     }
     apply::recover_first(&settings.root, settings.mode, ui)?;
-    let report = volunteer::plan(settings, facts)?;
+    let report = match volunteer::plan(settings, facts) {
+        Err(e @ volunteer::Error::Toolchain(_)) => {
+            let note = volunteer::host_search_note(&settings.root, facts);
+            return Err(match note {
+                Some(n) => anyhow::Error::new(e).context(n),
+                None => e.into(),
+            });
+        }
+        other => other?,
+    };
     for n in &report.notes {
         writeln!(ui.out, "{n}")?;
     }
     for w in &report.warnings {
         writeln!(ui.err, "warning: {w}")?;
+    }
+    if settings.server == ServerKind::Embedded {
+        let home = distsetup::toolchain::invoking_home();
+        if let Some(w) = volunteer::exe_warning(&facts.exe, home.as_deref()) {
+            writeln!(ui.err, "WARNING: {w}")?;
+        }
     }
     let outcome = if report.plan.is_empty() {
         writeln!(ui.out, "already configured: nothing to change")?;

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use super::elf::{self, ObjectFacts};
 use super::probe;
 use super::vars::{Vars, jobs_of};
-use super::{Finding, Progress, Report, Settings, Speed, Status, read_text};
+use super::{Event, Finding, Progress, Report, Settings, Speed, Status, flush, read_text};
 use crate::hostspec::{self, Transport};
 use crate::shconf::{Dialect, Value};
 
@@ -20,10 +20,13 @@ struct Config {
     flags: Vars,
 }
 
-pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
+pub(super) fn check(s: &Settings, bar: &dyn Progress, emit: &mut dyn FnMut(Event<'_>)) -> Report {
     let mut f: Vec<Finding> = Vec::new();
+    let mut emitted = 0;
     let config = check_config(s, &mut f);
+    flush(&f, &mut emitted, emit);
     let Some((text, origin)) = host_list(s, config.makepkg_hosts.clone(), &mut f) else {
+        flush(&f, &mut emitted, emit);
         return report(s, None, None, f, Vec::new());
     };
     let list = match hostspec::parse(&text) {
@@ -35,23 +38,75 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
                 Status::Broken,
                 e.to_string(),
             ));
-            return report(s, Some(text), Some(origin), f, Vec::new());
+            let shown = without_comments(&text);
+            emit(Event::Hosts {
+                list: &shown,
+                origin: &origin,
+            });
+            flush(&f, &mut emitted, emit);
+            return report(s, Some(shown), Some(origin), f, Vec::new());
         }
     };
     // +zeroconf: what is discovered now joins the probes as fixed hosts.
     let probed = super::zeroconf::expand(s, &list, &text, &mut f);
     let list = hostspec::parse(&probed).unwrap_or(list);
+    let shown = list
+        .hosts()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    emit(Event::Hosts {
+        list: &shown,
+        origin: &origin,
+    });
     let remote: Vec<&hostspec::Host> = list
         .hosts()
         .filter(|h| !matches!(h.transport, Transport::Local))
         .collect();
-    check_slots(s, &config, &remote, &origin, &mut f);
-    let local = local_facts(&s.compiler);
-    let Some(remote_name) = local_compiler(s, local.as_ref(), &mut f) else {
-        return report(s, Some(text), Some(origin), f, Vec::new());
+    let listed = list.hosts().next().is_some();
+    check_slots(s, &config, &remote, listed, &origin, &mut f);
+    let local_cc = local_reference(s);
+    let local = local_facts(&local_cc);
+    let remote_name = local_compiler(s, &local_cc, local.as_ref(), &mut f);
+    flush(&f, &mut emitted, emit);
+    let Some(remote_name) = remote_name else {
+        return report(s, Some(shown), Some(origin), f, Vec::new());
     };
-    let speeds = probe_all(s, &remote, &remote_name, local.as_ref(), bar, &mut f);
-    report(s, Some(text), Some(origin), f, speeds)
+    let speeds = super::hosts::probe_all(
+        s,
+        &remote,
+        &remote_name,
+        local.as_ref(),
+        bar,
+        &mut |mut found| {
+            f.append(&mut found);
+            flush(&f, &mut emitted, emit);
+        },
+    );
+    report(s, Some(shown), Some(origin), f, speeds)
+}
+
+/// A host list as written, comments and line breaks dropped.
+fn without_comments(text: &str) -> String {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or(""))
+        .flat_map(str::split_whitespace)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The compiler the remote ones are compared with: `--compiler`, else the compiler of
+/// the name sent to the hosts when it exists here (`--remote-compiler
+/// aarch64-linux-gnu-gcc` is compared with this machine's aarch64-linux-gnu-gcc, not
+/// with its native cc), else `cc`.
+fn local_reference(s: &Settings) -> String {
+    if let Some(cc) = &s.compiler {
+        return cc.clone();
+    }
+    s.remote_compiler
+        .clone()
+        .filter(|name| dumpmachine(name).is_some())
+        .unwrap_or_else(|| "cc".to_string())
 }
 
 /// makepkg's and Portage's settings, read from the files they read.
@@ -62,7 +117,19 @@ fn check_config(s: &Settings, f: &mut Vec<Finding>) -> Config {
     let mut jobs: Option<(u32, String)> = None;
     let mut flags = Vars::empty();
     if let Some(m) = &client.makepkg {
-        if root.read_file(&m.config).ok().flatten().is_some() {
+        let readable = match root.read_file(&m.config) {
+            Ok(found) => found.is_some(),
+            Err(e) => {
+                cannot_check(
+                    &m.config,
+                    &e.to_string(),
+                    &["switch", "jobs", "masquerade"],
+                    f,
+                );
+                false
+            }
+        };
+        if readable {
             // What makepkg sources, in its order (drop-ins and the user's file included).
             let files = crate::loadorder::makepkg(root, m)
                 .map(|o| o.all(root))
@@ -152,6 +219,26 @@ fn check_config(s: &Settings, f: &mut Vec<Finding>) -> Config {
     }
 }
 
+/// Checks that could not run, each said as such (a warning), with why.
+pub(super) fn cannot_check(
+    file: &std::path::Path,
+    why: &str,
+    checks: &[&'static str],
+    f: &mut Vec<Finding>,
+) {
+    for check in checks {
+        f.push(
+            Finding::new(
+                check,
+                file.display().to_string(),
+                Status::Warn,
+                format!("not checked: {why}"),
+            )
+            .hint("run doctor as root (sudo distsetup doctor) to read it"),
+        );
+    }
+}
+
 /// The host list to check and where it came from; `None` (with a finding) when there is
 /// none.
 fn host_list(
@@ -198,12 +285,20 @@ fn check_slots(
     s: &Settings,
     config: &Config,
     remote: &[&hostspec::Host],
+    listed: bool,
     origin: &str,
     f: &mut Vec<Finding>,
 ) {
     let flags = &config.flags;
     let slots: u32 = remote.iter().map(|h| h.effective_limit()).sum();
-    if remote.is_empty() {
+    if !listed {
+        f.push(Finding::new(
+            "hosts",
+            origin,
+            Status::Broken,
+            "the list is empty (no hosts, or only comments): distcc compiles everything locally",
+        ));
+    } else if remote.is_empty() {
         f.push(Finding::new(
             "hosts",
             origin,
@@ -212,24 +307,7 @@ fn check_slots(
         ));
     }
     if let Some((n, var)) = &config.jobs {
-        let status = if *n <= 1 || (*n as u64) * 2 < u64::from(slots) {
-            Status::Warn
-        } else {
-            Status::Ok
-        };
-        let mut finding = Finding::new(
-            "jobs",
-            var.clone(),
-            status,
-            format!("-j{n} for {slots} remote slots"),
-        );
-        if status == Status::Warn {
-            finding = finding.hint(format!(
-                "distsetup master --profile {} --jobs auto",
-                s.profile.name
-            ));
-        }
-        f.push(finding);
+        f.push(judge_jobs(s, *n, slots as usize, var));
     }
     if !remote.is_empty() {
         for name in ["CFLAGS", "CXXFLAGS", "COMMON_FLAGS"] {
@@ -247,27 +325,61 @@ fn check_slots(
     }
 }
 
+/// `-jN` judged by the rule `master --jobs auto` applies (the profile's, on this
+/// machine's cores): below it is a warning whose fix, `master --jobs auto`, changes it.
+fn judge_jobs(s: &Settings, n: u32, slots: usize, var: &str) -> Finding {
+    let rule = s.profile.jobs.rule;
+    let cores = s
+        .local_cores
+        .or_else(|| crate::cores::detect().ok().map(|c| c.usable));
+    let Some(cores) = cores else {
+        return Finding::new(
+            "jobs",
+            var,
+            Status::Warn,
+            format!(
+                "-j{n} for {slots} remote slots; not judged: cannot count this machine's cores"
+            ),
+        );
+    };
+    let advice = rule.advise(cores, slots);
+    let text = format!(
+        "-j{n} for {slots} remote slots ({}: {})",
+        rule.summary(),
+        advice.reasoning
+    );
+    if (n as usize) < advice.jobs {
+        Finding::new("jobs", var, Status::Warn, text).hint(format!(
+            "distsetup master --profile {} --jobs auto (sets -j{})",
+            s.profile.name, advice.jobs
+        ))
+    } else {
+        Finding::new("jobs", var, Status::Ok, text)
+    }
+}
+
 /// The local compiler's facts as a finding; the name to send to the hosts, or `None`
 /// (with a finding) when the local compiler cannot say its triple.
 fn local_compiler(
     s: &Settings,
+    cc: &str,
     local: Option<&ObjectFacts>,
     f: &mut Vec<Finding>,
 ) -> Option<String> {
     let remote_name = s
         .remote_compiler
         .clone()
-        .or_else(|| dumpmachine(&s.compiler).map(|t| format!("{t}-gcc")));
+        .or_else(|| dumpmachine(cc).map(|t| format!("{t}-gcc")));
     match local {
         Some(l) => f.push(Finding::new(
             "local",
-            s.compiler.clone(),
+            cc.to_string(),
             Status::Ok,
             describe(l),
         )),
         None => f.push(Finding::new(
             "local",
-            s.compiler.clone(),
+            cc.to_string(),
             Status::Warn,
             "could not compile the probe locally: remote compilers are not compared",
         )),
@@ -276,7 +388,7 @@ fn local_compiler(
         f.push(
             Finding::new(
                 "local",
-                s.compiler.clone(),
+                cc.to_string(),
                 Status::Broken,
                 "cannot run the local compiler (-dumpmachine)",
             )
@@ -284,59 +396,6 @@ fn local_compiler(
         );
     }
     remote_name
-}
-
-/// Probe every TCP host; ssh hosts get a warning.
-fn probe_all(
-    s: &Settings,
-    remote: &[&hostspec::Host],
-    remote_name: &str,
-    local: Option<&ObjectFacts>,
-    bar: &dyn Progress,
-    f: &mut Vec<Finding>,
-) -> Vec<Speed> {
-    bar.begin(remote.len() as u64, "probing hosts");
-    let mut speeds = Vec::new();
-    for h in remote {
-        let (host, port) = match &h.transport {
-            Transport::Tcp { host, .. } => (host.clone(), h.effective_port().unwrap_or(3632)),
-            Transport::Ssh { user, host, .. } => {
-                f.push(Finding::new(
-                    "reachable",
-                    format!("{user}@{host}"),
-                    Status::Warn,
-                    "ssh host: not probed (the probe speaks TCP)",
-                ));
-                bar.step();
-                continue;
-            }
-            Transport::Local => continue,
-        };
-        let subject = format!("{host}:{port}");
-        bar.message(&subject);
-        let target = Target {
-            subject: &subject,
-            host: &host,
-            port,
-            lzo: h.options.lzo,
-            limit: h.effective_limit(),
-        };
-        if let Some(sp) = probe_host(s, &target, remote_name, local, f) {
-            speeds.push(sp);
-        }
-        bar.step();
-    }
-    bar.end();
-    speeds
-}
-
-/// One host to probe.
-struct Target<'a> {
-    subject: &'a str,
-    host: &'a str,
-    port: u16,
-    lzo: bool,
-    limit: u32,
 }
 
 fn report(
@@ -364,7 +423,7 @@ fn report(
     Report {
         role: "master",
         profile: s.profile.name.clone(),
-        hosts: hosts.map(|h| h.split_whitespace().collect::<Vec<_>>().join(" ")),
+        hosts,
         hosts_origin: origin,
         findings,
         speed,
@@ -477,7 +536,11 @@ fn check_masquerade(s: &Settings, f: &mut Vec<Finding>) {
                 Status::Broken,
                 "missing or without cc/gcc: makepkg puts it first in PATH, so with BUILDENV=(distcc) the real compiler still runs locally",
             )
-            .hint(format!("distsetup master --profile {} creates it", s.profile.name)),
+            .hint(if s.profile.client.masquerade_shipped {
+                "install distcc: its package ships this directory".to_string()
+            } else {
+                format!("distsetup master --profile {} creates it", s.profile.name)
+            }),
         );
         return;
     }
@@ -567,9 +630,9 @@ fn describe(o: &ObjectFacts) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn probe_host(
+pub(super) fn probe_host(
     s: &Settings,
-    t: &Target,
+    t: &super::hosts::Target<'_>,
     compiler: &str,
     local: Option<&ObjectFacts>,
     f: &mut Vec<Finding>,

@@ -9,6 +9,7 @@
 //! and works. Findings are `ok`, `warn` or `broken`; only `broken` fails the run.
 
 pub mod elf;
+mod hosts;
 mod master;
 pub mod probe;
 mod vars;
@@ -127,8 +128,11 @@ pub struct Settings {
     pub hosts: Option<String>,
     /// `--volunteer`: check this machine as a volunteer.
     pub volunteer: bool,
-    /// The local compiler the probe is compared with (`cc`).
-    pub compiler: String,
+    /// `--compiler`: the local compiler the probe is compared with; default: the
+    /// `--remote-compiler` name when it exists here, else `cc`.
+    pub compiler: Option<String>,
+    /// Usable physical cores for judging `-j` (`None`: counted on this machine).
+    pub local_cores: Option<usize>,
     /// The name sent to the servers; default `<local triple>-gcc`, as the distcc
     /// client rewrites a plain `gcc`.
     pub remote_compiler: Option<String>,
@@ -150,6 +154,33 @@ pub trait Progress: Sync {
     fn step(&self) {}
     /// The stage is over.
     fn end(&self) {}
+    /// A host's probe started (called from that host's own thread).
+    fn host_started(&self, _subject: &str) {}
+    /// A host's probe ended; `worst` is its worst finding.
+    fn host_done(&self, _subject: &str, _worst: Status) {}
+}
+
+/// Part of the report, handed out as soon as it is known (in report order), so that a
+/// slow host does not hold back what is already found.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// The host list checked and where it came from.
+    Hosts {
+        /// The hosts, comments dropped.
+        list: &'a str,
+        /// Where the list came from.
+        origin: &'a str,
+    },
+    /// One finding.
+    Finding(&'a Finding),
+}
+
+/// Hands the findings not handed out yet to `emit`.
+pub(crate) fn flush(f: &[Finding], emitted: &mut usize, emit: &mut dyn FnMut(Event<'_>)) {
+    for finding in f.iter().skip(*emitted) {
+        emit(Event::Finding(finding));
+    }
+    *emitted = f.len();
 }
 
 /// No progress shown.
@@ -160,10 +191,20 @@ impl Progress for Quiet {}
 
 /// Run every check.
 pub fn run(settings: &Settings, progress: &dyn Progress) -> Report {
+    run_streaming(settings, progress, &mut |_| {})
+}
+
+/// Run every check, handing each part of the report to `emit` as soon as it is known
+/// (hosts are probed concurrently; their findings still come in list order).
+pub fn run_streaming(
+    settings: &Settings,
+    progress: &dyn Progress,
+    emit: &mut dyn FnMut(Event<'_>),
+) -> Report {
     if settings.volunteer {
-        volunteer::check(settings, progress)
+        volunteer::check(settings, progress, emit)
     } else {
-        master::check(settings, progress)
+        master::check(settings, progress, emit)
     }
 }
 

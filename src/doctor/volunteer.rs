@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{Finding, Progress, Report, Settings, Status, read_text, real};
+use super::{Event, Finding, Progress, Report, Settings, Status, flush, read_text, real};
 use crate::toolchain::elf_machine_for_triple;
 
 const ALIAS_ROOT: &str = "/usr/lib/distsetup";
@@ -27,8 +27,9 @@ fn triple_of(name: &str) -> Option<&str> {
     (t.matches('-').count() >= 1).then_some(t)
 }
 
-pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
+pub(super) fn check(s: &Settings, bar: &dyn Progress, emit: &mut dyn FnMut(Event<'_>)) -> Report {
     let mut f = Vec::new();
+    let mut emitted = 0;
     let root = &s.root;
     let alias_root = real(root, ALIAS_ROOT);
     let mut toolchains: Vec<String> = std::fs::read_dir(&alias_root)
@@ -39,20 +40,36 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
         })
         .unwrap_or_default();
     toolchains.sort();
-    let units = unit_files(root);
-    if toolchains.is_empty() && units.is_empty() {
+    let services = services(root);
+    if toolchains.is_empty() && services.is_empty() {
         f.push(
-            Finding::new("setup", "this machine", Status::Broken, format!("no alias directory under {ALIAS_ROOT} and no distsetup-serve-*/distccd-* unit: not set up as a volunteer"))
+            Finding::new("setup", "this machine", Status::Broken, format!("no alias directory under {ALIAS_ROOT} and no distsetup-serve-*/distccd-* service: not set up as a volunteer"))
                 .hint("distsetup volunteer --toolchain NAME --allow CIDR"),
         );
+    } else if services.is_empty() {
+        f.push(
+            Finding::new(
+                "service",
+                "this machine",
+                Status::Warn,
+                format!(
+                    "not checked: no distsetup-serve-* or distccd* service in {}, /etc/init.d or /etc/sv, so service, port and allow cannot be checked",
+                    UNIT_DIR
+                ),
+            )
+            .hint("rerun the `distsetup volunteer` command that made the alias directory"),
+        );
     }
-    bar.begin((toolchains.len() + units.len()) as u64, "checking");
+    flush(&f, &mut emitted, emit);
+    bar.begin((toolchains.len() + services.len()) as u64, "checking");
     for tc in &toolchains {
         check_toolchain(s, tc, &mut f);
+        flush(&f, &mut emitted, emit);
         bar.step();
     }
-    for (name, text) in &units {
-        check_unit(s, name, text, &mut f);
+    for svc in &services {
+        check_unit(s, svc, &mut f);
+        flush(&f, &mut emitted, emit);
         bar.step();
     }
     bar.end();
@@ -127,25 +144,89 @@ fn check_toolchain(s: &Settings, tc: &str, f: &mut Vec<Finding>) {
     ));
 }
 
-/// `(unit name, text)` of distsetup-serve-* and distccd-* units.
-fn unit_files(root: &crate::plan::SysRoot) -> Vec<(String, String)> {
-    let dir = real(root, UNIT_DIR);
-    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+/// A service `distsetup volunteer` writes, whichever the service manager.
+struct Svc {
+    /// Its name (`distsetup-serve-x-tools8.service`, `distsetup-serve-x-tools8`).
+    name: String,
+    /// Its file's text.
+    text: String,
+    /// The command line it runs.
+    exec: String,
+    /// Whether it starts at boot.
+    enabled: bool,
+    /// How to enable and start it.
+    enable: String,
+    /// How to start it and read its log.
+    start: String,
+}
+
+fn ours(name: &str) -> bool {
+    name.starts_with("distsetup-serve-") || name.starts_with("distccd")
+}
+
+fn names_in(root: &crate::plan::SysRoot, dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(real(root, dir))
         .map(|rd| {
             rd.flatten()
                 .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| {
-                    (n.starts_with("distsetup-serve-") || n.starts_with("distccd"))
-                        && n.ends_with(".service")
-                })
-                .filter_map(|n| {
-                    let t = read_text(root, &Path::new(UNIT_DIR).join(&n))?;
-                    Some((n, t))
-                })
+                .filter(|n| ours(n))
                 .collect()
         })
         .unwrap_or_default();
-    out.sort();
+    names.sort();
+    names
+}
+
+/// distsetup-serve-* and distccd* services: systemd units, OpenRC scripts, runit services.
+fn services(root: &crate::plan::SysRoot) -> Vec<Svc> {
+    let exists = |p: &str| std::fs::symlink_metadata(real(root, p)).is_ok();
+    let mut out = Vec::new();
+    for n in names_in(root, UNIT_DIR)
+        .into_iter()
+        .filter(|n| n.ends_with(".service"))
+    {
+        let Some(text) = read_text(root, &Path::new(UNIT_DIR).join(&n)) else {
+            continue;
+        };
+        out.push(Svc {
+            exec: value_of(&text, "ExecStart").unwrap_or_default().to_string(),
+            enabled: exists(&format!("{UNIT_DIR}/multi-user.target.wants/{n}")),
+            enable: format!("systemctl enable --now {n}"),
+            start: format!("systemctl start {n}; journalctl -u {n}"),
+            name: n,
+            text,
+        });
+    }
+    for n in names_in(root, "/etc/init.d") {
+        let Some(text) = read_text(root, &Path::new("/etc/init.d").join(&n)) else {
+            continue;
+        };
+        out.push(Svc {
+            exec: text.clone(),
+            enabled: exists(&format!("/etc/runlevels/default/{n}")),
+            enable: format!("rc-update add {n} default && rc-service {n} start"),
+            start: format!("rc-service {n} start"),
+            name: n,
+            text,
+        });
+    }
+    for n in names_in(root, "/etc/sv") {
+        let Some(text) = read_text(root, &Path::new("/etc/sv").join(&n).join("run")) else {
+            continue;
+        };
+        out.push(Svc {
+            exec: text
+                .lines()
+                .rfind(|l| l.starts_with("exec "))
+                .unwrap_or("")
+                .to_string(),
+            enabled: exists(&format!("/var/service/{n}")),
+            enable: format!("ln -s /etc/sv/{n} /var/service/"),
+            start: format!("sv up {n}"),
+            name: n,
+            text,
+        });
+    }
     out
 }
 
@@ -162,10 +243,10 @@ fn flag_values(cmd: &str, flag: &str) -> Vec<String> {
     for (i, w) in words.iter().enumerate() {
         if *w == flag {
             if let Some(v) = words.get(i + 1) {
-                out.push((*v).to_string());
+                out.push(v.trim_matches(['"', '\'']).to_string());
             }
         } else if let Some(v) = w.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
-            out.push(v.to_string());
+            out.push(v.trim_matches(['"', '\'']).to_string());
         }
     }
     out
@@ -210,12 +291,9 @@ fn check_whitelist(s: &Settings, name: &str, text: &str, f: &mut Vec<Finding>) {
     }
 }
 
-fn check_unit(s: &Settings, name: &str, text: &str, f: &mut Vec<Finding>) {
-    let exec = value_of(text, "ExecStart").unwrap_or_default();
-    let wants = real(&s.root, UNIT_DIR)
-        .join("multi-user.target.wants")
-        .join(name);
-    if std::fs::symlink_metadata(&wants).is_ok() {
+fn check_unit(s: &Settings, svc: &Svc, f: &mut Vec<Finding>) {
+    let (name, text, exec) = (svc.name.as_str(), svc.text.as_str(), svc.exec.as_str());
+    if svc.enabled {
         f.push(Finding::new(
             "unit",
             name,
@@ -230,7 +308,7 @@ fn check_unit(s: &Settings, name: &str, text: &str, f: &mut Vec<Finding>) {
                 Status::Warn,
                 "present but not enabled: it will not start at boot",
             )
-            .hint(format!("systemctl enable --now {name}")),
+            .hint(svc.enable.clone()),
         );
     }
     // Allow list.
@@ -290,7 +368,7 @@ fn check_unit(s: &Settings, name: &str, text: &str, f: &mut Vec<Finding>) {
                 Status::Broken,
                 format!("nothing listens on {host}:{port}"),
             )
-            .hint(format!("systemctl start {name}; journalctl -u {name}")),
+            .hint(svc.start.clone()),
         );
     }
     if exec.contains("distccd") && !exec.contains("distsetup") {

@@ -27,7 +27,9 @@ pub(super) fn expand(s: &Settings, list: &HostList, text: &str, f: &mut Vec<Find
 
 /// The findings of one survey; the host tokens of the matches.
 fn discover(s: &Settings, f: &mut Vec<Finding>) -> Vec<String> {
-    let survey = Survey::take(&s.compiler);
+    // The client browses for what `cc` says (distcc's gcc-id.c) unless told otherwise.
+    let compiler = s.compiler.as_deref().unwrap_or("cc");
+    let survey = Survey::take(compiler);
     let advice = crate::zeroconf::avahi_advice(&s.profile.name);
     if survey.client_zeroconf == Some(false) {
         f.push(
@@ -45,7 +47,7 @@ fn discover(s: &Settings, f: &mut Vec<Finding>) -> Vec<String> {
         Err(e) => {
             f.push(Finding::new(
                 "zeroconf",
-                s.compiler.clone(),
+                compiler,
                 Status::Broken,
                 format!("cannot tell what the client browses for: {e}"),
             ));

@@ -90,6 +90,24 @@ pub(super) fn ensure_dir(plan: &mut Plan, dir: &Path) -> Result<(), Error> {
     Ok(plan.create_dir_all(dir)?)
 }
 
+/// Whether every assignment of `var` in `f` appends to an array (`BUILDENV+=(ccache)`)
+/// without negating distcc: such a line keeps what distsetup wrote.
+fn keeps_distcc(f: &ConfFile, var: &str) -> bool {
+    let text = String::from_utf8_lossy(&f.original);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut all = f
+        .doc
+        .assignments()
+        .into_iter()
+        .filter(|a| a.name == var)
+        .peekable();
+    all.peek().is_some()
+        && all.all(|a| {
+            let line = lines.get(a.line.saturating_sub(1)).copied().unwrap_or("");
+            a.append && line.contains("+=(") && !line.contains("!distcc")
+        })
+}
+
 pub(super) fn warn_overrides(
     files: &[ConfFile],
     vars: &[&str],
@@ -99,6 +117,9 @@ pub(super) fn warn_overrides(
     for f in files {
         for v in vars {
             if let Some(line) = f.assigns(v) {
+                if keeps_distcc(f, v) {
+                    continue;
+                }
                 warnings.push(format!(
                     "{}:{line} assigns {v}; {why}, so it overrides what distsetup writes",
                     f.path.display()

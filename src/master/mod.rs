@@ -144,6 +144,10 @@ pub enum Error {
     Output(#[from] std::io::Error),
 }
 
+/// The largest `--jobs N` accepted: far beyond any real cluster's slots, small enough
+/// that a typo (`--jobs 9999999999`) is refused instead of written into MAKEFLAGS.
+pub const MAX_JOBS: usize = 1024;
+
 /// How `-j` is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobsChoice {

@@ -39,6 +39,16 @@ pub fn embedded_names() -> Vec<&'static str> {
     EMBEDDED.iter().map(|(n, _)| *n).collect()
 }
 
+/// The embedded profiles `master` can configure a machine with (for shell completion and
+/// menus: `void` has no build tool configuration to edit).
+pub fn embedded_master_names() -> Vec<&'static str> {
+    EMBEDDED
+        .iter()
+        .filter(|(_, text)| parse(text, Origin::Embedded).is_ok_and(|p| p.configures_master()))
+        .map(|(n, _)| *n)
+        .collect()
+}
+
 /// The crosstool-ng toolchain names of the shared catalog (for shell completion).
 pub fn catalog_toolchain_names() -> Vec<String> {
     toml_edit::de::from_str::<Catalog>(TOOLCHAINS)

@@ -25,8 +25,8 @@ mod validate;
 use std::path::PathBuf;
 
 pub use loader::{
-    Loader, Summary, catalog_toolchain_names, embedded_names, list, load, load_file, parse,
-    user_dir,
+    Loader, Summary, catalog_toolchain_names, embedded_master_names, embedded_names, list, load,
+    load_file, parse, user_dir,
 };
 pub use schema::{
     Client, ConfigSyntax, Jobs, KnownToolchain, Makepkg, MasterTriple, Portage, Profile,

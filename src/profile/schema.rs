@@ -226,6 +226,12 @@ pub(super) struct Catalog {
 }
 
 impl Profile {
+    /// Whether `master` can configure a machine with this profile: it names a build
+    /// tool's configuration (makepkg or Portage) to switch distcc on in.
+    pub fn configures_master(&self) -> bool {
+        self.client.makepkg.is_some() || self.client.portage.is_some()
+    }
+
     /// Every toolchain this profile knows: the shared catalog plus its own entries.
     pub fn known_toolchains(&self) -> &[KnownToolchain] {
         &self.catalog

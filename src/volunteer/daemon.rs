@@ -13,7 +13,22 @@ pub(super) fn shconf_unsafe(file: &Path, e: shconf::Error) -> Error {
     }
 }
 
-/// The system distccd's configuration: `--allow` and `--jobs` in the profile's file.
+/// Why a cross toolchain leaves the system distccd's configuration alone: that daemon
+/// answers with this machine's native compiler on its own port, so widening its allow
+/// list (or its listen address) would open the wrong compiler to the network.
+pub(super) fn system_daemon_untouched(profile: &Profile, service: &Service, port: u16) -> String {
+    let v = &profile.volunteer;
+    format!(
+        "the system distccd's configuration ({}) is left alone: it serves this machine's native \
+         compiler on port {}; the toolchain has its own unit ({}) on port {port} with its own allow list",
+        v.config.display(),
+        v.port,
+        service.name
+    )
+}
+
+/// The system distccd's configuration (a native volunteer only): `--allow` and `--jobs`
+/// in the profile's file.
 pub(super) fn plan_daemon_config(
     root: &SysRoot,
     plan: &mut Plan,

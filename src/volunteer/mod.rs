@@ -306,6 +306,9 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
 
     let allow = check_allow(&settings.allow, settings.allow_anyone)?;
     let known = profile.known_toolchains();
+    if let Some(note) = host_search_note(root, facts) {
+        notes.push(note);
+    }
     let (located, local_machine, versions) = locate_and_probe(settings, facts, &mut notes)?;
     let entry = known_entry(&settings.toolchain, &located, known);
     let tc_name = entry
@@ -387,26 +390,23 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
 
     if settings.server == ServerKind::Distccd {
         let names: Vec<&str> = links.iter().map(|l| l.name.as_str()).collect();
-        plan_whitelist(root, &mut plan, profile, &names, &mut notes)?;
-        plan_daemon_config(
-            root,
-            &mut plan,
-            profile,
-            &allow,
+        let system = SystemDaemon {
+            names: &names,
+            allow: &allow,
             jobs,
-            settings.listen,
-            &mut notes,
-        )?;
-        warn_no_distcc(root, &mut warnings)?;
-        plain_name_warning(
-            profile,
-            facts,
-            &located.prefix,
-            &local_machine,
-            &service,
+            local_machine: &local_machine,
+            prefix: &located.prefix,
+            service: &service,
             port,
+        };
+        plan_system_daemon(
+            settings,
+            facts,
+            &system,
+            &mut plan,
+            &mut notes,
             &mut warnings,
-        );
+        )?;
     }
     warn_home(&located, &mut warnings);
     Ok(Report {
@@ -486,4 +486,107 @@ fn locate_and_probe(
 /// Plan the missing directories of `dir`, outermost first.
 fn ensure_dir(plan: &mut Plan, dir: &Path) -> Result<(), Error> {
     Ok(plan.create_dir_all(dir)?)
+}
+
+/// Why the running binary is a poor `ExecStart=` for the unit `volunteer` writes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExeWarning {
+    /// It lives in a Cargo build tree (`cargo run`, `target/release/distsetup`).
+    #[error(
+        "the unit will run {0}, a binary in a Cargo build tree: `cargo clean` or the next build \
+         breaks the service, and a clone under /tmp is invisible to it (PrivateTmp). Install \
+         distsetup first (cargo install --locked --path . --root /usr/local, or the PKGBUILD) \
+         and run the installed one"
+    )]
+    BuildTree(PathBuf),
+    /// It lives under a home directory, which the sandboxed service may not read.
+    #[error(
+        "the unit will run {0}, under a home directory the service cannot read (ProtectHome, \
+         0700 homes). Install distsetup in /usr/local or /usr (cargo install --locked --path . \
+         --root /usr/local, or the PKGBUILD) and run the installed one"
+    )]
+    Home(PathBuf),
+}
+
+/// Whether `exe` (the running binary, which the unit's `ExecStart=` names) is somewhere
+/// a service should not run from.
+pub fn exe_warning(exe: &Path, home: Option<&Path>) -> Option<ExeWarning> {
+    let in_build_tree = exe.ancestors().skip(1).any(|d| {
+        d.file_name().is_some_and(|n| n == "target")
+            && (d.join("CACHEDIR.TAG").is_file()
+                || d.parent().is_some_and(|p| p.join("Cargo.toml").is_file()))
+    });
+    if in_build_tree {
+        return Some(ExeWarning::BuildTree(exe.to_path_buf()));
+    }
+    let under_home =
+        is_under_home(exe) || home.is_some_and(|h| h != Path::new("/") && exe.starts_with(h));
+    under_home.then(|| ExeWarning::Home(exe.to_path_buf()))
+}
+
+/// What `--server distccd` adds beside its unit.
+struct SystemDaemon<'a> {
+    names: &'a [&'a str],
+    allow: &'a [String],
+    jobs: usize,
+    local_machine: &'a str,
+    prefix: &'a str,
+    service: &'a Service,
+    port: u16,
+}
+
+/// `--server distccd`: the whitelist links, and the system distccd's configuration for
+/// a native toolchain only (see [`system_daemon_untouched`]).
+fn plan_system_daemon(
+    settings: &Settings,
+    facts: &Facts,
+    d: &SystemDaemon<'_>,
+    plan: &mut Plan,
+    notes: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    let (root, profile) = (&settings.root, &settings.profile);
+    plan_whitelist(root, plan, profile, d.names, notes)?;
+    let native = facts
+        .native_triple
+        .as_deref()
+        .and_then(toolchain::elf_machine_for_triple)
+        == Some(d.local_machine);
+    if native {
+        plan_daemon_config(root, plan, profile, d.allow, d.jobs, settings.listen, notes)?;
+    } else {
+        notes.push(system_daemon_untouched(profile, d.service, d.port));
+    }
+    warn_no_distcc(root, warnings)?;
+    plain_name_warning(
+        profile,
+        facts,
+        d.prefix,
+        d.local_machine,
+        d.service,
+        d.port,
+        warnings,
+    );
+    Ok(())
+}
+
+/// Under `--root`, toolchains are still looked for (and run) on this machine: the
+/// compiler is probed here, so it must be runnable here. Say so, naming the places.
+pub fn host_search_note(root: &SysRoot, facts: &Facts) -> Option<String> {
+    if root.dir() == Path::new("/") {
+        return None;
+    }
+    let places: Vec<String> = facts
+        .search
+        .home
+        .iter()
+        .chain(&facts.search.dirs)
+        .chain(&facts.search.system_bin)
+        .map(|p| p.display().to_string())
+        .collect();
+    Some(format!(
+        "toolchain names are looked up on this machine, not under {}: {} (the compiler must run here to be checked; pass a path to choose another)",
+        root.dir().display(),
+        places.join(", ")
+    ))
 }

@@ -79,24 +79,7 @@ pub fn run(root: &SysRoot, root_arg: Option<&Path>, ask: &mut dyn Ask) -> Result
         "volunteer — this machine compiles for a master".to_string(),
     ];
     let role = ask.select("Role of this machine", &roles, 0)?;
-    let detected = crate::doctor::detect_profile(root);
-    let summaries = crate::profile::list()?;
-    let names: Vec<String> = summaries
-        .iter()
-        .map(|s| format!("{} — {}", s.name, s.description))
-        .collect();
-    let default = summaries
-        .iter()
-        .position(|s| s.name == detected)
-        .unwrap_or(0);
-    ask.say(&format!(
-        "distro detected from /etc/os-release: profile {detected}"
-    ))?;
-    let pick = ask.select("Distro profile", &names, default)?;
-    let name = summaries
-        .get(pick)
-        .map_or(detected, |s| s.name.as_str())
-        .to_string();
+    let name = ask_profile(root, role == 0, ask)?;
     let profile = crate::profile::load(&name)?;
     let mut base = vec!["distsetup".to_string()];
     let root_words: Vec<String> = root_arg
@@ -109,6 +92,58 @@ pub fn run(root: &SysRoot, root_arg: Option<&Path>, ask: &mut dyn Ask) -> Result
         base.extend(["volunteer".into(), "--profile".into(), name.clone()]);
         volunteer(root, profile, base, root_words, ask)
     }
+}
+
+/// The distro profile, proposed from `/etc/os-release`: for a master only the profiles
+/// that can configure one, each with its master description; for a volunteer every
+/// profile, described by what a volunteer gets (service manager, distccd's files).
+fn ask_profile(root: &SysRoot, master: bool, ask: &mut dyn Ask) -> Result<String, Error> {
+    let detected = crate::doctor::detect_profile(root);
+    let mut names = Vec::new();
+    let mut items = Vec::new();
+    for s in crate::profile::list()? {
+        let p = crate::profile::load(&s.name)?;
+        if master && !p.configures_master() {
+            continue;
+        }
+        items.push(if master {
+            format!("{} — {}", s.name, s.description)
+        } else {
+            volunteer_description(&p)
+        });
+        names.push(s.name);
+    }
+    let default = names.iter().position(|n| *n == detected).unwrap_or(0);
+    ask.say(&format!(
+        "distro detected from /etc/os-release: profile {detected}"
+    ))?;
+    if master && !names.iter().any(|n| *n == detected) {
+        ask.say(&format!(
+            "profile {detected} cannot configure a master (no makepkg or Portage configuration to edit)"
+        ))?;
+    }
+    let pick = ask.select("Distro profile", &items, default)?;
+    Ok(names
+        .get(pick)
+        .cloned()
+        .unwrap_or_else(|| detected.to_string()))
+}
+
+/// One line on what `volunteer` sets up with profile `p`.
+fn volunteer_description(p: &Profile) -> String {
+    let v = &p.volunteer;
+    format!(
+        "{} — volunteer: {} services in {}, distccd as user {} (its config: {})",
+        p.name,
+        match v.service_manager {
+            crate::profile::ServiceManager::Openrc => "OpenRC",
+            crate::profile::ServiceManager::Runit => "runit",
+            _ => "systemd",
+        },
+        v.service_dir.display(),
+        v.user,
+        v.config.display()
+    )
 }
 
 fn master(
@@ -146,10 +181,11 @@ fn master(
         probe_hosts(&hosts, ask)?;
     }
     let jobs_ok = |s: &str| -> Result<(), String> {
-        if s == "auto" || s.parse::<usize>().is_ok_and(|n| n >= 1) {
+        let max = crate::master::MAX_JOBS;
+        if s == "auto" || s.parse::<usize>().is_ok_and(|n| (1..=max).contains(&n)) {
             Ok(())
         } else {
-            Err("`auto` or a number of at least 1".into())
+            Err(format!("`auto` or a number from 1 to {max}"))
         }
     };
     let jobs = ask.input(
@@ -345,6 +381,54 @@ fn ask_alias(
     Ok(aliases)
 }
 
+/// The allow list; an entry meaning "everyone" (`0.0.0.0/0`) is asked about right away,
+/// and a "no" asks for the list again.
+fn ask_allow(ask: &mut dyn Ask) -> Result<(Vec<String>, bool), Error> {
+    let subnet = own_subnet().unwrap_or_else(|| "192.168.1.0/24".into());
+    let cidr_ok = |s: &str| -> Result<(), String> {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        if words.is_empty() {
+            return Err("name at least one network or address".into());
+        }
+        crate::allow::parse_list(&words, true)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    loop {
+        let line = ask.input(
+            "Masters allowed to connect (CIDRs, space-separated)",
+            &subnet,
+            &cidr_ok,
+        )?;
+        let words: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        let Err(crate::allow::Error::Everyone(entry)) = crate::allow::parse_list(&words, false)
+        else {
+            return Ok((words, false));
+        };
+        let question = format!(
+            "{entry} lets anyone who reaches this machine run compilers on it. Allow anyone?"
+        );
+        if ask.confirm(&question, false)? {
+            return Ok((words, true));
+        }
+    }
+}
+
+/// Whether to enable and start the service once it is written.
+fn ask_enable(profile: &Profile, ask: &mut dyn Ask) -> Result<bool, Error> {
+    // What `volunteer --enable` runs: OpenRC and runit have their own way; the units
+    // written for every other profile are systemd's.
+    let how = match profile.volunteer.service_manager {
+        crate::profile::ServiceManager::Openrc => "rc-update add, rc-service start",
+        crate::profile::ServiceManager::Runit => "a link in /var/service",
+        _ => "systemctl enable --now",
+    };
+    Ok(ask.confirm(
+        &format!("Enable and start the service once written ({how})?"),
+        true,
+    )?)
+}
+
 fn volunteer(
     root: &SysRoot,
     profile: Profile,
@@ -353,6 +437,9 @@ fn volunteer(
     ask: &mut dyn Ask,
 ) -> Result<Answers, Error> {
     let facts = crate::volunteer::Facts::detect(&profile);
+    if let Some(note) = crate::volunteer::host_search_note(root, &facts) {
+        ask.say(&note)?;
+    }
     let found = found_toolchains(&profile, &facts);
     let mut items: Vec<String> = found
         .iter()
@@ -390,18 +477,7 @@ fn volunteer(
         Some(prefix) => ask_alias(ask, prefix, known.as_ref())?,
         None => Vec::new(),
     };
-    let subnet = own_subnet().unwrap_or_else(|| "192.168.1.0/24".into());
-    let cidr_ok = |s: &str| -> Result<(), String> {
-        let words: Vec<&str> = s.split_whitespace().collect();
-        crate::allow::parse_list(&words, false)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    };
-    let allow = ask.input(
-        "Masters allowed to connect (CIDRs, space-separated)",
-        &subnet,
-        &cidr_ok,
-    )?;
+    let (allow, allow_anyone) = ask_allow(ask)?;
     let start = known.as_ref().map_or(3632, |k| k.port);
     let port_default = free_port_from(start).to_string();
     let port_ok = |s: &str| -> Result<(), String> {
@@ -420,6 +496,7 @@ fn volunteer(
         "Advertise with zeroconf (Avahi), so masters with DISTCC_HOSTS=+zeroconf find it without a host list",
         false,
     )?;
+    let enable = ask_enable(&profile, ask)?;
     let settings = crate::volunteer::Settings {
         profile,
         root: root.clone(),
@@ -430,12 +507,12 @@ fn volunteer(
             crate::volunteer::ServerKind::Distccd
         },
         aliases: aliases.clone(),
-        allow: allow.split_whitespace().map(str::to_string).collect(),
-        allow_anyone: false,
+        allow: allow.clone(),
+        allow_anyone,
         jobs: None,
         port: port.parse().ok(),
         listen: None,
-        enable: false,
+        enable,
         foreground: false,
         zeroconf,
         zeroconf_version: None,
@@ -451,8 +528,14 @@ fn volunteer(
     if zeroconf {
         words.push("--zeroconf".into());
     }
-    for a in allow.split_whitespace() {
-        words.extend(["--allow".into(), a.to_string()]);
+    for a in allow {
+        words.extend(["--allow".into(), a]);
+    }
+    if allow_anyone {
+        words.push("--allow-anyone".into());
+    }
+    if enable {
+        words.push("--enable".into());
     }
     words.extend(["--port".into(), port]);
     words.extend(root_words);

@@ -46,7 +46,7 @@ fn configured_root(hosts: &str) -> Root {
     let o = Cmd::new("master")
         .args(["--profile", "debian"])
         .root(t.path())
-        .args(["--hosts", hosts, "--jobs", "4", "--yes"])
+        .args(["--hosts", hosts, "--jobs", "auto", "--yes"])
         .run();
     assert!(o.status.success(), "{}", crate::support::server::text(&o));
     t

@@ -4,6 +4,7 @@
 mod cli;
 mod cores;
 mod doctor;
+mod doctor_agrees;
 mod faults;
 mod hostspec;
 mod master;

@@ -218,8 +218,9 @@ fn volunteer_flow_with_debians_cross_compiler_equals_the_command() {
             Answer::Yes(true), // the alias
             Answer::Text("127.0.0.1/32".into()),
             Answer::Text(port.clone()),
-            Answer::Default, // embedded
-            Answer::Default, // no zeroconf
+            Answer::Default,    // embedded
+            Answer::Default,    // no zeroconf
+            Answer::Yes(false), // do not enable the service
             Answer::Yes(true),
         ],
     );
@@ -309,7 +310,8 @@ fn pty_volunteer_run() {
         r#"[["Role of this machine", "\u001b[B\r"], ["Distro profile", "\r"],
         ["Toolchain to serve with", "\r"], ["Which master triple", "\r"],
         ["Answer .* with", "y"], ["Masters allowed", "\u0015127.0.0.1/32\r"],
-        ["Port", "\u0015{port}\r"], ["Compile server", "\r"], ["Advertise with zeroconf", "n"], ["Apply these changes", "y"]]"#
+        ["Port", "\u0015{port}\r"], ["Compile server", "\r"], ["Advertise with zeroconf", "n"],
+        ["Enable and start", "n"], ["Apply these changes", "y"]]"#
     );
     let (code, out) = drive(&steps, t.path());
     assert_eq!(code, 0, "{out}");
@@ -353,4 +355,95 @@ fn no_terminal_is_refused_with_the_commands_to_use() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("distsetup master"));
+}
+
+fn drive_raw(steps: &str, root: &Path) -> (i32, String, Vec<u8>) {
+    let raw = tempfile::NamedTempFile::new().unwrap();
+    let o = Command::new("timeout")
+        .arg("180")
+        .arg("python3")
+        .arg(fixture("drive.py"))
+        .arg(steps)
+        .args([BIN, "wizard", "--root"])
+        .arg(root)
+        .env("DRIVE_RAW", raw.path())
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        std::fs::read(raw.path()).unwrap(),
+    )
+}
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// Ctrl-C in a menu (dialoguer hides the cursor there) leaves the cursor shown; the
+/// master's profile menu offers only profiles that can configure a master.
+#[test]
+fn pty_ctrl_c_in_a_menu_restores_the_cursor_and_master_menu_has_no_void() {
+    let t = arch_arm_root();
+    let before = snapshot(t.path());
+    let steps = r#"[["Role of this machine", "\r"], ["gentoo —", "\u0003"]]"#;
+    let (code, out, raw) = drive_raw(steps, t.path());
+    assert_ne!(code, 0, "{out}");
+    assert_eq!(snapshot(t.path()), before, "{out}");
+    let hidden = rfind(&raw, b"\x1b[?25l").expect("the menu hides the cursor");
+    let shown = rfind(&raw, b"\x1b[?25h");
+    assert!(
+        shown.is_some_and(|s| s > hidden),
+        "cursor still hidden at exit: {:?}",
+        String::from_utf8_lossy(&raw)
+    );
+    let menu = &out[out.find("Distro profile").unwrap()..];
+    assert!(menu.contains("archarm —"), "{out}");
+    assert!(!menu.contains("void"), "void offered as a master:\n{out}");
+}
+
+/// `0.0.0.0/0` is asked about at once (no flag the wizard does not offer), the profile
+/// menu describes what a volunteer gets, and enabling the service is offered.
+#[test]
+fn pty_volunteer_allow_anyone_is_asked_and_enable_is_offered() {
+    if !crate::support::require(
+        "/usr/bin/aarch64-linux-gnu-gcc",
+        Path::new("/usr/bin/aarch64-linux-gnu-gcc").exists(),
+    ) {
+        return;
+    }
+    let t = debian_root();
+    let port = free_port();
+    let steps = format!(
+        r#"[["Role of this machine", "\u001b[B\r"], ["Distro profile", "\r"],
+        ["Toolchain to serve with", "\r"], ["Which master triple", "\r"],
+        ["Answer .* with", "y"], ["Masters allowed", "\u00150.0.0.0/0\r"],
+        ["0.0.0.0/0 lets anyone .* Allow anyone", "n"],
+        ["Masters allowed", "\u00150.0.0.0/0\r"], ["Allow anyone", "y"],
+        ["Port", "\u0015{port}\r"], ["Compile server", "\r"],
+        ["Enable and start the service once written \\(systemctl enable --now\\)", "y"],
+        ["Apply these changes", "y"]]"#
+    );
+    let (code, out) = drive(&steps, t.path());
+    assert_eq!(code, 0, "{out}");
+    let menu = &out[out.find("Distro profile").unwrap()..out.find("Toolchain to serve").unwrap()];
+    assert!(
+        menu.contains("debian — volunteer: systemd services"),
+        "{menu}"
+    );
+    assert!(!menu.contains("Debian master"), "{menu}");
+    assert!(
+        out.contains("--allow 0.0.0.0/0 --allow-anyone --enable --port"),
+        "{out}"
+    );
+    assert!(
+        out.contains("on the target system run: systemctl enable --now distsetup-serve-aarch64-linux-gnu.service"),
+        "{out}"
+    );
+    let unit = std::fs::read_to_string(
+        t.path()
+            .join("etc/systemd/system/distsetup-serve-aarch64-linux-gnu.service"),
+    )
+    .unwrap();
+    assert!(unit.contains("--allow 0.0.0.0/0"), "{unit}");
 }

@@ -88,3 +88,60 @@ fn profile_and_toolchain_names_complete() {
         "bash: toolchains"
     );
 }
+
+#[test]
+fn man_pages_have_examples_files_exit_status_and_see_also() {
+    let man = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    for name in files(&man) {
+        let page = std::fs::read_to_string(man.join(&name)).expect("read man page");
+        for section in [
+            ".SH EXAMPLES",
+            ".SH FILES",
+            ".SH \"EXIT STATUS\"",
+            ".SH \"SEE ALSO\"",
+        ] {
+            assert!(page.contains(section), "{name} lacks {section}");
+        }
+    }
+    let volunteer = std::fs::read_to_string(man.join("distsetup-volunteer.1")).unwrap();
+    for path in [
+        "/usr/lib/distsetup/TOOLCHAIN/bin/",
+        "/etc/systemd/system/distsetup\\-serve\\-TOOLCHAIN.service",
+        "/var/lib/distsetup/journal/TIME/",
+    ] {
+        assert!(volunteer.contains(path), "volunteer page lacks {path}");
+    }
+    let master = std::fs::read_to_string(man.join("distsetup-master.1")).unwrap();
+    for path in [
+        "/etc/makepkg.conf.d/distcc.conf",
+        "/etc/distcc/hosts",
+        "/etc/portage/make.conf",
+    ] {
+        assert!(master.contains(path), "master page lacks {path}");
+    }
+}
+
+/// What bash itself completes after `distsetup ` with the checked-in script.
+#[test]
+fn bash_completion_does_not_offer_hidden_subcommands() {
+    if !crate::support::require("bash", crate::support::on_path("bash")) {
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/distsetup.bash");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(
+            r#"source "$1"; COMP_WORDS=(distsetup ""); COMP_CWORD=1; COMP_LINE="distsetup "; COMP_POINT=10
+               _distsetup distsetup "" distsetup; printf '%s\n' "${COMPREPLY[@]}""#,
+        )
+        .arg("bash")
+        .arg(&script)
+        .output()
+        .expect("running bash");
+    let offered = String::from_utf8_lossy(&out.stdout);
+    assert!(offered.lines().any(|l| l == "master"), "{offered}");
+    assert!(
+        !offered.lines().any(|l| l == "generate-assets"),
+        "{offered}"
+    );
+}

@@ -1,5 +1,8 @@
 //! `distsetup` subcommands driven as a user would: generated assets, `edit`.
 
 mod assets;
+mod contract;
 mod edit;
 mod edit_doc;
+mod packaging;
+mod readme;

@@ -616,3 +616,27 @@ fn jobs_auto_prints_the_reasoning_and_writes_its_number() {
     assert!(out.contains("2 × (8 remote slots + "), "{out}");
     assert!(out.contains("→ -l"), "{out}");
 }
+
+/// `BUILDENV+=(ccache)` in a later drop-in keeps distcc: no warning; `+=(!distcc)` does not.
+#[test]
+fn later_dropin_appending_to_buildenv_is_warned_only_when_it_negates_distcc() {
+    for (line, warned) in [
+        ("BUILDENV+=(ccache)\n", false),
+        ("BUILDENV+=(!distcc)\n", true),
+    ] {
+        let t = root_with(&[(MK, "makepkg/plain.makepkg.conf")]);
+        put(
+            t.path(),
+            "/etc/makepkg.conf.d/zz-local.conf",
+            line.as_bytes(),
+        );
+        let o = cfg(t.path(), "arch", "10.0.0.1/4", "3", "--dry-run");
+        let (_, err) = text(&o);
+        assert!(o.status.success(), "{err}");
+        assert_eq!(
+            err.contains("zz-local.conf:1 assigns BUILDENV"),
+            warned,
+            "{line}: {err}"
+        );
+    }
+}

@@ -306,6 +306,10 @@ fn distccd_run(
     let t = Root::new();
     let tc = match tcname {
         "x-tools8" => XTools::aarch64().build_in(t.path()),
+        // This machine's own architecture: a native volunteer.
+        "x-tools86" => XTools::new("x-tools86", "x86_64-pc-linux-gnu")
+            .using_debian("x86_64-linux-gnu")
+            .build_in(t.path()),
         _ => XTools::new("x-tools7h", "arm-unknown-linux-gnueabihf")
             .using_debian("arm-linux-gnueabihf")
             .build_in(t.path()),
@@ -347,15 +351,14 @@ fn volunteer_distccd(root: &Path, tc: &Path, profile: &str) -> std::process::Out
 }
 
 #[test]
-fn distccd_on_arch_arm_edits_distcc_args_and_writes_a_unit_per_toolchain() {
+fn distccd_on_arch_arm_native_edits_distcc_args() {
     let (t, o) = distccd_run(
         "archarm",
         Some(("arch-conf.d-distccd", "/etc/conf.d/distccd")),
-        "x-tools8",
+        "x-tools86",
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let root = t.path().join("root");
-    let conf = std::fs::read_to_string(root.join("etc/conf.d/distccd")).unwrap();
+    let conf = std::fs::read_to_string(t.path().join("root/etc/conf.d/distccd")).unwrap();
     let expected = std::fs::read_to_string(Path::new(FIXTURES).join("arch-conf.d-distccd"))
         .unwrap()
         .replace(
@@ -363,6 +366,54 @@ fn distccd_on_arch_arm_edits_distcc_args_and_writes_a_unit_per_toolchain() {
             "DISTCC_ARGS=\"--log-level error --allow 10.0.0.0/24 --jobs 4\"",
         );
     assert_eq!(conf, expected);
+}
+
+/// A cross toolchain gets its own unit and port: the system distccd (this machine's
+/// native compiler on 3632) keeps its allow list and listen address, on every distro.
+#[test]
+fn distccd_with_a_cross_toolchain_leaves_the_system_daemon_config_alone() {
+    for (profile, fixture, dest) in [
+        ("archarm", "arch-conf.d-distccd", "/etc/conf.d/distccd"),
+        ("debian", "debian-default-distcc", "/etc/default/distcc"),
+        ("gentoo", "gentoo-conf.d-distccd", "/etc/conf.d/distccd"),
+    ] {
+        let (t, o) = distccd_run(profile, Some((fixture, dest)), "x-tools8");
+        assert_eq!(o.status.code(), Some(0), "{profile}: {}", text(&o));
+        let conf = std::fs::read(t.path().join("root").join(&dest[1..])).unwrap();
+        let original = std::fs::read(Path::new(FIXTURES).join(fixture)).unwrap();
+        assert!(
+            conf == original,
+            "{profile}: {dest} was changed:\n{}",
+            String::from_utf8_lossy(&conf)
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("configuration (") && out.contains("is left alone"),
+            "{profile}: {out}"
+        );
+    }
+    for (profile, config) in [
+        ("archarm", "etc/conf.d/distccd"),
+        ("void", "etc/distcc/clients.allow"),
+    ] {
+        let (t, o) = distccd_run(profile, None, "x-tools8");
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(
+            !t.path().join("root").join(config).exists(),
+            "{profile}: {config} created"
+        );
+    }
+}
+
+#[test]
+fn distccd_on_arch_arm_writes_a_unit_per_toolchain() {
+    let (t, o) = distccd_run(
+        "archarm",
+        Some(("arch-conf.d-distccd", "/etc/conf.d/distccd")),
+        "x-tools8",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let root = t.path().join("root");
     let wl = root.join("usr/lib/distcc");
     for name in [
         "aarch64-unknown-linux-gnu-gcc",
@@ -402,7 +453,7 @@ fn distccd_on_gentoo_rewrites_the_cumulative_allow_line_only() {
     let (t, o) = distccd_run(
         "gentoo",
         Some(("gentoo-conf.d-distccd", "/etc/conf.d/distccd")),
-        "x-tools8",
+        "x-tools86",
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let root = t.path().join("root");
@@ -428,7 +479,7 @@ fn distccd_on_gentoo_rewrites_the_cumulative_allow_line_only() {
         String::from_utf8_lossy(&sh.stdout),
         " --port 3632 --log-level critical --allow 10.0.0.0/24 -N 15 --jobs 4"
     );
-    let script = root.join("etc/init.d/distccd.armv8");
+    let script = root.join("etc/init.d/distccd.x86_64");
     let text_ = std::fs::read_to_string(&script).unwrap();
     assert!(text_.contains("command=/usr/bin/distccd"), "{text_}");
     assert!(text_.contains("--log-stderr"), "{text_}");
@@ -439,7 +490,7 @@ fn distccd_on_debian_keeps_the_double_quoted_form_postinst_needs() {
     let (t, o) = distccd_run(
         "debian",
         Some(("debian-default-distcc", "/etc/default/distcc")),
-        "x-tools8",
+        "x-tools86",
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let root = t.path().join("root");
@@ -462,12 +513,8 @@ fn distccd_on_debian_keeps_the_double_quoted_form_postinst_needs() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&sed.stdout), "10.0.0.0/24\n");
-    assert!(
-        root.join("etc/systemd/system/distccd-armv8.service")
-            .is_file()
-    );
     let unit =
-        std::fs::read_to_string(root.join("etc/systemd/system/distccd-armv8.service")).unwrap();
+        std::fs::read_to_string(root.join("etc/systemd/system/distccd-x86_64.service")).unwrap();
     assert_eq!(unit_value(&unit, "User").as_deref(), Some("distccd"));
 }
 
@@ -485,7 +532,7 @@ fn distccd_with_an_arm_toolchain_on_x86_warns_about_plain_gcc() {
 
 #[test]
 fn distccd_mode_creates_missing_config() {
-    let (t, o) = distccd_run("archarm", None, "x-tools8");
+    let (t, o) = distccd_run("archarm", None, "x-tools86");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let conf = std::fs::read_to_string(t.path().join("root/etc/conf.d/distccd")).unwrap();
     assert_eq!(conf, "DISTCC_ARGS=\"--allow 10.0.0.0/24 --jobs 4\"\n");
@@ -782,7 +829,10 @@ fn corpus_daemon_configs_take_the_allow_list() {
             continue;
         };
         let t = Root::new();
-        let tc = XTools::aarch64().build_in(t.path());
+        // A native volunteer: only then is the system distccd's configuration edited.
+        let tc = XTools::new("x-tools86", "x86_64-pc-linux-gnu")
+            .using_debian("x86_64-linux-gnu")
+            .build_in(t.path());
         let root = t.path().join("root");
         let d = root.join(dest);
         std::fs::create_dir_all(d.parent().unwrap()).unwrap();

@@ -1,0 +1,163 @@
+# Copyright 2026 distsetup developers
+# Distributed under the terms of the GNU General Public License v2
+
+# Offline, from a checkout: packaging/arch/make-source /var/cache/distfiles writes
+# distsetup-0.1.0.tar.gz, the file SRC_URI names; the crates come from CRATES (the
+# registry packages of Cargo.lock; tests/it/cli/packaging.rs checks they agree).
+
+EAPI=8
+
+CRATES="
+	aho-corasick@1.1.5
+	anstream@1.0.0
+	anstyle-parse@1.0.0
+	anstyle-query@1.1.5
+	anstyle-wincon@3.0.11
+	anstyle@1.0.14
+	anyhow@1.0.104
+	autocfg@1.5.1
+	bit-set@0.11.1
+	bit-vec@0.10.1
+	bitflags@2.13.2
+	borsh-derive@1.8.1
+	borsh@1.8.1
+	bstr@1.13.1
+	bumpalo@3.20.4
+	bytes@1.12.1
+	cc@1.11.3
+	cfg-if@1.0.5
+	cfg_aliases@0.2.2
+	chacha20@0.10.2
+	clap@4.6.7
+	clap_builder@4.6.7
+	clap_complete@4.6.11
+	clap_derive@4.6.7
+	clap_lex@1.1.1
+	clap_mangen@0.3.3
+	colorchoice@1.0.5
+	console@0.16.6
+	core_detect@1.0.0
+	cpufeatures@0.3.1
+	dialoguer@0.12.0
+	directories@6.0.0
+	dirs-sys@0.5.0
+	encode_unicode@1.0.0
+	equivalent@1.0.3
+	errno@0.3.14
+	fastrand@2.5.0
+	find-msvc-tools@0.1.15
+	fnv@1.0.7
+	futures-core@0.3.34
+	futures-task@0.3.34
+	futures-util@0.3.34
+	getrandom@0.4.3
+	hashbrown@0.17.1
+	heck@0.5.0
+	indexmap@2.14.2
+	indicatif@0.18.6
+	ipnet@2.12.2
+	is_terminal_polyfill@1.70.2
+	itoa@1.0.19
+	js-sys@0.3.107
+	libc@0.2.191
+	libredox@0.1.25
+	linux-raw-sys@0.12.1
+	lua-src@551.1.0
+	lzo1x@0.2.2
+	memchr@2.8.3
+	mio@1.2.4
+	nom@8.0.0
+	num-traits@0.2.19
+	once_cell@1.21.4
+	once_cell_polyfill@1.70.2
+	option-ext@0.2.0
+	pin-project-lite@0.2.17
+	portable-atomic@1.15.0
+	proc-macro-crate@3.5.0
+	proc-macro2@1.0.107
+	proptest@1.12.0
+	quick-error@1.2.3
+	quote@1.0.47
+	r-efi@6.0.0
+	rand@0.10.3
+	rand_core@0.10.1
+	rand_xorshift@0.5.0
+	redox_users@0.5.3
+	regex-automata@0.4.18
+	regex-syntax@0.8.11
+	regex@1.13.1
+	roff@1.1.1
+	rustix@1.1.6
+	rustversion@1.0.23
+	rusty-fork@0.3.1
+	serde@1.0.229
+	serde_core@1.0.229
+	serde_derive@1.0.229
+	serde_json@1.0.154
+	serde_spanned@1.1.3
+	shell-words@1.1.1
+	shlex@2.0.1
+	signal-hook-registry@1.4.8
+	similar@3.2.1
+	slab@0.4.12
+	socket2@0.6.5
+	strsim@0.11.1
+	syn@3.0.9
+	tempfile@3.27.0
+	terminal_size@0.4.4
+	thiserror-impl@2.0.21
+	thiserror@2.0.21
+	tokio-macros@2.7.2
+	tokio@1.54.1
+	toml_datetime@1.1.3+spec-1.1.0
+	toml_edit@0.25.18+spec-1.1.0
+	toml_parser@1.1.5+spec-1.1.0
+	toml_writer@1.2.0+spec-1.1.0
+	unarray@0.1.4
+	unicode-ident@1.0.27
+	unicode-width@0.2.3
+	unit-prefix@0.5.2
+	utf8parse@0.2.2
+	wait-timeout@0.2.1
+	wasi@0.11.1+wasi-snapshot-preview1
+	wasm-bindgen-macro-support@0.2.130
+	wasm-bindgen-macro@0.2.130
+	wasm-bindgen-shared@0.2.130
+	wasm-bindgen@0.2.130
+	web-time@1.1.0
+	windows-link@0.2.1
+	windows-sys@0.61.2
+	winnow@1.0.5
+	zeroize@1.9.1
+	zmij@1.0.23
+"
+
+RUST_MIN_VER="1.85.0"
+
+inherit cargo shell-completion
+
+DESCRIPTION="Turns a pile of machines into a working distcc build cluster"
+HOMEPAGE="https://github.com/distsetup/distsetup"
+SRC_URI="
+	https://github.com/distsetup/distsetup/archive/v${PV}.tar.gz -> ${P}.tar.gz
+	${CARGO_CRATE_URIS}
+"
+
+LICENSE="GPL-2+"
+# Dependent crate licenses
+LICENSE+=" Apache-2.0 BSD MIT Unicode-3.0 ZLIB"
+SLOT="0"
+KEYWORDS="~amd64 ~arm ~arm64"
+
+RDEPEND="sys-devel/distcc"
+
+QA_FLAGS_IGNORED="usr/bin/${PN}"
+
+src_install() {
+	cargo_src_install
+	doman man/*.1
+	newbashcomp completions/distsetup.bash distsetup
+	dozshcomp completions/_distsetup
+	dofishcomp completions/distsetup.fish
+	einstalldocs
+}
