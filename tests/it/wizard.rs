@@ -420,7 +420,7 @@ fn pty_volunteer_allow_anyone_is_asked_and_enable_is_offered() {
         ["Answer .* with", "y"], ["Masters allowed", "\u00150.0.0.0/0\r"],
         ["0.0.0.0/0 lets anyone .* Allow anyone", "n"],
         ["Masters allowed", "\u00150.0.0.0/0\r"], ["Allow anyone", "y"],
-        ["Port", "\u0015{port}\r"], ["Compile server", "\r"],
+        ["Port", "\u0015{port}\r"], ["Compile server", "\r"], ["Advertise with zeroconf", "n"],
         ["Enable and start the service once written \\(systemctl enable --now\\)", "y"],
         ["Apply these changes", "y"]]"#
     );

@@ -19,6 +19,7 @@ CRATES="
 	bit-set@0.11.1
 	bit-vec@0.10.1
 	bitflags@2.13.2
+	block-buffer@0.12.1
 	borsh-derive@1.8.1
 	borsh@1.8.1
 	bstr@1.13.1
@@ -36,9 +37,12 @@ CRATES="
 	clap_mangen@0.3.3
 	colorchoice@1.0.5
 	console@0.16.6
+	const-oid@0.10.3
 	core_detect@1.0.0
 	cpufeatures@0.3.1
+	crypto-common@0.2.2
 	dialoguer@0.12.0
+	digest@0.11.3
 	directories@6.0.0
 	dirs-sys@0.5.0
 	encode_unicode@1.0.0
@@ -53,6 +57,7 @@ CRATES="
 	getrandom@0.4.3
 	hashbrown@0.17.1
 	heck@0.5.0
+	hybrid-array@0.4.15
 	indexmap@2.14.2
 	indicatif@0.18.6
 	ipnet@2.12.2
@@ -95,6 +100,7 @@ CRATES="
 	serde_derive@1.0.229
 	serde_json@1.0.154
 	serde_spanned@1.1.3
+	sha2@0.11.0
 	shell-words@1.1.1
 	shlex@2.0.1
 	signal-hook-registry@1.4.8
@@ -113,6 +119,7 @@ CRATES="
 	toml_edit@0.25.18+spec-1.1.0
 	toml_parser@1.1.5+spec-1.1.0
 	toml_writer@1.2.0+spec-1.1.0
+	typenum@1.20.1
 	unarray@0.1.4
 	unicode-ident@1.0.27
 	unicode-width@0.2.3
