@@ -29,6 +29,7 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let tmp = dir.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();
+        open_to_all(dir.path(), &tmp);
         let log = dir.path().join("serve.log");
         let mut args: Vec<String> = vec![
             "serve".into(),
@@ -156,6 +157,14 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Started as root, the server becomes an unprivileged user after binding: its TMPDIR
+/// must be writable by that user, like /tmp (and `parent` traversable).
+pub fn open_to_all(parent: &Path, tmp: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(0o1777)).unwrap();
 }
 
 pub fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {
