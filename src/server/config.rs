@@ -95,9 +95,9 @@ impl Alias {
         if from.is_empty() || to.is_empty() {
             return Err(bad("FROM and TO must not be empty"));
         }
-        if from.contains('/') {
+        if from.contains('/') && (!from.starts_with('/') || from.ends_with('/')) {
             return Err(bad(
-                "FROM is a name the client sends and cannot contain '/'",
+                "FROM is a name or an absolute compiler path the client sends",
             ));
         }
         let is_triple = |x: &str| x.matches('-').count() >= 2 && tool_of(x).is_none();

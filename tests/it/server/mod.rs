@@ -1,5 +1,6 @@
 //! `distsetup serve` against hostile peers, the real distcc client, IPv6 and Lua.
 
+mod confined;
 mod hostile;
 mod interop;
 mod ipv6;
