@@ -306,3 +306,62 @@ fn many_concurrent_compiles_with_two_job_slots_are_all_correct() {
         "RSS grew from {rss_start} KiB to {rss_end} KiB"
     );
 }
+
+/// Issue 12: a finished compile frees its job slot before the reply goes out, and a
+/// client that never reads its reply is dropped after the send time-out.
+#[test]
+fn clients_that_never_read_their_reply_do_not_hold_job_slots() {
+    let mut server = Server::start(&["--jobs", "2", "--io-timeout", "5"]);
+    let work = tempfile::tempdir().unwrap();
+    // A 64 MiB object over protocol 1: far more than the socket buffers hold.
+    let big = "__asm__(\".pushsection .data\\n.skip 67108864\\n.popsection\");\nint big;\n";
+    let mut never_read = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+        s.write_all(&request(1, &["gcc", "-c", "big.c", "-o", "big.o"], big))
+            .unwrap();
+        never_read.push(s);
+    }
+    // Both compiles finished (their objects complete in the job directories) and their
+    // replies are stuck in the send.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let done = std::fs::read_dir(&server.tmp)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|d| {
+                std::fs::metadata(d.path().join("output.o")).is_ok_and(|m| m.len() > 64 << 20)
+            })
+            .count();
+        if done == 2 && server.log_text().matches("(remote, protocol").count() == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the two big compiles never finished: {}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let t = std::time::Instant::now();
+    compile_with_client(&server, work.path(), "real.o");
+    let took = t.elapsed();
+    let jobs = server.remote_jobs_at_least(1);
+    eprintln!("a real client's compile with two stuck readers took {took:?}");
+    // The real client was served while both stuck replies were still being sent.
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert!(jobs[0].contains("COMPILE_OK") && jobs[0].contains("hello.c"));
+    // The stuck ones are dropped after the send time-out (5 s here), not --io-timeout.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while server.log_text().matches("send time-out").count() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(never_read);
+    assert!(server.alive());
+    assert!(server.tmp_leftovers().is_empty());
+}
