@@ -56,6 +56,9 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
         bar.step();
     }
     bar.end();
+    if !toolchains.is_empty() || !units.is_empty() {
+        f.push(confinement());
+    }
     Report {
         role: "volunteer",
         profile: s.profile.name.clone(),
@@ -64,6 +67,30 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress) -> Report {
         findings: f,
         speed: Vec::new(),
         proposed_hosts: None,
+    }
+}
+
+/// Whether `distsetup serve` can confine its compiles with Landlock on this kernel.
+fn confinement() -> Finding {
+    let abi = crate::server::confine::landlock_abi();
+    if abi > 0 {
+        Finding::new(
+            "confinement",
+            "this kernel",
+            Status::Ok,
+            format!(
+                "Landlock ABI {abi}: each compile of distsetup serve reads only the system and \
+                 toolchain directories and writes only its job directory"
+            ),
+        )
+    } else {
+        Finding::new(
+            "confinement",
+            "this kernel",
+            Status::Warn,
+            "no Landlock: distsetup serve confines compiles by its unprivileged user alone",
+        )
+        .hint("Linux 5.13 or later with Landlock enabled (CONFIG_SECURITY_LANDLOCK, lsm=...,landlock)")
     }
 }
 
