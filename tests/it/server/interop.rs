@@ -308,6 +308,9 @@ fn stats_page_counts_compiles() {
         "dcc_num_compiles1 1",
         "dcc_max_kids ",
         "dcc_free_space ",
+        // Issue 12: how compiles are confined.
+        "distsetup_landlock_abi ",
+        "distsetup_uid ",
     ] {
         assert!(page.contains(&format!("\n{line}")), "{line}: {page}");
     }
