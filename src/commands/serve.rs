@@ -16,12 +16,13 @@ use crate::cli::ServeArgs;
 /// port is busy), so a distccd unit keeps its meaning when the binary is swapped.
 pub fn run(a: &ServeArgs) -> anyhow::Result<ExitStatus> {
     if a.version {
+        // distccd's layout (scripts and distcc's own test suite parse the first two
+        // lines): NAME VERSION SYSTEM, then the protocols and the default port.
         println!(
-            "distsetup serve {} (distccd-compatible) {}-{}\n  (protocols 1 and 2) (default port {})\n  \
-             confinement: landlock ABI {} (0: none), unprivileged user after bind",
+            "distccd {}-distsetup-serve {}-linux\n  (protocols 1 and 2) (default port {})\n  \
+             distsetup serve, confinement: Landlock ABI {} (0: none), unprivileged user after bind",
             env!("CARGO_PKG_VERSION"),
             std::env::consts::ARCH,
-            std::env::consts::OS,
             server::config::DEFAULT_PORT,
             server::confine::landlock_abi(),
         );
