@@ -399,3 +399,35 @@ fn running_out_of_descriptors_backs_off_and_logs_once_per_interval() {
     compile_with_client(&server, work.path(), "after-emfile.o");
     assert!(server.alive());
 }
+
+/// Issue 12: `--max-object` refuses to send a larger object, with a clear message.
+#[test]
+fn an_object_over_max_object_is_an_explained_failure() {
+    let server = Server::start(&["--max-object", "1M"]);
+    let big = "__asm__(\".pushsection .data\\n.skip 2097152\\n.popsection\");\nint big;\n";
+    for version in [1, 2] {
+        let reply = decode_reply(
+            version,
+            &raw_exchange(
+                server.port,
+                &request(version, &["gcc", "-c", "big.c", "-o", "big.o"], big),
+            ),
+        );
+        let serr = String::from_utf8_lossy(&reply.stderr);
+        assert_eq!(status_code(&reply), 107, "{serr}");
+        assert!(
+            serr.contains("over this server's --max-object of 1048576 bytes"),
+            "{serr}"
+        );
+        assert!(reply.object.is_empty());
+    }
+    let small = decode_reply(
+        1,
+        &raw_exchange(
+            server.port,
+            &request(1, &["gcc", "-c", "x.c", "-o", "x.o"], "int x;\n"),
+        ),
+    );
+    assert_eq!(small.status, 0);
+    assert!(server.tmp_leftovers().is_empty());
+}
