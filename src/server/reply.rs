@@ -97,7 +97,24 @@ async fn compress_file(file: &File, len: u64) -> std::io::Result<Vec<u8>> {
                 return Err(std::io::Error::last_os_error());
             }
             libc::madvise(p, len, libc::MADV_SEQUENTIAL);
-            let out = lzo::compress(std::slice::from_raw_parts(p.cast::<u8>(), len));
+            let done = std::sync::atomic::AtomicBool::new(false);
+            let addr = p as usize;
+            let out = std::thread::scope(|scope| {
+                // The compressor reads the mapping once, front to back; the pages it has
+                // read would stay in our RSS until munmap. Dropping them every few ms
+                // keeps RSS flat; it is always correct: the mapping is private,
+                // read-only and never written, so a dropped page is read again from
+                // the page cache if it is touched again.
+                scope.spawn(|| {
+                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTNEED);
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                });
+                let out = lzo::compress(std::slice::from_raw_parts(p.cast::<u8>(), len));
+                done.store(true, std::sync::atomic::Ordering::Relaxed);
+                out
+            });
             libc::munmap(p, len);
             Ok(out)
         }
