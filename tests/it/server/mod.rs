@@ -1,6 +1,7 @@
 //! `distsetup serve` against hostile peers, the real distcc client, IPv6 and Lua.
 
 mod confined;
+mod distcc_suite;
 mod distccd_cli;
 mod hostile;
 mod interop;
