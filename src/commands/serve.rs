@@ -31,7 +31,15 @@ pub fn run(a: &ServeArgs) -> anyhow::Result<ExitStatus> {
     match serve(a) {
         Ok(s) => Ok(s),
         Err(err) => {
-            eprintln!("distsetup: error: {err:#}");
+            // Each cause once (a bind error's text already ends with its OS error).
+            let mut msg = err.to_string();
+            for cause in err.chain().skip(1) {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    msg = format!("{msg}: {c}");
+                }
+            }
+            eprintln!("distsetup: error: {msg}");
             let code = match err.downcast_ref::<ServeError>() {
                 Some(ServeError::Bind { .. }) => codes::BIND_FAILED,
                 Some(ServeError::Io { .. }) => codes::IO_ERROR,

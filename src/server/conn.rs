@@ -469,7 +469,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             let paths = confine::read_exec_paths(&shared.settings.toolchains, &job.compiler);
             match confine::job_ruleset(&paths, dir) {
                 Ok(r) => r,
-                Err(e) => return self.failed(job.version, format!("distsetup serve: {e}\n")),
+                Err(e) => return self.failed(format!("distsetup serve: {e}\n")),
             }
         } else {
             None
@@ -495,7 +495,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     }
 
     /// A compile that could not be started safely: logged, answered as an I/O error.
-    fn failed(&self, _version: u32, msg: String) -> JobResult {
+    fn failed(&self, msg: String) -> JobResult {
         self.shared.log.log(
             LogLevel::Error,
             &format!("client: {} {}", self.peer, msg.trim_end()),
