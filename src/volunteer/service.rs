@@ -223,14 +223,15 @@ pub fn service_text(service: &Service, user: Option<&str>, description: &str) ->
 /// priority, like distccd's --nice), /proc's non-process files (the stats page reads
 /// the load average). The compile server needs no capability at all: its ports are
 /// above 1024 and it never changes user under systemd. Landlock's three calls are
-/// allowed, so `serve` can confine each compile further.
+/// allowed, so `serve` can confine each compile further. No MemoryDenyWriteExecute: a
+/// toolchain of another architecture run through qemu-user (binfmt) needs its JIT.
 const SYSTEMD_HARDENING: &str = "PrivateTmp=yes\nNoNewPrivileges=yes\nProtectSystem=strict\n\
     ProtectHome=read-only\nPrivateDevices=yes\nProtectKernelTunables=yes\n\
     ProtectKernelModules=yes\nProtectKernelLogs=yes\nProtectControlGroups=yes\n\
     ProtectClock=yes\nProtectHostname=yes\nProtectProc=invisible\nPrivateUsers=yes\n\
     PrivateMounts=yes\nRestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX\n\
     RestrictNamespaces=yes\nRestrictRealtime=yes\nRestrictSUIDSGID=yes\nRemoveIPC=yes\n\
-    LockPersonality=yes\nMemoryDenyWriteExecute=yes\nCapabilityBoundingSet=\n\
+    LockPersonality=yes\nCapabilityBoundingSet=\n\
     AmbientCapabilities=\nUMask=0077\nSystemCallArchitectures=native\n\
     SystemCallFilter=@system-service landlock_create_ruleset landlock_add_rule landlock_restrict_self\n\
     SystemCallFilter=~@privileged @mount @swap @reboot @raw-io @module @debug @cpu-emulation @obsolete @clock\n\
