@@ -108,7 +108,7 @@ async fn compress_file(file: &File, len: u64) -> std::io::Result<Vec<u8>> {
                 scope.spawn(|| {
                     while !done.load(std::sync::atomic::Ordering::Relaxed) {
                         libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTNEED);
-                        std::thread::sleep(Duration::from_millis(5));
+                        std::thread::sleep(Duration::from_millis(1));
                     }
                 });
                 let out = lzo::compress(std::slice::from_raw_parts(p.cast::<u8>(), len));
