@@ -24,7 +24,6 @@ fn mode(p: &Path, m: u32) {
 /// may write, one everyone may).
 struct Bait {
     _dir: tempfile::TempDir,
-    root: PathBuf,
     secret: PathBuf,
     public: PathBuf,
     root_only_dir: PathBuf,
@@ -72,7 +71,6 @@ impl Bait {
         mode(&open_dir, 0o777);
         Bait {
             _dir: dir,
-            root,
             secret,
             public,
             root_only_dir,
@@ -329,7 +327,6 @@ fn hostile_options_and_sources_reach_nothing_with_the_real_client() {
     }
     bait.untouched("the hostile sources");
     assert!(server.tmp_leftovers().is_empty());
-    let _ = &bait.root;
 }
 
 #[test]
