@@ -134,9 +134,17 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l max-connec
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l grace -d 'After SIGTERM, how long running jobs may take before they are killed' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l lifetime -d 'Stop by itself after SECS, as on SIGTERM (tests, benchmarks)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s N -l nice -d 'Lower the server\'s and its compilers\' priority by N (0-19), like distccd\'s --nice' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l user -d 'Started as root: after binding, run as this user [default: the distro\'s distcc user, else nobody]' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l max-object -d 'Refuse to send back an object larger than SIZE (bytes, or with K, M, G) [default: 4G, the protocol\'s limit]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l stats -d 'Serve distccd\'s stats page (plus refusal counts) on the stats port'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l inetd -d 'Serve one job on stdin/stdout (ssh \'@host\' mode, inetd); --allow then applies only to IP sockets'
-complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l enable-tcp-insecure -d 'Accepted for distccd compatibility (the ssh client appends it); changes nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l enable-tcp-insecure -d 'distccd\'s switch to serve TCP without an access list: accepted only with --inetd (the ssh client appends it), refused otherwise'
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l allow-anyone -d 'Allow everyone: an --allow network with a /0 prefix is refused without it'
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l daemon -d 'distccd\'s spelling: serving TCP is the default; accepted and changes nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l no-detach -d 'distccd\'s spelling: serve never detaches (run it under systemd, or start-stop-daemon --background)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l verbose -d 'distccd\'s spelling of --log-level debug'
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l log-stderr -d 'distccd\'s spelling: log to stderr (the default without --log-file)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l version -d 'Print the version, the protocols and the default port, distccd style, and exit'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
 complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'

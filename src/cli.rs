@@ -434,7 +434,7 @@ pub struct ServeArgs {
     /// Serve one job on stdin/stdout (ssh '@host' mode, inetd); --allow then applies only to IP sockets.
     #[arg(long)]
     pub inetd: bool,
-    /// Accepted for distccd compatibility (the ssh client appends it); changes nothing.
+    /// distccd's switch to serve TCP without an access list: accepted only with --inetd (the ssh client appends it), refused otherwise.
     #[arg(long, hide = true)]
     pub enable_tcp_insecure: bool,
     /// Log level: error, warning, notice, info or debug.
@@ -464,6 +464,47 @@ pub struct ServeArgs {
     /// Lower the server's and its compilers' priority by N (0-19), like distccd's --nice.
     #[arg(long, short = 'N', value_name = "N", default_value_t = distsetup::server::config::DEFAULT_NICE)]
     pub nice: i32,
+    /// Started as root: after binding, run as this user [default: the distro's distcc user, else nobody].
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Allow everyone: an --allow network with a /0 prefix is refused without it.
+    #[arg(long)]
+    pub allow_anyone: bool,
+    /// Refuse to send back an object larger than SIZE (bytes, or with K, M, G) [default: 4G, the protocol's limit].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_object: Option<u64>,
+    /// distccd's spelling: serving TCP is the default; accepted and changes nothing.
+    #[arg(long)]
+    pub daemon: bool,
+    /// distccd's spelling: serve never detaches (run it under systemd, or start-stop-daemon --background).
+    #[arg(long)]
+    pub no_detach: bool,
+    /// distccd's spelling of --log-level debug.
+    #[arg(long, conflicts_with = "log_level")]
+    pub verbose: bool,
+    /// distccd's spelling: log to stderr (the default without --log-file).
+    #[arg(long, conflicts_with = "log_file")]
+    pub log_stderr: bool,
+    /// Print the version, the protocols and the default port, distccd style, and exit.
+    #[arg(long)]
+    pub version: bool,
+}
+
+/// A size in bytes, optionally with a K, M or G suffix (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, shift) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 30),
+        _ => (t, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("'{s}': expected a positive size in bytes, e.g. 512M or 2G"))
 }
 
 impl ServeArgs {
@@ -475,15 +516,18 @@ impl ServeArgs {
         let mut s = ServeSettings::new();
         s.listen.clone_from(&self.listen);
         s.port = self.port;
-        for a in &self.allow {
-            let net = distsetup::allow::parse_entry(a).map_err(|e| {
-                distsetup::server::ServeError::BadSetting {
-                    setting: "--allow",
-                    value: a.clone(),
-                    reason: e.to_string(),
-                }
-            })?;
-            s.allow.push(net);
+        if !self.allow.is_empty() || self.allow_anyone {
+            s.allow = distsetup::allow::parse_list(&self.allow, self.allow_anyone)?;
+        }
+        if self.enable_tcp_insecure && !self.inetd {
+            return Err(distsetup::server::ServeError::BadSetting {
+                setting: "--enable-tcp-insecure",
+                value: String::new(),
+                reason: "this server never serves TCP without an access list; name the clients \
+                         with --allow (or --allow-anyone on a trusted network)"
+                    .into(),
+            }
+            .into());
         }
         if let Some(j) = self.jobs {
             s.jobs = j;
@@ -520,6 +564,13 @@ impl ServeArgs {
         s.grace = Duration::from_secs(self.grace);
         s.lifetime = self.lifetime.map(Duration::from_secs);
         s.nice = self.nice;
+        if self.verbose {
+            s.log_level = LogLevel::Debug;
+        }
+        if let Some(m) = self.max_object {
+            s.max_object = m;
+        }
+        s.user.clone_from(&self.user);
         Ok(s)
     }
 }

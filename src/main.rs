@@ -11,7 +11,10 @@ use clap::{CommandFactory as _, FromArgMatches as _};
 use commands::ExitStatus;
 
 fn main() -> ExitCode {
-    let matches = cli::Cli::command().get_matches();
+    let matches = match cli::Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => exit_bad_arguments(e),
+    };
     let args = match cli::Cli::from_arg_matches(&matches) {
         Ok(a) => a,
         Err(e) => e.exit(),
@@ -23,4 +26,17 @@ fn main() -> ExitCode {
             ExitStatus::of_error(&err).into()
         }
     }
+}
+
+/// clap's usage errors exit 2, except for `serve`, which keeps distccd's 101 so a
+/// distccd unit notices the same way when the binary is swapped.
+fn exit_bad_arguments(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let serve = std::env::args().nth(1).as_deref() == Some("serve");
+    let usage = !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if serve && usage {
+        let _ = e.print();
+        std::process::exit(101);
+    }
+    e.exit()
 }

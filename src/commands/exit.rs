@@ -24,6 +24,8 @@ pub enum ExitStatus {
     System,
     /// Aborted by the user or by a concurrent change (4).
     Aborted,
+    /// distccd's own statuses, for `serve` (101 bad arguments, 102 port busy).
+    Distccd(u8),
 }
 
 impl From<ExitStatus> for std::process::ExitCode {
@@ -41,6 +43,7 @@ impl ExitStatus {
             ExitStatus::Input => 2,
             ExitStatus::System => 3,
             ExitStatus::Aborted => 4,
+            ExitStatus::Distccd(code) => code,
         }
     }
 

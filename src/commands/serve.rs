@@ -6,13 +6,51 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use distsetup::server::{self, LogLevel, ServeError, Server};
+use distsetup::server::{self, LogLevel, ServeError, Server, confine};
+use distsetup::wire::codes;
 
 use super::ExitStatus;
 use crate::cli::ServeArgs;
 
-/// `distsetup serve`.
+/// `distsetup serve`: distccd's exit statuses (101 bad arguments or settings, 102 the
+/// port is busy), so a distccd unit keeps its meaning when the binary is swapped.
 pub fn run(a: &ServeArgs) -> anyhow::Result<ExitStatus> {
+    if a.version {
+        // distccd's layout (scripts and distcc's own test suite parse the first two
+        // lines): NAME VERSION SYSTEM, then the protocols and the default port.
+        println!(
+            "distccd {}-distsetup-serve {}-linux\n  (protocols 1 and 2) (default port {})\n  \
+             distsetup serve, confinement: Landlock ABI {} (0: none), unprivileged user after bind",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::ARCH,
+            server::config::DEFAULT_PORT,
+            server::confine::landlock_abi(),
+        );
+        return Ok(ExitStatus::Ok);
+    }
+    match serve(a) {
+        Ok(s) => Ok(s),
+        Err(err) => {
+            // Each cause once (a bind error's text already ends with its OS error).
+            let mut msg = err.to_string();
+            for cause in err.chain().skip(1) {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    msg = format!("{msg}: {c}");
+                }
+            }
+            eprintln!("distsetup: error: {msg}");
+            let code = match err.downcast_ref::<ServeError>() {
+                Some(ServeError::Bind { .. }) => codes::BIND_FAILED,
+                Some(ServeError::Io { .. }) => codes::IO_ERROR,
+                _ => codes::BAD_ARGUMENTS,
+            };
+            Ok(ExitStatus::Distccd(code))
+        }
+    }
+}
+
+fn serve(a: &ServeArgs) -> anyhow::Result<ExitStatus> {
     let server = Server::new(a.settings()?)?;
     limit_heap_retention();
     lower_priority(&server);
@@ -86,6 +124,7 @@ async fn daemon(server: &Server) -> Result<(), ServeError> {
         .as_deref()
         .map(PidFile::write)
         .transpose()?;
+    confine_process(server)?;
     let result = server::run(server, listeners, shutdown).await;
     drop(pid_file);
     result
@@ -138,14 +177,48 @@ impl PidFile {
 }
 
 impl Drop for PidFile {
+    /// Removed where the (unprivileged) server may remove it; else emptied, as a pid
+    /// file that names no process.
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        if std::fs::remove_file(&self.0).is_err() {
+            let _ = std::fs::write(&self.0, "");
+        }
     }
+}
+
+/// Once the ports are bound: give up root (and the chance to regain any privilege),
+/// check the job directories can still be made, and log how compiles are confined.
+fn confine_process(server: &Server) -> Result<(), ServeError> {
+    let settings = server.settings();
+    let user = settings.user.clone().unwrap_or_else(confine::default_user);
+    let keep: Vec<&Path> = settings.pid_file.as_deref().into_iter().collect();
+    let state = confine::drop_privileges(&user, &keep)?;
+    let probe = tempfile::Builder::new()
+        .prefix("distsetup-probe.")
+        .tempdir_in(&settings.tmpdir)
+        .map_err(|source| ServeError::Io {
+            what: format!(
+                "as user {}, creating a job directory in {} (TMPDIR must be writable by it)",
+                state.user,
+                settings.tmpdir.display()
+            ),
+            source,
+        })?;
+    drop(probe);
+    let level = if state.landlock_abi > 0 && settings.landlock {
+        LogLevel::Notice
+    } else {
+        LogLevel::Warning
+    };
+    server.log(level, &format!("confinement: {}", state.describe()));
+    server.set_confinement(state);
+    Ok(())
 }
 
 /// `--inetd`: one job over stdin and stdout.
 async fn inetd(server: &Server) -> Result<(), ServeError> {
     let stdio = server::inetd::stdio().await?;
+    confine_process(server)?;
     server::serve_one(server, stdio.stream, stdio.peer).await;
     Ok(())
 }

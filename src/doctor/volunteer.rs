@@ -72,6 +72,10 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress, emit: &mut dyn FnMut(Event
         flush(&f, &mut emitted, emit);
         bar.step();
     }
+    if !toolchains.is_empty() || !services.is_empty() {
+        f.push(confinement());
+        flush(&f, &mut emitted, emit);
+    }
     bar.end();
     Report {
         role: "volunteer",
@@ -81,6 +85,30 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress, emit: &mut dyn FnMut(Event
         findings: f,
         speed: Vec::new(),
         proposed_hosts: None,
+    }
+}
+
+/// Whether `distsetup serve` can confine its compiles with Landlock on this kernel.
+fn confinement() -> Finding {
+    let abi = crate::server::confine::landlock_abi();
+    if abi > 0 {
+        Finding::new(
+            "confinement",
+            "this kernel",
+            Status::Ok,
+            format!(
+                "Landlock ABI {abi}: each compile of distsetup serve reads only the system and \
+                 toolchain directories and writes only its job directory"
+            ),
+        )
+    } else {
+        Finding::new(
+            "confinement",
+            "this kernel",
+            Status::Warn,
+            "no Landlock: distsetup serve confines compiles by its unprivileged user alone",
+        )
+        .hint("Linux 5.13 or later with Landlock enabled (CONFIG_SECURITY_LANDLOCK, lsm=...,landlock)")
     }
 }
 

@@ -22,6 +22,8 @@
 //! removed), `--sysroot`/`-isysroot` (only change where headers and libraries are looked
 //! up; a preprocessed compile reads neither), `-I`/`-D`/`-U` (meaningless after cpp).
 
+use super::options;
+
 /// What the scan found: where the source and output are, and how to rewrite.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scanned {
@@ -211,15 +213,22 @@ fn check_option(a: &[u8], value: Option<&[u8]>) -> Result<(), ArgRefusal> {
             "it writes files at a path of the client's choice",
         ));
     }
-    if s("-fdump-") || s("-fopt-info") {
+    if s("-fdump-") || s("-fopt-info") || s("-fcallgraph-info") {
         if let Some(pos) = a.iter().position(|&b| b == b'=') {
-            let file = &a[pos + 1..];
-            if file != b"stderr" && file != b"stdout" {
+            if options::outside_job(&a[pos + 1..]) {
                 return Err(unsafe_(
                     a,
-                    "it writes a dump file at a path of the client's choice",
+                    "it writes a dump file outside the job directory",
                 ));
             }
+        }
+    }
+    if let Some(how) = a.strip_prefix(b"-save-temps=") {
+        if how != b"cwd" && how != b"obj" {
+            return Err(unsafe_(
+                a,
+                "-save-temps takes 'cwd' or 'obj'; anything else is a path outside the job",
+            ));
         }
     }
     if s("-fdiagnostics-add-output") || s("-fdiagnostics-set-output") {
@@ -236,15 +245,55 @@ fn check_option(a: &[u8], value: Option<&[u8]>) -> Result<(), ArgRefusal> {
         None
     };
     for sub in asm_opts.unwrap_or_default() {
+        let include = sub
+            .strip_prefix(b"-I")
+            .is_some_and(|dir| dir.is_empty() || options::outside_job(dir));
         if sub.starts_with(b"-a")
             || sub.starts_with(b"--MD")
+            || sub.starts_with(b"--listing")
             || sub.starts_with(b"@")
             || sub.starts_with(b"-o")
+            || include
         {
             return Err(unsafe_(
                 a,
                 "the assembler would write or read a file at a path of the client's choice",
             ));
+        }
+    }
+    Ok(())
+}
+
+/// Check an option in every spelling gcc gives it: as written, as the short option a
+/// `--long` alias stands for, and the options inside `-fcompare-debug=`.
+fn check_forms(a: &[u8], value: Option<&[u8]>, depth: u8) -> Result<(), ArgRefusal> {
+    check_option(a, value)?;
+    if depth > 2 {
+        return Err(unsafe_(a, "options nested this deep are not checked"));
+    }
+    if let Some(short) = options::long_alias(a).filter(|s| s.as_slice() != a) {
+        if let Some(s) = options::scan_relevant(&short) {
+            return Err(not_compile(format!(
+                "'{}' is gcc's other spelling of '{s}'; write '{s}' so distcc sees it",
+                String::from_utf8_lossy(a)
+            )));
+        }
+        check_forms(&short, value, depth + 1)?;
+    }
+    if let Some(payload) = options::compare_debug_payload(a) {
+        let mut i = 0;
+        while i < payload.len() {
+            let sub = payload[i].as_slice();
+            let takes = TAKES_VALUE.contains(&String::from_utf8_lossy(sub).as_ref());
+            let v = payload.get(i + 1).map(Vec::as_slice).filter(|_| takes);
+            if sub.first() != Some(&b'-') && sub.first() != Some(&b'@') {
+                return Err(unsafe_(
+                    a,
+                    "a second compile with a file argument of the client's choice",
+                ));
+            }
+            check_forms(sub, v, depth + 1)?;
+            i += if takes { 2 } else { 1 };
         }
     }
     Ok(())
@@ -281,7 +330,7 @@ pub fn scan(argv: &[Vec<u8>]) -> Result<Scanned, ArgRefusal> {
             )));
         }
         if a.first() == Some(&b'-') && a.len() > 1 || a.first() == Some(&b'@') {
-            check_option(a, value)?;
+            check_forms(a, value, 0)?;
             state.option(i, a, value)?;
             i += if takes_value { 2 } else { 1 };
         } else {
@@ -509,10 +558,36 @@ mod tests {
             "clang -Xclang -load -Xclang /tmp/p.so -c x.c -o x.o",
             "gcc --gcc-toolchain=/tmp -c x.c -o x.o",
             "gcc -c x.c /etc/passwd -o x.o",
+            // gcc's long aliases (issue 12's bypasses).
+            "gcc --plugin=/tmp/p.so -c x.c -o x.o",
+            "gcc --dump-tree-original=/d/w.txt -c x.c -o x.o",
+            "gcc --dump-final-insns=/d/w -c x.c -o x.o",
+            "gcc --opt-info-all=/d/w -c x.c -o x.o",
+            "gcc --for-assembler=-adhln=/d/w -c x.c -o x.o",
+            "gcc --for-as=-adhln=/d/w -c x.c -o x.o",
+            "gcc --specs=/tmp/s -c x.c -o x.o",
+            "gcc --include=/etc/shadow -c x.c -o x.o",
+            "gcc -fcompare-debug=-fdump-tree-all=/d/w -c x.c -o x.o",
+            "gcc -fcompare-debug=--plugin=/p.so -c x.c -o x.o",
+            "gcc -save-temps=/tmp/x -c x.c -o x.o",
+            "gcc -fdump-tree-all=../w -c x.c -o x.o",
+            "gcc -Wa,-I/etc -c x.c -o x.o",
         ] {
             let r = scan(&argv(bad));
             assert!(matches!(r, Err(ArgRefusal::Unsafe { .. })), "{bad}: {r:?}");
         }
+    }
+
+    #[test]
+    fn options_inside_compare_debug_are_checked() {
+        let mut a = argv("gcc -c x.c -o x.o");
+        a.push(b"-fcompare-debug=-aux-info /d/w".to_vec());
+        assert!(matches!(scan(&a), Err(ArgRefusal::Unsafe { .. })));
+        a.pop();
+        a.push(b"-fcompare-debug=-O2 -gtoggle".to_vec());
+        scan(&a).unwrap_or_else(|e| panic!("{e}"));
+        let out = argv("gcc -c x.c --output=/etc/x.o");
+        assert!(matches!(scan(&out), Err(ArgRefusal::NotCompile(_))));
     }
 
     #[test]
@@ -541,6 +616,8 @@ mod tests {
             "gcc -save-temps -MD -gsplit-dwarf --sysroot=/x -Wa,--noexecstack -c x.c -o x.o",
             "gcc --param max-inline-insns-single=500 -x c -c x.c -o x.o",
             "clang -Xclang -fno-pch-timestamp -target aarch64-linux-gnu -c x.c -o x.o",
+            "gcc -fdump-tree-all=dump.txt -save-temps=obj --std=c99 -c x.c -o x.o",
+            "gcc --param=max-inline-insns-single=5 --all-warnings -c x.c -o x.o",
         ] {
             scan(&argv(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
         }

@@ -17,6 +17,19 @@ const PLAIN: [&str; 9] = [
     "gcc", "g++", "cc", "c++", "cpp", "clang", "clang++", "c89", "c99",
 ];
 
+/// Directories a client's compiler path may name: stripped to the bare name, which is
+/// then looked up like any other (distccd's secure default strips `/usr/bin/` and
+/// `/bin/`; the masquerade directories are where distcc's own links live).
+const STANDARD_DIRS: &[&str] = &[
+    "/usr/bin/",
+    "/bin/",
+    "/usr/local/bin/",
+    "/usr/lib/distcc/bin/",
+    "/usr/lib/distcc/",
+    "/usr/lib64/distcc/bin/",
+    "/usr/lib64/distcc/",
+];
+
 /// Where a name in the table came from (for logs and explanations).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -40,10 +53,12 @@ pub struct Resolved {
 /// Why a compiler name was refused. The `Display` text goes to the client on SERR.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CompilerRefusal {
-    /// The name contains `/`.
+    /// A path outside the standard system directories.
     #[error(
-        "compiler '{0}' is a path; this server runs only compilers from its own table, by name. \
-         Ask for the compiler by name (distcc gcc ...), or add --alias NAME={0} on the server"
+        "compiler '{0}' is a path outside /usr/bin, /bin, /usr/local/bin and the distcc \
+         masquerade directories; this server runs only compilers from its own table. Ask for \
+         the compiler by name (distcc gcc ...), or add --alias {0}=NAME on the server (NAME \
+         a compiler it has)"
     )]
     Path(String),
     /// Not in the table.
@@ -186,7 +201,17 @@ impl CompilerTable {
     pub fn resolve(&self, requested: &[u8]) -> Result<Resolved, CompilerRefusal> {
         let shown = String::from_utf8_lossy(requested).into_owned();
         if requested.contains(&b'/') {
-            return Err(CompilerRefusal::Path(shown));
+            // An operator's --alias for exactly this path, else distccd's secure
+            // default: a standard directory is stripped and the name looked up.
+            if let Some(r) = self.fixed.get(shown.as_str()) {
+                return Ok(r.clone());
+            }
+            let name = STANDARD_DIRS
+                .iter()
+                .find_map(|d| requested.strip_prefix(d.as_bytes()))
+                .filter(|n| !n.contains(&b'/'))
+                .ok_or_else(|| CompilerRefusal::Path(shown.clone()))?;
+            return self.resolve(name);
         }
         let Ok(name) = std::str::from_utf8(requested) else {
             return Err(CompilerRefusal::Invalid(shown));

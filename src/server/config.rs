@@ -95,9 +95,9 @@ impl Alias {
         if from.is_empty() || to.is_empty() {
             return Err(bad("FROM and TO must not be empty"));
         }
-        if from.contains('/') {
+        if from.contains('/') && (!from.starts_with('/') || from.ends_with('/')) {
             return Err(bad(
-                "FROM is a name the client sends and cannot contain '/'",
+                "FROM is a name or an absolute compiler path the client sends",
             ));
         }
         let is_triple = |x: &str| x.matches('-').count() >= 2 && tool_of(x).is_none();
@@ -168,6 +168,16 @@ pub struct ServeSettings {
     pub limits: Limits,
     /// Cap on compiler stdout and stderr kept for the reply (each).
     pub max_output: usize,
+    /// Largest object sent back (`--max-object`); the wire format caps it below 4 GiB.
+    pub max_object: u64,
+    /// How long one write of a reply may wait for the client to read (a client that
+    /// does not drain its reply is dropped); never longer than `io_timeout`.
+    pub send_timeout: Duration,
+    /// Confine each compile with Landlock where the kernel has it.
+    pub landlock: bool,
+    /// Started as root: the user to become after binding (`--user`); `None` picks the
+    /// distro's distcc user, else `nobody`. The process's business: the caller drops.
+    pub user: Option<String>,
 }
 
 impl ServeSettings {
@@ -214,6 +224,10 @@ impl ServeSettings {
                 ..Limits::default()
             },
             max_output: 16 << 20,
+            max_object: u64::from(u32::MAX),
+            send_timeout: Duration::from_secs(20),
+            landlock: true,
+            user: None,
         }
     }
 
@@ -254,6 +268,13 @@ impl ServeSettings {
             }
         }
         Ok(())
+    }
+}
+
+impl ServeSettings {
+    /// The per-write send time-out actually used.
+    pub fn send_timeout(&self) -> Duration {
+        self.send_timeout.min(self.io_timeout)
     }
 }
 

@@ -6,16 +6,16 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 use super::args::{self, Scanned};
 use super::config::LogLevel;
+use super::confine;
 use super::job::{self, Ended};
+use super::reply::{self, Body, Outgoing};
 use super::shared::Shared;
 use super::stats::Outcome;
-use crate::wire::{
-    Reply, RequestDecoder, RequestEvent, WireError, codes, encode_reply, wait_status_exit,
-};
+use crate::wire::{RequestDecoder, RequestEvent, WireError, codes, wait_status_exit};
 
 #[cfg(test)]
 mod tests;
@@ -176,9 +176,29 @@ fn shown_compiler(argv: &[Vec<u8>]) -> String {
 struct JobResult {
     outcome: Outcome,
     status: u32,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    object: Vec<u8>,
+    stdout: Body,
+    stderr: Body,
+    object: Body,
+}
+
+impl JobResult {
+    /// Add a server message to what the client sees on stderr.
+    fn append_stderr(&mut self, text: &str) {
+        match &mut self.stderr {
+            Body::Bytes(b) => b.extend_from_slice(text.as_bytes()),
+            Body::File(f, len) => {
+                let mut c = job::Captured {
+                    file: match f.try_clone() {
+                        Ok(f) => f,
+                        Err(_) => return,
+                    },
+                    len: *len,
+                };
+                c.append(text.as_bytes());
+                *len = c.len;
+            }
+        }
+    }
 }
 
 /// One connection in progress.
@@ -330,37 +350,70 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             }
         };
         shared.stats.running_delta(true);
-        let outcome = self.compile(job).await;
+        let compiled = self.compile(job).await;
         shared.stats.running_delta(false);
+        // The slot is free before the reply goes out: a client that does not read its
+        // reply holds a connection and the job directory, never a compile slot.
         drop(permit);
-        outcome
+        let (job, dir, result) = match compiled {
+            Ok(done) => done,
+            Err(outcome) => return (outcome, None),
+        };
+        self.reply(job, dir, result).await
     }
 
-    async fn compile(&mut self, mut job: Job) -> (Outcome, JobInfo) {
+    /// Run the compile in a fresh job directory; the directory stays until the reply is
+    /// sent (the bodies are streamed from it).
+    async fn compile(
+        &mut self,
+        mut job: Job,
+    ) -> Result<(Job, tempfile::TempDir, JobResult), Outcome> {
         let dir = match self.job_dir(&job).await {
             Ok(dir) => dir,
             Err(msg) => {
                 self.shared.log.log(LogLevel::Error, msg.trim_end());
                 self.send_failure(job.version, codes::IO_ERROR, &msg).await;
-                return (Outcome::Other, None);
+                return Err(Outcome::Other);
             }
         };
         job.source = Vec::new();
         let result = self.run_compiler(&job, dir.path()).await;
-        // Remove the job directory before replying: the client may start the next job
-        // the moment it has our answer.
-        drop(dir);
-        if result.outcome != Outcome::ClientDisconnect {
-            let reply = Reply {
+        Ok((job, dir, result))
+    }
+
+    async fn reply(
+        &mut self,
+        job: Job,
+        dir: tempfile::TempDir,
+        result: JobResult,
+    ) -> (Outcome, JobInfo) {
+        let JobResult {
+            outcome,
+            status,
+            stdout,
+            stderr,
+            object,
+        } = result;
+        if outcome != Outcome::ClientDisconnect {
+            let reply = Outgoing {
                 version: job.version,
-                status: result.status,
-                stderr: &result.stderr,
-                stdout: &result.stdout,
-                object: &result.object,
-                deps: None,
+                status,
+                stderr,
+                stdout,
+                object,
             };
             self.send(&reply).await;
         }
+        // The client may start its next job the moment it has our answer; the directory
+        // goes right after the last byte.
+        drop(dir);
+        let result = JobResult {
+            outcome,
+            status,
+            stdout: Body::Bytes(Vec::new()),
+            stderr: Body::Bytes(Vec::new()),
+            object: Body::Bytes(Vec::new()),
+        };
         let took = self.started.elapsed();
         self.log_finished(&job, &result, took);
         let info = (job.scanned.input_name.clone(), job.compiler_shown(), took);
@@ -412,11 +465,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 &format!("client: {} running {}", self.peer, shown.join(" ")),
             );
         }
+        let ruleset = if shared.settings.landlock {
+            let paths = confine::read_exec_paths(&shared.settings.toolchains, &job.compiler);
+            match confine::job_ruleset(&paths, dir) {
+                Ok(r) => r,
+                Err(e) => return self.failed(format!("distsetup serve: {e}\n")),
+            }
+        } else {
+            None
+        };
+        let spawn = job::Spawn {
+            dir,
+            argv: &cmd,
+            ruleset,
+        };
         let ended = job::run(
             &shared.groups,
             shared.job_limits(),
-            dir,
-            &cmd,
+            spawn,
             peer_gone(&mut self.io),
         )
         .await;
@@ -428,6 +494,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         result
     }
 
+    /// A compile that could not be started safely: logged, answered as an I/O error.
+    fn failed(&self, msg: String) -> JobResult {
+        self.shared.log.log(
+            LogLevel::Error,
+            &format!("client: {} {}", self.peer, msg.trim_end()),
+        );
+        JobResult {
+            outcome: Outcome::CompileError,
+            status: wait_status_exit(codes::IO_ERROR),
+            stdout: Body::Bytes(Vec::new()),
+            stderr: Body::Bytes(msg.into_bytes()),
+            object: Body::Bytes(Vec::new()),
+        }
+    }
+
     /// The reply's parts for how the compiler ended (the object is read separately).
     fn result_of(&self, ended: Ended, compiler: &Path) -> JobResult {
         let (status, extra) = ended.status(self.shared.settings.job_lifetime, compiler);
@@ -437,31 +518,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             Ended::LifetimeExceeded => Outcome::CompileTimeout,
             Ended::Disconnected => Outcome::ClientDisconnect,
         };
-        let (stdout, mut stderr) = match ended {
-            Ended::Exited { stdout, stderr, .. } => (stdout, stderr),
-            _ => (Vec::new(), Vec::new()),
+        let (stdout, stderr) = match ended {
+            Ended::Exited { stdout, stderr, .. } => (stdout.into(), stderr.into()),
+            _ => (Body::Bytes(Vec::new()), Body::Bytes(Vec::new())),
+        };
+        let mut result = JobResult {
+            outcome,
+            status,
+            stdout,
+            stderr,
+            object: Body::Bytes(Vec::new()),
         };
         if let Some(extra) = &extra {
-            stderr.extend_from_slice(extra.as_bytes());
+            result.append_stderr(extra);
             self.shared.log.log(
                 LogLevel::Warning,
                 &format!("client: {} {}", self.peer, extra.trim_end()),
             );
         }
-        JobResult {
-            outcome,
-            status,
-            stdout,
-            stderr,
-            object: Vec::new(),
-        }
+        result
     }
 
-    /// Read the output of a successful compile. A compiler that exits 0 without a
-    /// readable output is a failure, not an empty object: the client would link it.
+    /// Open the output of a successful compile (never through a symlink the compiler
+    /// left). A compiler that exits 0 without a readable output is a failure, not an
+    /// empty object: the client would link it. So is an object over `--max-object`.
     async fn take_object(&self, result: &mut JobResult, output: &Path) {
-        match tokio::fs::read(output).await {
-            Ok(object) => result.object = object,
+        match open_object(output, self.shared.settings.max_object) {
+            Ok((file, len)) => result.object = Body::File(file, len),
             Err(e) => {
                 let name = output.file_name().map_or_else(
                     || output.display().to_string(),
@@ -475,7 +558,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                     LogLevel::Warning,
                     &format!("client: {} {}", self.peer, msg.trim_end()),
                 );
-                result.stderr.extend_from_slice(msg.as_bytes());
+                result.append_stderr(&msg);
                 result.status = wait_status_exit(codes::IO_ERROR);
                 result.outcome = Outcome::CompileError;
             }
@@ -504,46 +587,47 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
 
     /// Reply with a distcc exit code as STAT and `message` on SERR.
     async fn send_failure(&mut self, version: u32, code: u8, message: &str) {
-        let reply = Reply {
+        let reply = Outgoing {
             version,
             status: wait_status_exit(code),
-            stderr: message.as_bytes(),
-            stdout: b"",
-            object: b"",
-            deps: None,
+            stderr: Body::Bytes(message.as_bytes().to_vec()),
+            stdout: Body::Bytes(Vec::new()),
+            object: Body::Bytes(Vec::new()),
         };
         self.send(&reply).await;
     }
 
-    /// Encode and write a reply; failures are logged (the client may be gone).
-    async fn send(&mut self, reply: &Reply<'_>) {
-        let log = &self.shared.log;
-        let peer = &self.peer;
-        let bytes = match encode_reply(reply) {
-            Ok(b) => b,
-            Err(e) => {
-                log.log(
-                    LogLevel::Error,
-                    &format!("client: {peer} cannot encode reply: {e}"),
-                );
-                return;
-            }
-        };
-        let wr = &mut self.io;
-        let write = async {
-            wr.write_all(&bytes).await?;
-            wr.flush().await?;
-            wr.shutdown().await
-        };
-        match tokio::time::timeout(self.shared.settings.io_timeout, write).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => log.log(
+    /// Stream a reply; failures are logged (the client may be gone, or not reading).
+    async fn send(&mut self, reply: &Outgoing) {
+        let timeout = self.shared.settings.send_timeout();
+        if let Err(e) = reply::send(&mut self.io, reply, timeout).await {
+            self.shared.log.log(
                 LogLevel::Info,
-                &format!("client: {peer} reply not delivered: {e}"),
-            ),
-            Err(_) => log.log(LogLevel::Info, &format!("client: {peer} reply timed out")),
+                &format!("client: {} reply not delivered: {e}", self.peer),
+            );
         }
     }
+}
+
+/// The object file of a finished compile: a regular file (no symlink followed), at most
+/// `max` bytes.
+fn open_object(output: &Path, max: u64) -> std::io::Result<(std::fs::File, u64)> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(output)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if meta.len() > max {
+        return Err(std::io::Error::other(format!(
+            "it is {} bytes, over this server's --max-object of {max} bytes",
+            meta.len()
+        )));
+    }
+    Ok((file, meta.len()))
 }
 
 fn bad_request(shared: &Shared, peer: &str, why: &str) -> Outcome {

@@ -212,6 +212,7 @@ async fn accept_loop(
     conns: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut backoff = AcceptBackoff::default();
     loop {
         let permit = tokio::select! {
             p = conns.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
@@ -219,11 +220,15 @@ async fn accept_loop(
         };
         let (stream, addr) = tokio::select! {
             r = listener.accept() => match r {
-                Ok(x) => x,
+                Ok(x) => { backoff.reset(); x }
                 Err(e) => {
-                    // EMFILE and friends: back off briefly instead of spinning.
-                    shared.log.log(LogLevel::Warning, &format!("accept failed: {e}"));
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    // EMFILE and friends: stop accepting for a while (the pending
+                    // connections wait in the backlog) and say so once per interval.
+                    let pause = backoff.failed(&shared, &e);
+                    tokio::select! {
+                        () = tokio::time::sleep(pause) => {}
+                        _ = stop.changed() => return,
+                    }
                     continue;
                 }
             },
@@ -240,6 +245,60 @@ async fn accept_loop(
             conn::serve(&shared, stream, Some(addr)).await;
             drop(permit);
         });
+    }
+}
+
+/// How long to stop accepting after a failed accept, and when to log it again.
+#[derive(Default)]
+struct AcceptBackoff {
+    pause: Duration,
+    last_log: Option<std::time::Instant>,
+    suppressed: u64,
+}
+
+impl AcceptBackoff {
+    /// Between two log lines about failing accepts.
+    const LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+    fn reset(&mut self) {
+        self.pause = Duration::ZERO;
+    }
+
+    /// Record a failure; the pause before the next accept (100 ms doubling to 2 s when
+    /// descriptors or memory run out, 50 ms otherwise).
+    fn failed(&mut self, shared: &Shared, e: &std::io::Error) -> Duration {
+        let exhausted = matches!(
+            e.raw_os_error(),
+            Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+        );
+        self.pause = if exhausted {
+            (self.pause * 2).clamp(Duration::from_millis(100), Duration::from_secs(2))
+        } else {
+            Duration::from_millis(50)
+        };
+        let now = std::time::Instant::now();
+        if self
+            .last_log
+            .is_some_and(|t| now.duration_since(t) < Self::LOG_INTERVAL)
+        {
+            self.suppressed += 1;
+        } else {
+            let more = if self.suppressed > 0 {
+                format!(" ({} more since the last report)", self.suppressed)
+            } else {
+                String::new()
+            };
+            shared.log.log(
+                LogLevel::Warning,
+                &format!(
+                    "accept failed: {e}{more}; pausing accepts (next report in {} s at most)",
+                    Self::LOG_INTERVAL.as_secs()
+                ),
+            );
+            self.last_log = Some(now);
+            self.suppressed = 0;
+        }
+        self.pause
     }
 }
 

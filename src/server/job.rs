@@ -3,16 +3,51 @@
 //! client leaves or the lifetime runs out, and the directory removed on every path.
 
 use std::collections::HashSet;
+use std::fs::File;
 use std::future::Future;
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileExt as _;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt};
-
+use super::confine;
 use crate::wire::{codes, wait_status_exit, wait_status_of};
+
+/// A compiler's stdout or stderr: a file in the job directory that the server opened
+/// (and reads through its own descriptor, whatever the compiler does to the name).
+#[derive(Debug)]
+pub struct Captured {
+    /// The server's descriptor.
+    pub file: File,
+    /// How many bytes go into the reply (at most `--max-output`).
+    pub len: u64,
+}
+
+impl Captured {
+    fn create(dir: &Path, name: &str) -> std::io::Result<Captured> {
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(dir.join(name))?;
+        Ok(Captured { file, len: 0 })
+    }
+
+    /// Take the size the compiler left, capped at `cap`.
+    fn settle(&mut self, cap: usize) {
+        let size = self.file.metadata().map_or(0, |m| m.len());
+        self.len = size.min(u64::try_from(cap).unwrap_or(u64::MAX));
+    }
+
+    /// Append a server message (after what the compiler wrote).
+    pub fn append(&mut self, text: &[u8]) {
+        if self.file.write_all_at(text, self.len).is_ok() {
+            self.len += text.len() as u64;
+        }
+    }
+}
 
 /// How a compile ended.
 #[derive(Debug)]
@@ -22,9 +57,9 @@ pub enum Ended {
         /// Wait status as the client decodes it.
         status: u32,
         /// Compiler stdout.
-        stdout: Vec<u8>,
+        stdout: Captured,
         /// Compiler stderr.
-        stderr: Vec<u8>,
+        stderr: Captured,
     },
     /// `--job-lifetime` ran out; the process group was killed.
     LifetimeExceeded,
@@ -98,17 +133,37 @@ pub struct JobLimits {
     pub max_output: usize,
 }
 
-/// Run `argv` (argv[0] = absolute compiler path) in `dir`. `disconnected` completes when
-/// the client goes away.
+/// Where and how one compile runs.
+pub struct Spawn<'a> {
+    /// The job directory (cwd, TMPDIR, the only writable place).
+    pub dir: &'a Path,
+    /// argv[0] is the absolute compiler path.
+    pub argv: &'a [Vec<u8>],
+    /// The Landlock ruleset to enforce in the child (`None`: no Landlock).
+    pub ruleset: Option<OwnedFd>,
+}
+
+/// Run the compile. `disconnected` completes when the client goes away.
 pub async fn run(
     groups: &Groups,
     limits: JobLimits,
-    dir: &Path,
-    argv: &[Vec<u8>],
+    spawn: Spawn<'_>,
     disconnected: impl Future<Output = ()>,
 ) -> Ended {
-    let Some((program, args)) = argv.split_first() else {
+    let dir = spawn.dir;
+    let Some((program, args)) = spawn.argv.split_first() else {
         return Ended::SpawnFailed(std::io::Error::other("empty command"));
+    };
+    let (mut stdout, mut stderr) = match (
+        Captured::create(dir, ".stdout"),
+        Captured::create(dir, ".stderr"),
+    ) {
+        (Ok(o), Ok(e)) => (o, e),
+        (Err(e), _) | (_, Err(e)) => return Ended::SpawnFailed(e),
+    };
+    let (child_out, child_err) = match (stdout.file.try_clone(), stderr.file.try_clone()) {
+        (Ok(o), Ok(e)) => (o, e),
+        (Err(e), _) | (_, Err(e)) => return Ended::SpawnFailed(e),
     };
     let program = std::ffi::OsStr::from_bytes(program);
     let mut cmd = tokio::process::Command::new(program);
@@ -117,12 +172,21 @@ pub async fn run(
         // gcc's own temp files (cc*.s) go into the job dir, so a kill leaves nothing behind.
         .env("TMPDIR", dir)
         .env("_DISTCC_SAFEGUARD", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdin(std::process::Stdio::null())
+        .stdout(child_out)
+        .stderr(child_err)
         .process_group(0)
         .kill_on_drop(true);
-    let mut child = match cmd.spawn() {
+    let fd = confine::raw(spawn.ruleset.as_ref());
+    // SAFETY: the closure makes only async-signal-safe syscalls (see enforce_in_child);
+    // the ruleset fd stays open in the parent until spawn returns.
+    unsafe {
+        cmd.pre_exec(move || confine::enforce_in_child(fd));
+    }
+    let spawned = cmd.spawn();
+    drop(cmd);
+    drop(spawn.ruleset);
+    let mut child = match spawned {
         Ok(c) => c,
         Err(e) => return Ended::SpawnFailed(e),
     };
@@ -130,19 +194,8 @@ pub async fn run(
     if let Some(p) = pgid {
         groups.insert(p);
     }
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let cap = limits.max_output;
     let lifetime = limits.lifetime;
     let ended = {
-        let collect = async {
-            let (o, e, w) = tokio::join!(
-                read_capped(stdout, cap),
-                read_capped(stderr, cap),
-                child.wait()
-            );
-            (o, e, w)
-        };
         let timer = async {
             match lifetime {
                 Some(d) => tokio::time::sleep(d).await,
@@ -150,8 +203,12 @@ pub async fn run(
             }
         };
         tokio::select! {
-            (stdout, stderr, waited) = collect => match waited {
-                Ok(st) => Ended::Exited { status: wait_status_of(st), stdout, stderr },
+            waited = child.wait() => match waited {
+                Ok(st) => {
+                    stdout.settle(limits.max_output);
+                    stderr.settle(limits.max_output);
+                    Ended::Exited { status: wait_status_of(st), stdout, stderr }
+                }
                 Err(e) => Ended::SpawnFailed(e),
             },
             () = timer => Ended::LifetimeExceeded,
@@ -176,25 +233,6 @@ fn kill_group(pgid: i32) {
         // SAFETY: plain syscall; a stale group only yields ESRCH.
         unsafe {
             libc::kill(-pgid, libc::SIGKILL);
-        }
-    }
-}
-
-/// Read a pipe to its end, keeping at most `cap` bytes (the rest is drained and dropped
-/// so the compiler never blocks on a full pipe).
-async fn read_capped(pipe: Option<impl AsyncRead + Unpin>, cap: usize) -> Vec<u8> {
-    let Some(mut pipe) = pipe else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match pipe.read(&mut buf).await {
-            Ok(0) | Err(_) => return out,
-            Ok(n) => {
-                let room = cap.saturating_sub(out.len()).min(n);
-                out.extend_from_slice(&buf[..room]);
-            }
         }
     }
 }

@@ -20,6 +20,7 @@
 pub mod args;
 pub mod compilers;
 pub mod config;
+pub mod confine;
 mod conn;
 mod daemon;
 mod error;
@@ -27,6 +28,8 @@ pub mod inetd;
 mod job;
 pub mod log;
 pub mod names;
+mod options;
+mod reply;
 mod shared;
 pub mod stats;
 

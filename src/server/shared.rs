@@ -67,6 +67,12 @@ impl Server {
         &self.shared.settings
     }
 
+    /// Record how the process is confined (after the caller dropped privileges), for
+    /// the stats page.
+    pub fn set_confinement(&self, state: super::confine::ConfineState) {
+        self.shared.stats.set_confinement(state);
+    }
+
     /// Write a line to the server's log (for the process around it: signals, priority).
     pub fn log(&self, level: LogLevel, msg: &str) {
         self.shared.log.log(level, msg);

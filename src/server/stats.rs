@@ -57,6 +57,7 @@ pub struct Stats {
     other: AtomicU64,
     running: AtomicU64,
     slow: Mutex<Slow>,
+    confinement: Mutex<Option<super::confine::ConfineState>>,
 }
 
 impl Stats {
@@ -118,6 +119,13 @@ impl Stats {
             .lock()
             .map(|s| s.refusals.clone())
             .unwrap_or_default()
+    }
+
+    /// Record how compiles are confined (shown on the page).
+    pub fn set_confinement(&self, state: super::confine::ConfineState) {
+        if let Ok(mut c) = self.confinement.lock() {
+            *c = Some(state);
+        }
     }
 
     /// The stats page, byte for byte in distccd's layout (LF line ends).
@@ -194,6 +202,11 @@ impl Stats {
         line("dcc_max_RSS_name", "(distsetup)".into());
         line("dcc_io_rate", "-1".into());
         line("dcc_free_space", format!("{} MB", free_mib(tmpdir)));
+        if let Ok(Some(c)) = self.confinement.lock().as_deref() {
+            line("distsetup_user", c.user.clone());
+            line("distsetup_uid", c.uid.to_string());
+            line("distsetup_landlock_abi", c.landlock_abi.to_string());
+        }
         for (reason, n) in &refusals {
             line(&format!("distsetup_refused_{reason}"), n.to_string());
         }

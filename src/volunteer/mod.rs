@@ -346,11 +346,20 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
             .unwrap_or("cross")
             .to_owned()
     });
-    let path_env = format!(
-        "{}:{}:/usr/local/bin:/usr/bin:/bin",
-        alias_dir.display(),
-        located.bin_dir.display()
-    );
+    // Each directory once: a distro's cross compiler lives in /usr/bin itself.
+    let mut path_dirs: Vec<String> = Vec::new();
+    for d in [
+        alias_dir.display().to_string(),
+        located.bin_dir.display().to_string(),
+        "/usr/local/bin".into(),
+        "/usr/bin".into(),
+        "/bin".into(),
+    ] {
+        if !path_dirs.contains(&d) {
+            path_dirs.push(d);
+        }
+    }
+    let path_env = path_dirs.join(":");
     let inputs = ServiceInputs {
         tc_name: &tc_name,
         alias_dir: &alias_dir,

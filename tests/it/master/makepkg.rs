@@ -107,6 +107,8 @@ fn start_distccd(tmp: &Path, port: u16, log: &Path) -> Daemon {
 fn start_serve(tmp: &Path, port: u16, log: &Path) -> Daemon {
     let stmp = tmp.join("serve-tmp");
     std::fs::create_dir(&stmp).unwrap();
+    // Started as root, serve gives up root after binding: its TMPDIR must be its user's.
+    crate::support::server::open_to_all(tmp, &stmp);
     let child = Command::new(BIN)
         .env("TMPDIR", &stmp)
         .args(["serve", "--listen", "127.0.0.1", "--port"])

@@ -308,6 +308,9 @@ fn stats_page_counts_compiles() {
         "dcc_num_compiles1 1",
         "dcc_max_kids ",
         "dcc_free_space ",
+        // Issue 12: how compiles are confined.
+        "distsetup_landlock_abi ",
+        "distsetup_uid ",
     ] {
         assert!(page.contains(&format!("\n{line}")), "{line}: {page}");
     }
@@ -327,7 +330,8 @@ fn no_allow_refuses_to_start() {
         ])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // distccd's status for bad arguments.
+    assert_eq!(o.status.code(), Some(101), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("no --allow given"),
         "{}",
@@ -345,7 +349,8 @@ fn no_allow_refuses_to_start() {
         ])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // distccd's status for bad arguments.
+    assert_eq!(o.status.code(), Some(101), "{}", text(&o));
 }
 
 #[test]
@@ -354,17 +359,24 @@ fn sigterm_lets_the_running_job_finish_and_removes_the_pid_file() {
     let w = work.path();
     let tc = w.join("toolchain");
     std::fs::create_dir(&tc).unwrap();
-    let started = w.join("started");
-    // A real gcc behind a name only this toolchain dir has; it is slow on purpose.
+    // A real gcc behind a name only this toolchain dir has; it is slow on purpose, and
+    // its sleep (with an argument no other process has) shows the compile has started:
+    // the confined compile cannot write a marker outside its job directory.
+    let marker = "2.0417";
     script(
         &tc,
         "slow-linux-gnu-gcc",
         &format!(
-            "#!/bin/sh\ncase \" $* \" in *\" -E \"*) ;; *) touch {}; sleep 2 ;; esac\nexec gcc \"$@\"\n",
-            started.display()
+            "#!/bin/sh\ncase \" $* \" in *\" -E \"*) ;; *) sleep {marker} ;; esac\nexec gcc \"$@\"\n"
         ),
     );
-    let pid_file = w.join("serve.pid");
+    // The server gives up root after writing it: a directory its user may write, as
+    // /run/distcc is for distccd.
+    let run = w.join("run");
+    std::fs::create_dir(&run).unwrap();
+    std::fs::set_permissions(w, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let pid_file = run.join("serve.pid");
     let mut server = Server::start(&[
         "--toolchain",
         tc.to_str().unwrap(),
@@ -392,7 +404,7 @@ fn sigterm_lets_the_running_job_finish_and_removes_the_pid_file() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !started.exists() {
+    while !process_with_arg(marker) {
         assert!(
             Instant::now() < deadline,
             "job never started: {}",
@@ -413,20 +425,17 @@ fn sigterm_lets_the_running_job_finish_and_removes_the_pid_file() {
 
 /// A toolchain dir with `hang-linux-gnu-gcc`: preprocesses like gcc, but the compile
 /// step hangs (a sleep with a unique argument we can look for).
-fn hanging_toolchain(dir: &Path, marker: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+fn hanging_toolchain(dir: &Path, marker: &str) -> std::path::PathBuf {
     let tc = dir.join("toolchain");
     std::fs::create_dir(&tc).unwrap();
-    let started = dir.join("started");
     script(
         &tc,
         "hang-linux-gnu-gcc",
         &format!(
-            // `started` only once the sleep runs, so the test never looks for it too early.
-            "#!/bin/sh\ncase \" $* \" in *\" -E \"*) exec gcc \"$@\" ;; esac\nsleep {marker} &\ntouch {}\nwait\n",
-            started.display()
+            "#!/bin/sh\ncase \" $* \" in *\" -E \"*) exec gcc \"$@\" ;; esac\nsleep {marker} &\nwait\n"
         ),
     );
-    (tc, started)
+    tc
 }
 
 fn process_with_arg(arg: &str) -> bool {
@@ -453,7 +462,7 @@ fn job_lifetime_kills_a_runaway_compiler_with_status_118() {
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     let marker = "117.25";
-    let (tc, _) = hanging_toolchain(w, marker);
+    let tc = hanging_toolchain(w, marker);
     let server = Server::start(&["--toolchain", tc.to_str().unwrap(), "--job-lifetime", "1"]);
     write(w, "hello.c", HELLO);
     let path = format!("{}:{}", tc.display(), std::env::var("PATH").unwrap());
@@ -481,7 +490,7 @@ fn client_disconnect_kills_the_compiler_group() {
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     let marker = "118.75";
-    let (tc, started) = hanging_toolchain(w, marker);
+    let tc = hanging_toolchain(w, marker);
     let server = Server::start(&["--toolchain", tc.to_str().unwrap()]);
     let req = request(
         1,
@@ -491,9 +500,8 @@ fn client_disconnect_kills_the_compiler_group() {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
     std::io::Write::write_all(&mut s, &req).unwrap();
     wait_until("the compile to start", Duration::from_secs(20), || {
-        started.exists()
+        process_with_arg(marker)
     });
-    assert!(process_with_arg(marker));
     drop(s);
     wait_until("the compiler group to die", Duration::from_secs(10), || {
         !process_with_arg(marker)
@@ -511,6 +519,7 @@ fn inetd_mode_serves_the_ssh_transport() {
     let log = w.join("inetd.log");
     let tmp = w.join("tmp");
     std::fs::create_dir(&tmp).unwrap();
+    open_to_all(w, &tmp);
     // What the volunteer installs (README): a wrapper, because the client appends
     // `--inetd --enable-tcp-insecure` to the host's COMMAND.
     let wrapper = script(
@@ -587,6 +596,7 @@ fn the_server_lowers_its_priority_like_distccd() {
         .args(["serve", "--allow", "127.0.0.1/32", "--nice", "20"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // distccd's status for bad arguments.
+    assert_eq!(o.status.code(), Some(101), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--nice"));
 }

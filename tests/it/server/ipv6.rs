@@ -31,6 +31,7 @@ fn one_job(allow: &[&str]) -> (Vec<u8>, String) {
     let dir = tempfile::tempdir().unwrap();
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
+    crate::support::server::open_to_all(dir.path(), &tmp);
     let log = dir.path().join("serve.log");
     let port = free_v6_port();
     let mut args = vec![

@@ -1,5 +1,8 @@
 //! `distsetup serve` against hostile peers, the real distcc client, IPv6 and Lua.
 
+mod confined;
+mod distcc_suite;
+mod distccd_cli;
 mod hostile;
 mod interop;
 mod ipv6;

@@ -26,9 +26,15 @@ pub fn bin() -> &'static str {
 impl Server {
     /// Start with `--listen 127.0.0.1 --port 0 --lifetime 600` plus `extra`.
     pub fn start(extra: &[&str]) -> Server {
+        Server::start_with_fd_limit(extra, None)
+    }
+
+    /// [`Server::start`] with RLIMIT_NOFILE set to `nofile` in the server process.
+    pub fn start_with_fd_limit(extra: &[&str], nofile: Option<u64>) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let tmp = dir.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();
+        open_to_all(dir.path(), &tmp);
         let log = dir.path().join("serve.log");
         let mut args: Vec<String> = vec![
             "serve".into(),
@@ -50,12 +56,26 @@ impl Server {
             args.push("127.0.0.1/32".into());
         }
         args.extend(extra.iter().map(|s| s.to_string()));
-        let child = Command::new(bin())
-            .args(&args)
-            .env("TMPDIR", &tmp)
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut cmd = Command::new(bin());
+        cmd.args(&args).env("TMPDIR", &tmp).stdin(Stdio::null());
+        if let Some(n) = nofile {
+            use std::os::unix::process::CommandExt as _;
+            let lim = libc::rlimit {
+                rlim_cur: n,
+                rlim_max: n,
+            };
+            // SAFETY: setrlimit is async-signal-safe; `lim` is copied into the closure.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let child = cmd.spawn().unwrap();
         let mut s = Server {
             child,
             port: 0,
@@ -156,6 +176,14 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Started as root, the server becomes an unprivileged user after binding: its TMPDIR
+/// must be writable by that user, like /tmp (and `parent` traversable).
+pub fn open_to_all(parent: &Path, tmp: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(0o1777)).unwrap();
 }
 
 pub fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {

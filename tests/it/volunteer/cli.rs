@@ -203,6 +203,23 @@ fn systemd_accepts_the_written_unit() {
             })
             .collect();
         assert!(relevant.is_empty(), "{unit}: {stderr}");
+        // Issue 12: the sandboxing rates "OK" (exposure 2.0 or less) or better.
+        let sec = Command::new("systemd-analyze")
+            .args(["security", "--offline=yes", s(&path)])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&sec.stdout);
+        let exposure: f64 = out
+            .lines()
+            .find_map(|l| {
+                l.split_once("Overall exposure level for ")?
+                    .1
+                    .split_once(": ")
+            })
+            .and_then(|(_, v)| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("{unit}: no exposure in {out}"));
+        eprintln!("{unit}: exposure {exposure}");
+        assert!(exposure <= 2.0, "{unit}: exposure {exposure}\n{out}");
     }
 }
 
@@ -925,6 +942,17 @@ fn other_layouts_a_bin_directory_and_a_system_triple() {
         unit.contains("--alias aarch64-unknown-linux-gnu=aarch64-linux-gnu"),
         "{unit}"
     );
+    // The compiler's own directory is /usr/bin: PATH names it once.
+    let path = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("Environment=PATH="))
+        .unwrap_or_else(|| panic!("no PATH in\n{unit}"));
+    let dirs: Vec<&str> = path.split(':').collect();
+    let mut unique = dirs.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), dirs.len(), "a directory twice in PATH={path}");
+    assert!(dirs.contains(&"/usr/bin"), "PATH={path}");
 }
 
 #[test]

@@ -46,6 +46,8 @@ CRATES="
 	directories@6.0.0
 	dirs-sys@0.5.0
 	encode_unicode@1.0.0
+	enumflags2@0.7.12
+	enumflags2_derive@0.7.12
 	equivalent@1.0.3
 	errno@0.3.14
 	fastrand@2.5.0
@@ -64,6 +66,7 @@ CRATES="
 	is_terminal_polyfill@1.70.2
 	itoa@1.0.19
 	js-sys@0.3.107
+	landlock@0.4.8
 	libc@0.2.191
 	libredox@0.1.25
 	linux-raw-sys@0.12.1
@@ -108,6 +111,7 @@ CRATES="
 	slab@0.4.12
 	socket2@0.6.5
 	strsim@0.11.1
+	syn@2.0.119
 	syn@3.0.9
 	tempfile@3.27.0
 	terminal_size@0.4.4
