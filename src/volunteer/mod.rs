@@ -346,20 +346,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
             .unwrap_or("cross")
             .to_owned()
     });
-    // Each directory once: a distro's cross compiler lives in /usr/bin itself.
-    let mut path_dirs: Vec<String> = Vec::new();
-    for d in [
-        alias_dir.display().to_string(),
-        located.bin_dir.display().to_string(),
-        "/usr/local/bin".into(),
-        "/usr/bin".into(),
-        "/bin".into(),
-    ] {
-        if !path_dirs.contains(&d) {
-            path_dirs.push(d);
-        }
-    }
-    let path_env = path_dirs.join(":");
+    let path_env = service_path(&alias_dir, &located.bin_dir);
     let inputs = ServiceInputs {
         tc_name: &tc_name,
         alias_dir: &alias_dir,
@@ -425,6 +412,24 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
         service,
         serve_args,
     })
+}
+
+/// The service's PATH: the alias directory, the compiler's own directory, then the
+/// system's, each once (a distro's cross compiler lives in /usr/bin itself).
+fn service_path(alias_dir: &Path, bin_dir: &Path) -> String {
+    let mut dirs: Vec<String> = Vec::new();
+    for d in [
+        alias_dir.display().to_string(),
+        bin_dir.display().to_string(),
+        "/usr/local/bin".into(),
+        "/usr/bin".into(),
+        "/bin".into(),
+    ] {
+        if !dirs.contains(&d) {
+            dirs.push(d);
+        }
+    }
+    dirs.join(":")
 }
 
 /// distccd's whitelist links point to /usr/bin/distcc.
