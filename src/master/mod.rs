@@ -64,10 +64,13 @@ use crate::plan::{self, Before, Mode, Plan, SysRoot};
 use crate::profile::{Makepkg, Portage, Profile};
 use crate::shconf::{self, Dialect, Document, Edit, Scope, Value};
 
+mod ccache;
 mod conf;
 mod hosts;
 mod makepkg;
 mod portage;
+use ccache::*;
+pub use ccache::{Ccache, PasswdEntry, lookup_user, with_prefix_command};
 pub use conf::relative_target;
 use conf::*;
 pub use hosts::hosts_file_bytes;
@@ -129,6 +132,16 @@ pub enum Error {
     /// `--jobs auto` without a core count.
     #[error("cannot count this machine's cores ({0}); pass --jobs N")]
     NoCores(String),
+    /// A user the plan needs (makepkg's build user, `portage`) is not there.
+    #[error("{file}: user {user}: {reason}")]
+    User {
+        /// The user name.
+        user: String,
+        /// The passwd file read.
+        file: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// Planning or applying failed.
     #[error(transparent)]
     Plan(#[from] plan::Error),
@@ -159,6 +172,8 @@ pub struct Settings {
     pub jobs: JobsChoice,
     /// Execution mode.
     pub mode: Mode,
+    /// `--ccache`: ccache in front of distcc.
+    pub ccache: Option<Ccache>,
 }
 
 /// What `-march=native` means on this machine (`gcc -march=native -Q --help=target`).
@@ -301,6 +316,12 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
                 plan_masquerade(settings, dir, &mut report)?;
             }
         }
+        if let Some(cc) = &settings.ccache {
+            plan_makepkg_ccache(settings, cc, &mut report)?;
+        }
+    }
+    if settings.ccache.is_some() && makepkg_optional {
+        plan_debian_ccache(root, &mut report)?;
     }
     if let Some(p) = &client.portage {
         plan_portage(settings, p, &hosts, &advice, facts, &mut report)?;

@@ -63,7 +63,7 @@ pub(super) fn plan_portage(
         facts,
         &mut report.warnings,
     );
-    let edits = [
+    let mut edits = vec![
         Edit::Enable {
             name: p.enable.variable.clone(),
             word: p.enable.word.clone(),
@@ -73,6 +73,18 @@ pub(super) fn plan_portage(
             value: advice.flags(),
         },
     ];
+    if settings.ccache.is_some() {
+        let value = |name: &str| {
+            files
+                .iter()
+                .rev()
+                .find_map(|f| match f.doc.get(name)?.value {
+                    Value::Scalar(v) => Some(String::from_utf8_lossy(&v).into_owned()),
+                    _ => Some(String::new()),
+                })
+        };
+        edits.extend(portage_edits(settings, &p.enable.variable, &value, report)?);
+    }
     for edit in &edits {
         let at = files.iter().rposition(|f| f.doc.get(edit.name()).is_some());
         let index = match at {

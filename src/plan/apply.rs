@@ -73,7 +73,13 @@ fn do_change(real: &Path, change: &Change) -> Result<(), Error> {
             std::os::unix::fs::symlink(target, real).map_err(io_err(real))
         }
         Change::RemoveSymlink { .. } => std::fs::remove_file(real).map_err(io_err(real)),
-        Change::CreateDir { .. } => std::fs::create_dir(real).map_err(io_err(real)),
+        Change::CreateDir { owner: None, .. } => std::fs::create_dir(real).map_err(io_err(real)),
+        Change::CreateDir { owner: Some(o), .. } => {
+            std::fs::create_dir(real).map_err(io_err(real))?;
+            std::os::unix::fs::chown(real, Some(o.uid), Some(o.gid)).map_err(io_err(real))?;
+            std::fs::set_permissions(real, std::fs::Permissions::from_mode(o.mode))
+                .map_err(io_err(real))
+        }
     }
 }
 

@@ -15,6 +15,7 @@ fn settings(profile: &str, root: &Path, hosts: &str, jobs: JobsChoice, mode: Mod
         hosts: Some(hosts.to_string()),
         jobs,
         mode,
+        ccache: None,
     }
 }
 
