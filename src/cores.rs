@@ -420,6 +420,14 @@ pub enum JobsRule {
     TwiceAllPlusOneLoadLocal,
     /// About twice the remote server CPUs (distcc(1)); local cores + 1 with none.
     TwiceRemoteSlots,
+    /// distsetup's rule, from the cluster benchmark (`scripts/bench-cluster`, README "How
+    /// fast"): twice the remote slots plus the `localhost` slots the host list keeps, no
+    /// load limit; local cores + 1 with no remote slots. The master holds a remote slot
+    /// while it preprocesses a unit, so a slow master needs a second job per slot
+    /// preprocessing while the first compiles; the local-cores rules (-j2 on a Pi) leave
+    /// most remote slots idle, and a load limit stops make exactly when preprocessing
+    /// keeps the master busy.
+    Measured,
 }
 
 /// The advice a rule gives: the `-j` number, an optional `-l` load limit, and why.
@@ -447,6 +455,18 @@ impl JobsRule {
     /// Apply the rule to the master's usable physical cores and the total remote slots
     /// of the host list (the sum of the hosts' `/LIMIT`s, localhost excluded).
     pub fn advise(self, local_cores: usize, remote_slots: usize) -> JobsAdvice {
+        self.advise_slots(local_cores, remote_slots, 0)
+    }
+
+    /// [`JobsRule::advise`] for a host list that also keeps `localhost_slots` slots on the
+    /// master (`localhost/N`); only [`JobsRule::Measured`] counts them. The one function
+    /// `master` and `doctor` both judge `-j` with.
+    pub fn advise_slots(
+        self,
+        local_cores: usize,
+        remote_slots: usize,
+        localhost_slots: usize,
+    ) -> JobsAdvice {
         let local = local_cores.max(1);
         let cores = |n: usize| format!("{n} physical {}", plural(n, "core", "cores"));
         let slots = |n: usize| format!("{n} remote {}", plural(n, "slot", "slots"));
@@ -469,7 +489,28 @@ impl JobsRule {
                     slots(remote_slots)
                 ),
             },
-            JobsRule::TwiceRemoteSlots if remote_slots == 0 => local_plus_one("no remote slots; "),
+            JobsRule::TwiceRemoteSlots | JobsRule::Measured if remote_slots == 0 => {
+                local_plus_one("no remote slots; ")
+            }
+            JobsRule::Measured => {
+                let jobs = remote_slots
+                    .saturating_mul(2)
+                    .saturating_add(localhost_slots);
+                let reasoning = if localhost_slots == 0 {
+                    format!("2 × {} → -j{jobs}", slots(remote_slots))
+                } else {
+                    format!(
+                        "2 × {} + {localhost_slots} localhost {} → -j{jobs}",
+                        slots(remote_slots),
+                        plural(localhost_slots, "slot", "slots")
+                    )
+                };
+                JobsAdvice {
+                    jobs,
+                    load: None,
+                    reasoning,
+                }
+            }
             JobsRule::TwiceRemoteSlots => {
                 let jobs = remote_slots.saturating_mul(2);
                 JobsAdvice {
@@ -506,6 +547,7 @@ impl JobsRule {
                 "-j = 2 × (local cores + remote slots) + 1, -l = local cores"
             }
             JobsRule::TwiceRemoteSlots => "-j = 2 × remote slots",
+            JobsRule::Measured => "-j = 2 × remote slots + localhost slots (measured)",
         }
     }
 }

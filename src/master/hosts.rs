@@ -11,6 +11,8 @@ pub(super) struct Hosts {
     pub(super) remote_slots: usize,
     /// Any host that is not localhost.
     pub(super) any_remote: bool,
+    /// The `localhost` entry's slots (0 when the list has none).
+    pub(super) localhost_slots: usize,
 }
 
 /// The DISTCC_HOSTS already configured for makepkg (main file, then drop-ins), when
@@ -101,6 +103,11 @@ pub(super) fn resolve_hosts(
         spec: tokens(&list).join(" "),
         remote_slots: remote.iter().map(|h| h.effective_limit() as usize).sum(),
         any_remote: !remote.is_empty(),
+        localhost_slots: list
+            .hosts()
+            .filter(|h| matches!(h.transport, Transport::Local))
+            .map(|h| h.effective_limit() as usize)
+            .sum(),
     })
 }
 

@@ -53,7 +53,8 @@
 //! # -j
 //! `--jobs auto` applies the profile's rule to the usable physical cores
 //! ([`crate::cores::detect`]) and the remote slots: the sum of the remote hosts' limits
-//! (distcc's default limit is 4; `localhost` is not remote). `--jobs N` sets `-jN`; a rule
+//! (distcc's default limit is 4; `localhost` is not remote, but the measured rule adds its
+//! slots, [`JobsRule::advise_slots`]). `--jobs N` sets `-jN`; a rule
 //! with a load limit keeps `-l` = local cores. The reasoning is printed in words.
 
 use std::path::{Component, Path, PathBuf};
@@ -307,7 +308,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
             "slots"
         }
     ));
-    let advice = jobs(settings, facts, hosts.remote_slots, &mut report.notes)?;
+    let advice = jobs(settings, facts, &hosts, &mut report.notes)?;
 
     if let Some((m, main)) = makepkg {
         plan_makepkg(settings, m, main, &hosts, &advice, facts, &mut report)?;
@@ -335,9 +336,10 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
 fn jobs(
     settings: &Settings,
     facts: &Facts,
-    remote_slots: usize,
+    hosts: &Hosts,
     notes: &mut Vec<String>,
 ) -> Result<JobsAdvice, Error> {
+    let (remote_slots, localhost_slots) = (hosts.remote_slots, hosts.localhost_slots);
     let jobs = &settings.profile.jobs;
     let rule: JobsRule = jobs.rule;
     match settings.jobs {
@@ -351,7 +353,7 @@ fn jobs(
                 ));
             };
             notes.push(format!("cores: {why}"));
-            let advice = rule.advise(*cores, remote_slots);
+            let advice = rule.advise_slots(*cores, remote_slots, localhost_slots);
             notes.push(format!(
                 "jobs: {} ({}): {}",
                 rule.summary(),
@@ -364,7 +366,7 @@ fn jobs(
             let load = facts
                 .local_cores
                 .as_ref()
-                .and_then(|(c, _)| rule.advise(*c, remote_slots).load);
+                .and_then(|(c, _)| rule.advise_slots(*c, remote_slots, localhost_slots).load);
             let mut reasoning = format!("--jobs {n} given → -j{n}");
             if let Some(l) = load {
                 reasoning.push_str(&format!("; load limit = {l} local cores → -l{l}"));
