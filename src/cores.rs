@@ -421,12 +421,13 @@ pub enum JobsRule {
     /// About twice the remote server CPUs (distcc(1)); local cores + 1 with none.
     TwiceRemoteSlots,
     /// distsetup's rule, from the cluster benchmark (`scripts/bench-cluster`, README "How
-    /// fast"): twice the remote slots plus the `localhost` slots the host list keeps, no
-    /// load limit; local cores + 1 with no remote slots. The master holds a remote slot
-    /// while it preprocesses a unit, so a slow master needs a second job per slot
-    /// preprocessing while the first compiles; the local-cores rules (-j2 on a Pi) leave
-    /// most remote slots idle, and a load limit stops make exactly when preprocessing
-    /// keeps the master busy.
+    /// fast"): every slot of the host list (remote slots plus the `localhost` slots it
+    /// keeps) + 1, no load limit; local cores + 1 with no remote slots. distcc holds a
+    /// remote slot while the master preprocesses for it, so the "twice the CPUs" belongs in
+    /// each host's limit (doctor proposes twice the parallelism a host shows); more jobs
+    /// than slots only wait in distcc's lock polling. The local-cores rules (-j2 on a Pi)
+    /// leave most remote slots idle, and a load limit stops make exactly when
+    /// preprocessing keeps a slow master busy.
     Measured,
 }
 
@@ -494,13 +495,13 @@ impl JobsRule {
             }
             JobsRule::Measured => {
                 let jobs = remote_slots
-                    .saturating_mul(2)
-                    .saturating_add(localhost_slots);
+                    .saturating_add(localhost_slots)
+                    .saturating_add(1);
                 let reasoning = if localhost_slots == 0 {
-                    format!("2 × {} → -j{jobs}", slots(remote_slots))
+                    format!("{} + 1 → -j{jobs}", slots(remote_slots))
                 } else {
                     format!(
-                        "2 × {} + {localhost_slots} localhost {} → -j{jobs}",
+                        "{} + {localhost_slots} localhost {} + 1 → -j{jobs}",
                         slots(remote_slots),
                         plural(localhost_slots, "slot", "slots")
                     )
@@ -547,7 +548,7 @@ impl JobsRule {
                 "-j = 2 × (local cores + remote slots) + 1, -l = local cores"
             }
             JobsRule::TwiceRemoteSlots => "-j = 2 × remote slots",
-            JobsRule::Measured => "-j = 2 × remote slots + localhost slots (measured)",
+            JobsRule::Measured => "-j = remote slots + localhost slots + 1 (measured)",
         }
     }
 }

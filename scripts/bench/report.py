@@ -26,17 +26,16 @@ def medians(rows):
     return out
 
 
-def svg(path, bars, bound):
+def svg(path, title, bars, bound):
     """Horizontal bars (seconds), a dashed line at the bound."""
-    width, left, row, top = 720, 150, 34, 40
+    width, left, row, top = 760, 150, 34, 40
     height = top + row * len(bars) + 40
     scale = (width - left - 90) / max(v for _, v, _ in bars)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'font-family="sans-serif" font-size="13">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<text x="{left}" y="22" font-size="15" font-weight="bold">'
-        "Build time on a quarter-CPU master with two volunteers (median, s)</text>",
+        f'<text x="{left}" y="22" font-size="15" font-weight="bold">{title}</text>',
     ]
     for i, (name, value, colour) in enumerate(bars):
         y = top + i * row
@@ -110,7 +109,12 @@ def main():
         (f"best of grid", t["best"], "#40a060"),
         ("rebuild, ccache", t["rebuild"], "#8060b0"),
     ]
-    svg(f"{a.out}/bench.svg", bars, bound)
+    n = min(v["n"] for v in m.values())
+    title = (
+        f"makepkg, {a.units} C units: master {quotas[0]:g} CPU, volunteers {quotas[1]:g} "
+        f"and {quotas[2]:g} CPU (median of {n}, s)"
+    )
+    svg(f"{a.out}/bench.svg", title, bars, bound)
 
     def ok(cond):
         return "yes" if cond else "NO"
@@ -140,8 +144,10 @@ def main():
         f"- distance to the bound: T_distsetup = {t['distsetup'] / bound:.2f} x bound",
         f"- T_rebuild / T_distsetup: {t['rebuild'] / t['distsetup']:.3f} (target <= 0.3) -> "
         f"{ok(t['rebuild'] / t['distsetup'] <= 0.3)}",
-        f"- written: {a.out}/runs.csv, summary.csv, bench.svg",
     ]
+    with open(f"{a.out}/table.md", "w") as f:
+        f.write("\n".join(lines).lstrip("\n") + "\n")
+    lines.append(f"- written: {a.out}/runs.csv, summary.csv, table.md, bench.svg")
     print("\n".join(lines))
     return 0
 

@@ -39,7 +39,7 @@ fn makepkg_root() -> tempfile::TempDir {
 }
 
 #[test]
-fn archarm_rule_is_twice_the_remote_slots_plus_localhost_slots_in_words() {
+fn archarm_rule_is_every_slot_plus_one_in_words() {
     let t = makepkg_root();
     let s = settings(
         "archarm",
@@ -49,16 +49,16 @@ fn archarm_rule_is_twice_the_remote_slots_plus_localhost_slots_in_words() {
         Mode::DryRun,
     );
     let r = master::plan(&s, &facts(4)).unwrap();
-    // 8 + distcc's default 4 remote slots, twice: the master's cores do not count.
+    // 8 + distcc's default 4 remote slots, + 1: the master's cores do not count.
     assert!(
         r.notes
             .iter()
-            .any(|n| n.ends_with("2 × 12 remote slots → -j24")),
+            .any(|n| n.ends_with("12 remote slots + 1 → -j13")),
         "{:?}",
         r.notes
     );
     assert!(
-        r.plan.diff().contains("+MAKEFLAGS=\"-j24\""),
+        r.plan.diff().contains("+MAKEFLAGS=\"-j13\""),
         "{}",
         r.plan.diff()
     );
@@ -74,7 +74,7 @@ fn archarm_rule_is_twice_the_remote_slots_plus_localhost_slots_in_words() {
     assert!(
         r.notes
             .iter()
-            .any(|n| n.ends_with("2 × 8 remote slots + 2 localhost slots → -j18")),
+            .any(|n| n.ends_with("8 remote slots + 2 localhost slots + 1 → -j11")),
         "{:?}",
         r.notes
     );

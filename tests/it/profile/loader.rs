@@ -465,7 +465,7 @@ fn describe_mentions_the_facts_a_user_checks() {
         "BUILDENV gains `distcc`",
         "/usr/lib/distcc/bin (not shipped by the distro's distcc package)",
         "aarch64-linux-gnu (arm64)",
-        "-j = 2 × remote slots",
+        "-j = remote slots + localhost slots + 1 (measured)",
         "/etc/default/distcc (shell)",
         "service: distcc via sysv (/etc/init.d/distcc)",
         "x-tools8: aarch64-unknown-linux-gnu",
