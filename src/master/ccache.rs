@@ -173,15 +173,24 @@ fn plan_ccache_links(root: &SysRoot, report: &mut Report) -> Result<(), Error> {
     Ok(())
 }
 
-/// Portage: the edits for make.conf (FEATURES, and CCACHE_DIR/CCACHE_SIZE when no file
-/// sets them) and the cache directory owned by `portage`. `assigned` says whether any
-/// make.conf file assigns a variable, `value` what it holds.
+/// Portage: the edits for make.conf (FEATURES, and CCACHE_DIR/CCACHE_SIZE when none of
+/// `files` sets them) and the cache directory owned by `portage`.
 pub(super) fn portage_edits(
     settings: &Settings,
     enable_var: &str,
-    value: &dyn Fn(&str) -> Option<String>,
+    files: &[ConfFile],
     report: &mut Report,
 ) -> Result<Vec<Edit>, Error> {
+    // What Portage ends up with: the last file that assigns the variable.
+    let value = |name: &str| {
+        files
+            .iter()
+            .rev()
+            .find_map(|f| match f.doc.get(name)?.value {
+                Value::Scalar(v) => Some(String::from_utf8_lossy(&v).into_owned()),
+                _ => Some(String::new()),
+            })
+    };
     let mut edits = vec![Edit::Enable {
         name: enable_var.to_string(),
         word: "ccache".into(),

@@ -74,16 +74,7 @@ pub(super) fn plan_portage(
         },
     ];
     if settings.ccache.is_some() {
-        let value = |name: &str| {
-            files
-                .iter()
-                .rev()
-                .find_map(|f| match f.doc.get(name)?.value {
-                    Value::Scalar(v) => Some(String::from_utf8_lossy(&v).into_owned()),
-                    _ => Some(String::new()),
-                })
-        };
-        edits.extend(portage_edits(settings, &p.enable.variable, &value, report)?);
+        edits.extend(portage_edits(settings, &p.enable.variable, &files, report)?);
     }
     for edit in &edits {
         let at = files.iter().rposition(|f| f.doc.get(edit.name()).is_some());
