@@ -317,6 +317,10 @@ struct Target<'a> {
     limit: u32,
 }
 
+/// The cluster benchmark (README, How fast): one `localhost` slot paid when the master
+/// compiled as fast as its slowest volunteer, and cost when it was twice as slow.
+const KEEP_LOCALHOST_WITHIN: f64 = 1.5;
+
 fn report(
     s: &Settings,
     hosts: Option<String>,
@@ -326,7 +330,7 @@ fn report(
 ) -> Report {
     speed.sort_by(|a, b| b.throughput.total_cmp(&a.throughput));
     let proposed = (!speed.is_empty()).then(|| {
-        speed
+        let mut line: Vec<String> = speed
             .iter()
             .map(|sp| {
                 format!(
@@ -336,8 +340,15 @@ fn report(
                     if sp.lzo { ",lzo" } else { "" }
                 )
             })
-            .collect::<Vec<_>>()
-            .join(" ")
+            .collect();
+        // Fastest first; the master keeps a slot only when it is not the slow machine.
+        let slowest = speed.iter().map(|sp| sp.compile_ms).fold(0.0, f64::max);
+        if probe::local_compile_ms(&s.compiler, s.speed_rounds)
+            .is_some_and(|ms| ms <= KEEP_LOCALHOST_WITHIN * slowest)
+        {
+            line.push("localhost/1".into());
+        }
+        line.join(" ")
     });
     Report {
         role: "master",
