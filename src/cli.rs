@@ -242,6 +242,15 @@ pub struct MasterArgs {
     /// make's -j: `auto` (from the cores, the remote slots and the profile's rule) or a number.
     #[arg(long, value_name = "auto|N", default_value = "auto", value_parser = parse_jobs)]
     pub jobs: distsetup::master::JobsChoice,
+    /// Put ccache in front of distcc: makepkg's `ccache` build option, Portage's
+    /// FEATURES=ccache with CCACHE_DIR, ccache's prefix_command on Debian; the cache
+    /// directory is created for the user who builds.
+    #[arg(long)]
+    pub ccache: bool,
+    /// The user makepkg builds as, who owns the cache (with --ccache) [default: the user who
+    /// ran sudo].
+    #[arg(long, value_name = "USER", requires = "ccache")]
+    pub build_user: Option<String>,
     /// Shared write flags.
     #[command(flatten)]
     pub write: WriteFlags,

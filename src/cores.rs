@@ -420,6 +420,15 @@ pub enum JobsRule {
     TwiceAllPlusOneLoadLocal,
     /// About twice the remote server CPUs (distcc(1)); local cores + 1 with none.
     TwiceRemoteSlots,
+    /// distsetup's rule, from the cluster benchmark (`scripts/bench-cluster`, README "How
+    /// fast"): every slot of the host list (remote slots plus the `localhost` slots it
+    /// keeps) + 1, no load limit; local cores + 1 with no remote slots. distcc holds a
+    /// remote slot while the master preprocesses for it, so the "twice the CPUs" belongs in
+    /// each host's limit (doctor proposes twice the parallelism a host shows); more jobs
+    /// than slots only wait in distcc's lock polling. The local-cores rules (-j2 on a Pi)
+    /// leave most remote slots idle, and a load limit stops make exactly when
+    /// preprocessing keeps a slow master busy.
+    Measured,
 }
 
 /// The advice a rule gives: the `-j` number, an optional `-l` load limit, and why.
@@ -447,6 +456,18 @@ impl JobsRule {
     /// Apply the rule to the master's usable physical cores and the total remote slots
     /// of the host list (the sum of the hosts' `/LIMIT`s, localhost excluded).
     pub fn advise(self, local_cores: usize, remote_slots: usize) -> JobsAdvice {
+        self.advise_slots(local_cores, remote_slots, 0)
+    }
+
+    /// [`JobsRule::advise`] for a host list that also keeps `localhost_slots` slots on the
+    /// master (`localhost/N`); only [`JobsRule::Measured`] counts them. The one function
+    /// `master` and `doctor` both judge `-j` with.
+    pub fn advise_slots(
+        self,
+        local_cores: usize,
+        remote_slots: usize,
+        localhost_slots: usize,
+    ) -> JobsAdvice {
         let local = local_cores.max(1);
         let cores = |n: usize| format!("{n} physical {}", plural(n, "core", "cores"));
         let slots = |n: usize| format!("{n} remote {}", plural(n, "slot", "slots"));
@@ -469,7 +490,28 @@ impl JobsRule {
                     slots(remote_slots)
                 ),
             },
-            JobsRule::TwiceRemoteSlots if remote_slots == 0 => local_plus_one("no remote slots; "),
+            JobsRule::TwiceRemoteSlots | JobsRule::Measured if remote_slots == 0 => {
+                local_plus_one("no remote slots; ")
+            }
+            JobsRule::Measured => {
+                let jobs = remote_slots
+                    .saturating_add(localhost_slots)
+                    .saturating_add(1);
+                let reasoning = if localhost_slots == 0 {
+                    format!("{} + 1 → -j{jobs}", slots(remote_slots))
+                } else {
+                    format!(
+                        "{} + {localhost_slots} localhost {} + 1 → -j{jobs}",
+                        slots(remote_slots),
+                        plural(localhost_slots, "slot", "slots")
+                    )
+                };
+                JobsAdvice {
+                    jobs,
+                    load: None,
+                    reasoning,
+                }
+            }
             JobsRule::TwiceRemoteSlots => {
                 let jobs = remote_slots.saturating_mul(2);
                 JobsAdvice {
@@ -506,6 +548,7 @@ impl JobsRule {
                 "-j = 2 × (local cores + remote slots) + 1, -l = local cores"
             }
             JobsRule::TwiceRemoteSlots => "-j = 2 × remote slots",
+            JobsRule::Measured => "-j = remote slots + localhost slots + 1 (measured)",
         }
     }
 }

@@ -36,6 +36,12 @@ fn resolve(a: MasterArgs) -> anyhow::Result<Action> {
         hosts: a.hosts,
         jobs: a.jobs,
         mode: a.write.mode(),
+        ccache: a.ccache.then(|| master::Ccache {
+            // makepkg refuses to run as root: the user who ran sudo is the one who builds.
+            build_user: a
+                .build_user
+                .or_else(|| std::env::var("SUDO_USER").ok().filter(|u| u != "root")),
+        }),
     })))
 }
 

@@ -63,7 +63,19 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress, emit: &mut dyn FnMut(Event
         .filter(|h| !matches!(h.transport, Transport::Local))
         .collect();
     let listed = list.hosts().next().is_some();
-    check_slots(s, &config, &remote, listed, &origin, &mut f);
+    let localhost_slots: usize = list
+        .hosts()
+        .filter(|h| matches!(h.transport, Transport::Local))
+        .map(|h| h.effective_limit() as usize)
+        .sum();
+    check_slots(
+        s,
+        &config,
+        (&remote, localhost_slots),
+        listed,
+        &origin,
+        &mut f,
+    );
     let local_cc = local_reference(s);
     let local = local_facts(&local_cc);
     let remote_name = local_compiler(s, &local_cc, local.as_ref(), &mut f);
@@ -283,7 +295,7 @@ fn host_list(
 fn check_slots(
     s: &Settings,
     config: &Config,
-    remote: &[&hostspec::Host],
+    (remote, localhost_slots): (&[&hostspec::Host], usize),
     listed: bool,
     origin: &str,
     f: &mut Vec<Finding>,
@@ -306,7 +318,7 @@ fn check_slots(
         ));
     }
     if let Some((n, var)) = &config.jobs {
-        f.push(judge_jobs(s, *n, slots as usize, var));
+        f.push(judge_jobs(s, *n, (slots as usize, localhost_slots), var));
     }
     if !remote.is_empty() {
         for name in ["CFLAGS", "CXXFLAGS", "COMMON_FLAGS"] {
@@ -326,7 +338,12 @@ fn check_slots(
 
 /// `-jN` judged by the rule `master --jobs auto` applies (the profile's, on this
 /// machine's cores): below it is a warning whose fix, `master --jobs auto`, changes it.
-fn judge_jobs(s: &Settings, n: u32, slots: usize, var: &str) -> Finding {
+fn judge_jobs(
+    s: &Settings,
+    n: u32,
+    (slots, localhost_slots): (usize, usize),
+    var: &str,
+) -> Finding {
     let rule = s.profile.jobs.rule;
     let cores = s
         .local_cores
@@ -341,7 +358,7 @@ fn judge_jobs(s: &Settings, n: u32, slots: usize, var: &str) -> Finding {
             ),
         );
     };
-    let advice = rule.advise(cores, slots);
+    let advice = rule.advise_slots(cores, slots, localhost_slots);
     let text = format!(
         "-j{n} for {slots} remote slots ({}: {})",
         rule.summary(),
@@ -397,6 +414,10 @@ fn local_compiler(
     remote_name
 }
 
+/// The cluster benchmark (README, How fast): one `localhost` slot paid when the master
+/// compiled as fast as its slowest volunteer, and cost when it was twice as slow.
+const KEEP_LOCALHOST_WITHIN: f64 = 1.5;
+
 fn report(
     s: &Settings,
     hosts: Option<String>,
@@ -406,7 +427,7 @@ fn report(
 ) -> Report {
     speed.sort_by(|a, b| b.throughput.total_cmp(&a.throughput));
     let proposed = (!speed.is_empty()).then(|| {
-        speed
+        let mut line: Vec<String> = speed
             .iter()
             .map(|sp| {
                 format!(
@@ -416,8 +437,15 @@ fn report(
                     if sp.lzo { ",lzo" } else { "" }
                 )
             })
-            .collect::<Vec<_>>()
-            .join(" ")
+            .collect();
+        // Fastest first; the master keeps a slot only when it is not the slow machine.
+        let slowest = speed.iter().map(|sp| sp.compile_ms).fold(0.0, f64::max);
+        if super::probe::local_compile_ms(&local_reference(s), s.speed_rounds)
+            .is_some_and(|ms| ms <= KEEP_LOCALHOST_WITHIN * slowest)
+        {
+            line.push("localhost/1".into());
+        }
+        line.join(" ")
     });
     Report {
         role: "master",

@@ -123,3 +123,31 @@ pub fn speed_unit() -> String {
     s.push_str("  return s; }\n");
     s
 }
+
+/// The master's own time for one compile of [`speed_unit`] (`compiler -O2 -c`), median of
+/// `rounds`, in milliseconds; `None` when it cannot compile it.
+pub fn local_compile_ms(compiler: &str, rounds: u32) -> Option<f64> {
+    let dir = tempfile::tempdir().ok()?;
+    let src = dir.path().join("distsetup-speed.c");
+    std::fs::write(&src, speed_unit()).ok()?;
+    let mut times = Vec::new();
+    for _ in 0..rounds.max(1) {
+        let started = std::time::Instant::now();
+        let st = std::process::Command::new(compiler)
+            .args(["-O2", "-c"])
+            .arg(&src)
+            .arg("-o")
+            .arg(dir.path().join("distsetup-speed.o"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        if !st.success() {
+            return None;
+        }
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    times.get(times.len() / 2).copied()
+}

@@ -13,6 +13,8 @@ pub(super) struct Hosts {
     pub(super) any_remote: bool,
     /// `+zeroconf` is in the list.
     pub(super) zeroconf: bool,
+    /// The `localhost` entry's slots (0 when the list has none).
+    pub(super) localhost_slots: usize,
 }
 
 /// The DISTCC_HOSTS already configured for makepkg (main file, then drop-ins), when
@@ -108,6 +110,11 @@ pub(super) fn resolve_hosts(
         remote_slots: remote.iter().map(|h| h.effective_limit() as usize).sum(),
         any_remote: !remote.is_empty() || zeroconf,
         zeroconf,
+        localhost_slots: list
+            .hosts()
+            .filter(|h| matches!(h.transport, Transport::Local))
+            .map(|h| h.effective_limit() as usize)
+            .sum(),
     })
 }
 

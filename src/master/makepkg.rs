@@ -108,7 +108,13 @@ struct Job<'a> {
     by_hand: String,
     /// The per-user makepkg.conf files, read last.
     users: Vec<ConfFile>,
+    /// `--ccache`: `ccache` goes into BUILDENV too.
+    ccache: bool,
 }
+
+/// makepkg's build option for ccache, and its negation.
+const CCACHE_WORD: &str = "ccache";
+const CCACHE_NEGATED: &str = "!ccache";
 
 impl Job<'_> {
     fn var(&self) -> &str {
@@ -163,6 +169,7 @@ pub(super) fn plan_makepkg(
         advice,
         by_hand: by_hand_makepkg(m, hosts, advice),
         users,
+        ccache: settings.ccache.is_some(),
     };
     warn_native(&[&main], hosts, facts, &mut report.warnings);
     match &order.dropin_dir {
@@ -198,7 +205,10 @@ fn plan_dropin(
             words = w;
         }
     }
-    let words = enable_word(words, &m.enable.word, m.enable.negated.as_deref());
+    let mut words = enable_word(words, &m.enable.word, m.enable.negated.as_deref());
+    if job.ccache {
+        words = enable_word(words, CCACHE_WORD, Some(CCACHE_NEGATED));
+    }
     let watched = job.watched();
     warn_overrides(
         &later,
@@ -262,6 +272,12 @@ fn plan_in_place(job: &Job, mut main: ConfFile, report: &mut Report) -> Result<(
         name: var.to_string(),
         word: m.enable.word.clone(),
     }];
+    if job.ccache {
+        edits.push(Edit::Enable {
+            name: var.to_string(),
+            word: CCACHE_WORD.into(),
+        });
+    }
     edits.extend(job.scalar_edits());
     apply_edits(&mut main, &edits, by_hand)?;
     // The word edit works on the effective assignment; make sure bash ends up seeing it.
@@ -288,13 +304,6 @@ pub(super) fn plan_masquerade(
 ) -> Result<(), Error> {
     let root = &settings.root;
     let distcc = Path::new("/usr/bin/distcc");
-    if !root.path(distcc).exists() {
-        report.warnings.push(format!(
-            "{} is missing under {}: install distcc, the masquerade links point to it",
-            distcc.display(),
-            root.dir().display()
-        ));
-    }
     let mut names: Vec<String> = ["gcc", "cc", "g++", "c++"].map(String::from).to_vec();
     for t in &settings.profile.client.triples {
         for c in ["gcc", "g++"] {
@@ -304,8 +313,7 @@ pub(super) fn plan_masquerade(
             }
         }
     }
-    ensure_dir(&mut report.plan, dir)?;
-    let target = relative_target(dir, distcc);
+    let target = plan_links(root, dir, distcc, &names, report)?;
     report.notes.push(format!(
         "masquerade: {} gets {} → {} (makepkg puts this directory first in PATH; \
          this distro's distcc package does not create it)",
@@ -313,16 +321,41 @@ pub(super) fn plan_masquerade(
         names.join(", "),
         target.display()
     ));
+    Ok(())
+}
+
+/// Links `dir/NAME` → `tool` (relative, so they stay right in a chroot or bind-mounted)
+/// for each name; a name taken by something else is left alone with a warning. Returns
+/// the link target.
+pub(super) fn plan_links(
+    root: &SysRoot,
+    dir: &Path,
+    tool: &Path,
+    names: &[String],
+    report: &mut Report,
+) -> Result<PathBuf, Error> {
+    let tool_name = tool.file_name().unwrap_or_default().to_string_lossy();
+    if !root.path(tool).exists() {
+        report.warnings.push(format!(
+            "{} is missing under {}: install {tool_name}, the links in {} point to it",
+            tool.display(),
+            root.dir().display(),
+            dir.display()
+        ));
+    }
+    ensure_dir(&mut report.plan, dir)?;
+    let target = relative_target(dir, tool);
     for name in names {
-        let link = dir.join(&name);
+        let link = dir.join(name);
         match root.state(&link)? {
             Before::Missing => report.plan.create_symlink(&link, &target)?,
-            Before::Symlink(t) if t.file_name() == Some("distcc".as_ref()) => {}
+            Before::Symlink(t) if t.file_name() == tool.file_name() => {}
             _ => report.warnings.push(format!(
-                "{} exists and is not a link to distcc; left alone, so {name} will not be distributed",
+                "{} exists and is not a link to {tool_name}; left alone, so {name} will not \
+                 go through it",
                 link.display()
             )),
         }
     }
-    Ok(())
+    Ok(target)
 }

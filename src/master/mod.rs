@@ -59,7 +59,8 @@
 //! # -j
 //! `--jobs auto` applies the profile's rule to the usable physical cores
 //! ([`crate::cores::detect`]) and the remote slots: the sum of the remote hosts' limits
-//! (distcc's default limit is 4; `localhost` is not remote). `--jobs N` sets `-jN`; a rule
+//! (distcc's default limit is 4; `localhost` is not remote, but the measured rule adds its
+//! slots, [`JobsRule::advise_slots`]). `--jobs N` sets `-jN`; a rule
 //! with a load limit keeps `-l` = local cores. The reasoning is printed in words.
 
 use std::path::{Component, Path, PathBuf};
@@ -70,11 +71,14 @@ use crate::plan::{self, Before, Mode, Plan, SysRoot};
 use crate::profile::{Makepkg, Portage, Profile};
 use crate::shconf::{self, Dialect, Document, Edit, Scope, Value};
 
+mod ccache;
 mod conf;
 mod hosts;
 mod makepkg;
 mod portage;
 mod zeroconf;
+use ccache::*;
+pub use ccache::{Ccache, PasswdEntry, lookup_user, with_prefix_command};
 pub use conf::relative_target;
 use conf::*;
 pub use hosts::hosts_file_bytes;
@@ -136,6 +140,16 @@ pub enum Error {
     /// `--jobs auto` without a core count.
     #[error("cannot count this machine's cores ({0}); pass --jobs N")]
     NoCores(String),
+    /// A user the plan needs (makepkg's build user, `portage`) is not there.
+    #[error("{file}: user {user}: {reason}")]
+    User {
+        /// The user name.
+        user: String,
+        /// The passwd file read.
+        file: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// Planning or applying failed.
     #[error(transparent)]
     Plan(#[from] plan::Error),
@@ -170,6 +184,8 @@ pub struct Settings {
     pub jobs: JobsChoice,
     /// Execution mode.
     pub mode: Mode,
+    /// `--ccache`: ccache in front of distcc.
+    pub ccache: Option<Ccache>,
 }
 
 /// What `-march=native` means on this machine (`gcc -march=native -Q --help=target`).
@@ -292,7 +308,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
         Some((m, main)) => makepkg_hosts(root, m, main)?,
         None => None,
     };
-    let hosts = resolve_hosts(settings, existing_hosts, &client.hosts_file)?;
+    let mut hosts = resolve_hosts(settings, existing_hosts, &client.hosts_file)?;
     report.notes.push(format!(
         "hosts: {} ({} remote {})",
         hosts.spec,
@@ -308,12 +324,9 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     } else {
         0
     };
-    let advice = jobs(
-        settings,
-        facts,
-        hosts.remote_slots + discovered,
-        &mut report.notes,
-    )?;
+    // What +zeroconf finds now counts as remote slots for -j (a snapshot, said so).
+    hosts.remote_slots += discovered;
+    let advice = jobs(settings, facts, &hosts, &mut report.notes)?;
 
     if let Some((m, main)) = makepkg {
         plan_makepkg(settings, m, main, &hosts, &advice, facts, &mut report)?;
@@ -322,6 +335,12 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
                 plan_masquerade(settings, dir, &mut report)?;
             }
         }
+        if let Some(cc) = &settings.ccache {
+            plan_makepkg_ccache(settings, cc, &mut report)?;
+        }
+    }
+    if settings.ccache.is_some() && makepkg_optional {
+        plan_debian_ccache(root, &mut report)?;
     }
     if let Some(p) = &client.portage {
         plan_portage(settings, p, &hosts, &advice, facts, &mut report)?;
@@ -335,9 +354,10 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
 fn jobs(
     settings: &Settings,
     facts: &Facts,
-    remote_slots: usize,
+    hosts: &Hosts,
     notes: &mut Vec<String>,
 ) -> Result<JobsAdvice, Error> {
+    let (remote_slots, localhost_slots) = (hosts.remote_slots, hosts.localhost_slots);
     let jobs = &settings.profile.jobs;
     let rule: JobsRule = jobs.rule;
     match settings.jobs {
@@ -351,7 +371,7 @@ fn jobs(
                 ));
             };
             notes.push(format!("cores: {why}"));
-            let advice = rule.advise(*cores, remote_slots);
+            let advice = rule.advise_slots(*cores, remote_slots, localhost_slots);
             notes.push(format!(
                 "jobs: {} ({}): {}",
                 rule.summary(),
@@ -364,7 +384,7 @@ fn jobs(
             let load = facts
                 .local_cores
                 .as_ref()
-                .and_then(|(c, _)| rule.advise(*c, remote_slots).load);
+                .and_then(|(c, _)| rule.advise_slots(*c, remote_slots, localhost_slots).load);
             let mut reasoning = format!("--jobs {n} given → -j{n}");
             if let Some(l) = load {
                 reasoning.push_str(&format!("; load limit = {l} local cores → -l{l}"));

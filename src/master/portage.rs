@@ -58,7 +58,7 @@ pub(super) fn plan_portage(
         facts,
         &mut report.warnings,
     );
-    let edits = [
+    let mut edits = vec![
         Edit::Enable {
             name: p.enable.variable.clone(),
             word: p.enable.word.clone(),
@@ -68,6 +68,9 @@ pub(super) fn plan_portage(
             value: advice.flags(),
         },
     ];
+    if settings.ccache.is_some() {
+        edits.extend(portage_edits(settings, &p.enable.variable, &files, report)?);
+    }
     for edit in &edits {
         edit_as_portage_reads(root, &order, &mut files, edit, &by_hand)?;
     }

@@ -140,7 +140,17 @@ fn run_step(root: &SysRoot, plan: &Plan, entry: &Entry, i: usize) -> Result<(), 
             fsops::sync_dir(real.parent().unwrap_or(Path::new("/")))
         }
         Change::RemoveSymlink { .. } => fsops::remove(&real),
-        Change::CreateDir { .. } => fsops::mkdir(&real),
+        Change::CreateDir { owner: None, .. } => fsops::mkdir(&real),
+        Change::CreateDir { owner: Some(o), .. } => {
+            // Owner and mode before the directory is synced: a crash leaves either no
+            // directory or the user's (recovery removes a directory the plan made).
+            std::fs::create_dir(&real).map_err(io_err(&real))?;
+            std::os::unix::fs::chown(&real, Some(o.uid), Some(o.gid)).map_err(io_err(&real))?;
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&real, std::fs::Permissions::from_mode(o.mode))
+                .map_err(io_err(&real))?;
+            fsops::sync_dir(real.parent().unwrap_or(Path::new("/")))
+        }
     }
 }
 

@@ -240,7 +240,21 @@ pub enum Change {
     CreateDir {
         /// System path of the directory.
         path: PathBuf,
+        /// Owner and mode for a directory a user other than root writes (a compiler
+        /// cache); `None`: root's, mode from the umask.
+        owner: Option<DirOwner>,
     },
+}
+
+/// Who owns a directory the plan creates, and its permission bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirOwner {
+    /// User id (from the root's own /etc/passwd).
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+    /// Permission bits, set after creation (so the umask does not cut them).
+    pub mode: u32,
 }
 
 impl Change {
@@ -250,7 +264,7 @@ impl Change {
             Change::WriteFile { path, .. }
             | Change::CreateSymlink { path, .. }
             | Change::RemoveSymlink { path }
-            | Change::CreateDir { path } => path,
+            | Change::CreateDir { path, .. } => path,
         }
     }
 }
@@ -417,6 +431,12 @@ impl Plan {
 
     /// Plan creating the directory `path`; nothing when it exists.
     pub fn create_dir(&mut self, path: &Path) -> Result<(), Error> {
+        self.create_dir_owned(path, None)
+    }
+
+    /// Plan creating the directory `path` owned by `owner` (root's when `None`); nothing
+    /// when it exists (whoever owns it).
+    pub fn create_dir_owned(&mut self, path: &Path, owner: Option<DirOwner>) -> Result<(), Error> {
         let before = self.root.state(path)?;
         match &before {
             Before::Dir => Ok(()),
@@ -424,6 +444,7 @@ impl Plan {
                 self.push(
                     Change::CreateDir {
                         path: path.to_path_buf(),
+                        owner,
                     },
                     before,
                 );
@@ -445,7 +466,7 @@ impl Plan {
             let planned = self
                 .steps
                 .iter()
-                .any(|st| matches!(&st.change, Change::CreateDir { path } if path == d));
+                .any(|st| matches!(&st.change, Change::CreateDir { path, .. } if path == d));
             if planned || self.root.state(d)? != Before::Missing {
                 break;
             }
@@ -516,8 +537,14 @@ impl Plan {
                     };
                     out.push_str(&format!("--- a{shown} (symlink)\n+++ /dev/null\n--> {t}\n"));
                 }
-                (Change::CreateDir { .. }, _) => {
+                (Change::CreateDir { owner, .. }, _) => {
                     out.push_str(&format!("--- /dev/null\n+++ b{shown}/ (directory)\n"));
+                    if let Some(o) = owner {
+                        out.push_str(&format!(
+                            "# {shown}/: owner {}:{}, mode {:04o}\n",
+                            o.uid, o.gid, o.mode
+                        ));
+                    }
                 }
             }
         }

@@ -202,6 +202,7 @@ fn master(
             Err(_) => crate::master::JobsChoice::Auto,
         },
         mode: Mode::Ask,
+        ccache: None,
     };
     words.extend(["--hosts".into(), hosts, "--jobs".into(), jobs]);
     words.extend(root_words);

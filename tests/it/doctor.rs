@@ -101,10 +101,12 @@ fn healthy_wrong_target_and_dead_hosts_against_the_configured_master() {
         status(&v, "reachable", &format!("127.0.0.1:{dead}")),
         "broken"
     );
-    // Only the healthy host is timed and proposed.
+    // Only the healthy host is timed and proposed; the master (this machine, as fast as the
+    // volunteer on it) may keep one localhost slot after it.
     let proposed = v["proposed_hosts"].as_str().unwrap();
+    let remote = proposed.strip_suffix(" localhost/1").unwrap_or(proposed);
     assert!(
-        proposed.starts_with(&format!("{h}/")) && proposed.ends_with(",lzo"),
+        remote.starts_with(&format!("{h}/")) && remote.ends_with(",lzo"),
         "{proposed}"
     );
     assert!(!proposed.contains(&w));

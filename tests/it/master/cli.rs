@@ -596,7 +596,7 @@ fn jobs_auto_prints_the_reasoning_and_writes_its_number() {
     assert!(o.status.success(), "{err}");
     let line = out.lines().find(|l| l.starts_with("jobs: ")).unwrap();
     assert!(
-        line.contains("physical core") && line.contains(" + 1 → -j"),
+        line.contains("4 remote slots + 1 → -j5") && line.contains("(measured)"),
         "{line}"
     );
     let j = line.rsplit("→ -j").next().unwrap();

@@ -13,9 +13,9 @@ use std::process::{Child, Command, Stdio};
 
 use crate::support::{free_port, is_root, require, wait_listening};
 
-const BIN: &str = env!("CARGO_BIN_EXE_distsetup");
+pub(super) const BIN: &str = env!("CARGO_BIN_EXE_distsetup");
 
-const PKGBUILD: &str = r#"pkgname=distsetup-hello
+pub(super) const PKGBUILD: &str = r#"pkgname=distsetup-hello
 pkgver=1
 pkgrel=1
 pkgdesc="distsetup master test package: three C files built with make"
@@ -39,9 +39,9 @@ package() {
 "#;
 
 /// The three translation units of the PKGBUILD.
-const UNITS: usize = 3;
+pub(super) const UNITS: usize = 3;
 
-fn have(cmd: &str, arg: &str) -> bool {
+pub(super) fn have(cmd: &str, arg: &str) -> bool {
     Command::new(cmd)
         .arg(arg)
         .stdout(Stdio::null())
@@ -50,7 +50,7 @@ fn have(cmd: &str, arg: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn run(cmd: &mut Command) -> std::process::Output {
+pub(super) fn run(cmd: &mut Command) -> std::process::Output {
     let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
@@ -61,13 +61,13 @@ fn run(cmd: &mut Command) -> std::process::Output {
     out
 }
 
-fn chown_nobody(path: &Path) {
+pub(super) fn chown_nobody(path: &Path) {
     run(Command::new("chown").args(["-R", "nobody"]).arg(path));
 }
 
 /// A server, killed with its whole process group when dropped (distccd preforks
 /// children that outlive a killed parent).
-struct Daemon(Child);
+pub(super) struct Daemon(Child);
 
 impl Drop for Daemon {
     fn drop(&mut self) {
@@ -79,7 +79,7 @@ impl Drop for Daemon {
     }
 }
 
-fn start_distccd(tmp: &Path, port: u16, log: &Path) -> Daemon {
+pub(super) fn start_distccd(tmp: &Path, port: u16, log: &Path) -> Daemon {
     let dtmp = tmp.join("distccd-tmp");
     std::fs::create_dir(&dtmp).unwrap();
     run(Command::new("chmod").arg("1777").arg(&dtmp));

@@ -15,6 +15,7 @@ fn settings(profile: &str, root: &Path, hosts: &str, jobs: JobsChoice, mode: Mod
         hosts: Some(hosts.to_string()),
         jobs,
         mode,
+        ccache: None,
     }
 }
 
@@ -38,7 +39,7 @@ fn makepkg_root() -> tempfile::TempDir {
 }
 
 #[test]
-fn archarm_rule_is_physical_cores_plus_one_in_words() {
+fn archarm_rule_is_every_slot_plus_one_in_words() {
     let t = makepkg_root();
     let s = settings(
         "archarm",
@@ -48,17 +49,50 @@ fn archarm_rule_is_physical_cores_plus_one_in_words() {
         Mode::DryRun,
     );
     let r = master::plan(&s, &facts(4)).unwrap();
+    // 8 + distcc's default 4 remote slots, + 1: the master's cores do not count.
     assert!(
         r.notes
             .iter()
-            .any(|n| n.ends_with("4 physical cores + 1 → -j5")),
+            .any(|n| n.ends_with("12 remote slots + 1 → -j13")),
         "{:?}",
         r.notes
     );
     assert!(
-        r.plan.diff().contains("+MAKEFLAGS=\"-j5\""),
+        r.plan.diff().contains("+MAKEFLAGS=\"-j13\""),
         "{}",
         r.plan.diff()
+    );
+    // A localhost entry keeps that many jobs on the master too.
+    let s = settings(
+        "archarm",
+        t.path(),
+        "10.0.0.1/8 localhost/2",
+        JobsChoice::Auto,
+        Mode::DryRun,
+    );
+    let r = master::plan(&s, &facts(1)).unwrap();
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.ends_with("8 remote slots + 2 localhost slots + 1 → -j11")),
+        "{:?}",
+        r.notes
+    );
+    // No remote slots at all: the master's cores + 1.
+    let s = settings(
+        "archarm",
+        t.path(),
+        "localhost/2",
+        JobsChoice::Auto,
+        Mode::DryRun,
+    );
+    let r = master::plan(&s, &facts(4)).unwrap();
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.ends_with("no remote slots; 4 physical cores + 1 → -j5")),
+        "{:?}",
+        r.notes
     );
     // Remote slots: 8 + distcc's default 4; localhost does not count.
     let s = settings(

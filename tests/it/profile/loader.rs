@@ -102,7 +102,7 @@ fn archarm_states_the_master_facts() {
         Some(Path::new("/usr/lib/distcc/bin"))
     );
     assert!(p.client.masquerade_shipped);
-    assert_eq!(p.jobs.rule, JobsRule::LocalCoresPlusOne);
+    assert_eq!(p.jobs.rule, JobsRule::Measured);
     assert_eq!(
         p.arch_for_triple("aarch64-unknown-linux-gnu"),
         Some("aarch64")
@@ -407,7 +407,7 @@ fn a_bad_variable_name_is_rejected() {
 
 #[test]
 fn a_rule_that_does_not_exist_is_rejected() {
-    let text = archarm_with("rule = \"local-cores-plus-one\"", "rule = \"nproc\"");
+    let text = archarm_with("rule = \"measured\"", "rule = \"nproc\"");
     let e = err(&text);
     assert!(
         e.contains("unknown variant `nproc`, expected one of `local-cores-plus-one`"),
@@ -465,7 +465,7 @@ fn describe_mentions_the_facts_a_user_checks() {
         "BUILDENV gains `distcc`",
         "/usr/lib/distcc/bin (not shipped by the distro's distcc package)",
         "aarch64-linux-gnu (arm64)",
-        "-j = 2 × remote slots",
+        "-j = remote slots + localhost slots + 1 (measured)",
         "/etc/default/distcc (shell)",
         "service: distcc via sysv (/etc/init.d/distcc)",
         "x-tools8: aarch64-unknown-linux-gnu",
