@@ -455,12 +455,17 @@ impl Plan {
     }
 
     /// Plan creating `dir` and every missing parent (outermost first); nothing for the
-    /// parts that exist or are already planned.
+    /// parts that exist or are already planned, nor for the parents of distsetup's own
+    /// state directory (`/var`, `/var/lib`): taking the lock makes them before any step
+    /// runs, so a step creating them would find them there and refuse.
     pub fn create_dir_all(&mut self, dir: &Path) -> Result<(), Error> {
         let mut missing = Vec::new();
         let mut cur = Some(dir);
         while let Some(d) = cur {
-            if d.as_os_str().is_empty() || d == Path::new("/") {
+            if d.as_os_str().is_empty()
+                || d == Path::new("/")
+                || Path::new(lock::STATE_DIR).starts_with(d)
+            {
                 break;
             }
             let planned = self

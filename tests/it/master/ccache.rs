@@ -126,8 +126,13 @@ fn debian_ccache_conf_gets_distcc_as_prefix_command_that_ccache_reads() {
     }
 }
 
+/// What Portage (its own getconfig, the oracle) and bash read agree, and the cache
+/// directory is made with `portage` as owner under a root that has no `/var` at all
+/// (distsetup's own state directory is made there first); undo takes it away again.
 #[test]
 fn portage_gets_ccache_features_dir_and_size_and_a_cache_owned_by_portage() {
+    use crate::support::portage::{Job, getconfig, python};
+    let Some(py) = python() else { return };
     let (uid, gid) = ids();
     let root = Root::new()
         .file(
@@ -137,20 +142,45 @@ fn portage_gets_ccache_features_dir_and_size_and_a_cache_owned_by_portage() {
         .file(
             "/etc/passwd",
             format!("root:x:0:0::/root:/bin/sh\nportage:x:{uid}:{gid}::/var/lib/portage/home:/bin/false\n"),
-        )
-        .dir("/var/cache");
+        );
+    assert!(!root.join("/var").exists());
     let said = master(&root, "gentoo", &[]);
     let conf = root.join("/etc/portage/make.conf");
     let got = bash_reads(&conf, r#"echo "$FEATURES|$CCACHE_DIR|$CCACHE_SIZE""#);
-    let parts: Vec<&str> = got.split('|').collect();
-    let features: Vec<&str> = parts[0].split_whitespace().collect();
-    for w in ["sandbox", "distcc", "ccache"] {
-        assert!(features.contains(&w), "{w} not in FEATURES {got}\n{said}");
+    let portage = getconfig(&py, &[Job::MakeConf(root.path().to_path_buf())])
+        .remove(0)
+        .unwrap_or_else(|e| panic!("Portage cannot read it: {e}\n{said}"));
+    let var = |n: &str| portage.get(n).cloned().unwrap_or_default();
+    let by_portage = format!(
+        "{}|{}|{}",
+        var("FEATURES"),
+        var("CCACHE_DIR"),
+        var("CCACHE_SIZE")
+    );
+    for read in [&got, &by_portage] {
+        let parts: Vec<&str> = read.split('|').collect();
+        let features: Vec<&str> = parts[0].split_whitespace().collect();
+        for w in ["sandbox", "distcc", "ccache"] {
+            assert!(features.contains(&w), "{w} not in FEATURES {read}\n{said}");
+        }
+        assert_eq!(parts[1..], ["/var/cache/ccache", "5G"], "{read}");
     }
-    assert_eq!(parts[1..], ["/var/cache/ccache", "5G"], "{got}");
     let meta = std::fs::metadata(root.join("/var/cache/ccache")).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (uid, gid));
     assert_eq!(meta.mode() & 0o7777, 0o2775);
+    let undo = run(Command::new(BIN)
+        .args(["undo", "--yes", "--root"])
+        .arg(root.path()));
+    assert!(
+        undo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&undo.stderr)
+    );
+    assert!(!root.join("/var/cache/ccache").exists());
+    assert_eq!(
+        std::fs::read_to_string(&conf).unwrap(),
+        "COMMON_FLAGS=\"-O2 -pipe\"\nFEATURES=\"sandbox\"\nMAKEOPTS=\"-j2\"\n"
+    );
 }
 
 #[test]
