@@ -47,11 +47,16 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress, emit: &mut dyn FnMut(Event
         }
     };
     // +zeroconf: what is discovered now joins the probes as fixed hosts.
+    let zeroconf = list
+        .entries
+        .iter()
+        .any(|e| matches!(e.item, hostspec::Item::Zeroconf));
     let probed = super::zeroconf::expand(s, &list, &text, &mut f);
     let list = hostspec::parse(&probed).unwrap_or(list);
-    let shown = list
-        .hosts()
-        .map(ToString::to_string)
+    let shown = zeroconf
+        .then(|| "+zeroconf".to_string())
+        .into_iter()
+        .chain(list.hosts().map(ToString::to_string))
         .collect::<Vec<_>>()
         .join(" ");
     emit(Event::Hosts {
@@ -72,7 +77,7 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress, emit: &mut dyn FnMut(Event
         s,
         &config,
         (&remote, localhost_slots),
-        listed,
+        (listed, zeroconf),
         &origin,
         &mut f,
     );
@@ -296,20 +301,21 @@ fn check_slots(
     s: &Settings,
     config: &Config,
     (remote, localhost_slots): (&[&hostspec::Host], usize),
-    listed: bool,
+    (listed, zeroconf): (bool, bool),
     origin: &str,
     f: &mut Vec<Finding>,
 ) {
     let flags = &config.flags;
     let slots: u32 = remote.iter().map(|h| h.effective_limit()).sum();
-    if !listed {
+    if !listed && !zeroconf {
         f.push(Finding::new(
             "hosts",
             origin,
             Status::Broken,
             "the list is empty (no hosts, or only comments): distcc compiles everything locally",
         ));
-    } else if remote.is_empty() {
+    } else if remote.is_empty() && !zeroconf {
+        // With +zeroconf, the zeroconf findings say what was (not) discovered and why.
         f.push(Finding::new(
             "hosts",
             origin,

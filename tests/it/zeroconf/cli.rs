@@ -352,3 +352,39 @@ fn many_aliases_are_split_over_txt_strings_a_master_reads_back_whole() {
     // 13 master names + the toolchain's own, × 2 versions.
     assert_eq!(subtypes(&xml).len(), 28);
 }
+
+/// A list that is `+zeroconf` alone is neither empty nor "only localhost", and the
+/// `hosts:` line shows it: when nothing is discovered,
+/// the zeroconf findings say so (and why), and the hosts check does not add a second,
+/// wrong, reason. (No avahi-daemon runs in this machine's own namespace: the browse fails
+/// at once, without traffic.)
+#[test]
+fn doctor_on_zeroconf_alone_is_neither_empty_nor_only_localhost() {
+    let root = Root::new().file(
+        "/etc/makepkg.conf",
+        "BUILDENV=(distcc color check)\nDISTCC_HOSTS=\"+zeroconf\"\nMAKEFLAGS=\"-j4\"\n",
+    );
+    let o = Cmd::new("doctor")
+        .args(["--profile", "arch", "--json"])
+        .root(root.path())
+        .run();
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o)));
+    let findings = v["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["check"] == "zeroconf"),
+        "no zeroconf finding: {v:#}"
+    );
+    for wrong in ["only localhost", "the list is empty"] {
+        assert!(
+            !findings
+                .iter()
+                .any(|f| f["message"].as_str().unwrap_or("").contains(wrong)),
+            "{wrong}: {v:#}"
+        );
+    }
+    assert!(
+        v["hosts"].as_str().unwrap_or("").starts_with("+zeroconf"),
+        "{v:#}"
+    );
+}
