@@ -317,30 +317,21 @@ pub(crate) fn new_id(base: &Path, now: u64) -> Result<String, Error> {
 
 /// `YYYYMMDD-HHMMSS` in UTC.
 pub(crate) fn utc_stamp(secs: u64) -> String {
-    let (y, m, d, hh, mm, ss) = civil(secs);
-    format!("{y:04}{m:02}{d:02}-{hh:02}{mm:02}{ss:02}")
+    let t = rfc3339(secs);
+    let digits = |r: std::ops::Range<usize>| t[r].replace(['-', ':'], "");
+    format!("{}-{}", digits(0..10), digits(11..19))
 }
 
 /// `YYYY-MM-DD HH:MM:SS UTC`.
 pub(crate) fn utc_date(secs: u64) -> String {
-    let (y, m, d, hh, mm, ss) = civil(secs);
-    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02} UTC")
+    let t = rfc3339(secs);
+    format!("{} {} UTC", &t[0..10], &t[11..19])
 }
 
-/// Calendar date and time of a Unix time (Howard Hinnant's days-from-civil inverse).
-fn civil(secs: u64) -> (i64, u32, u32, u64, u64, u64) {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
+/// `YYYY-MM-DDTHH:MM:SSZ` of a Unix time (humantime; always ASCII, 20 bytes).
+fn rfc3339(secs: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    humantime::format_rfc3339_seconds(t).to_string()
 }
 
 /// The hash of `bytes` as a file state.

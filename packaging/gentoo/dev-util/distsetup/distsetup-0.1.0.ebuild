@@ -59,6 +59,7 @@ CRATES="
 	getrandom@0.4.3
 	hashbrown@0.17.1
 	heck@0.5.0
+	humantime@2.4.0
 	hybrid-array@0.4.15
 	indexmap@2.14.2
 	indicatif@0.18.6
