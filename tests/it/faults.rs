@@ -248,62 +248,55 @@ fn give_meta(p: &Path, mode: u32) {
     assert!(ok, "setfattr on {}", p.display());
 }
 
-fn master_gentoo(dir: &Path) -> Vec<String> {
-    let conf = dir.join("etc/portage/make.conf");
+/// `master` on `dir` after copying `fixture` (under tests/fixtures/master) to `conf`
+/// with `mode`, an owner and an xattr.
+fn master_on(dir: &Path, (fixture, conf, mode): (&str, &str, u32), args: &[&str]) -> Vec<String> {
+    let conf = dir.join(conf);
     std::fs::create_dir_all(conf.parent().unwrap()).unwrap();
     std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/master/make.conf/plain.make.conf"
-        ),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/master")
+            .join(fixture),
         &conf,
     )
     .unwrap();
-    give_meta(&conf, 0o640);
-    [
-        "master",
-        "--profile",
-        "gentoo",
-        "--hosts",
-        "10.0.0.1/4",
-        "--jobs",
-        "4",
-        "--yes",
-        "--root",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([dir.display().to_string()])
-    .collect()
+    give_meta(&conf, mode);
+    std::iter::once("master")
+        .chain(args.iter().copied())
+        .chain(["--yes", "--root"])
+        .map(str::to_string)
+        .chain([dir.display().to_string()])
+        .collect()
+}
+
+fn master_gentoo(dir: &Path) -> Vec<String> {
+    master_on(
+        dir,
+        ("make.conf/plain.make.conf", "etc/portage/make.conf", 0o640),
+        &[
+            "--profile",
+            "gentoo",
+            "--hosts",
+            "10.0.0.1/4",
+            "--jobs",
+            "4",
+        ],
+    )
 }
 
 fn master_debian(dir: &Path) -> Vec<String> {
-    let conf = dir.join("etc/makepkg.conf");
-    std::fs::create_dir_all(conf.parent().unwrap()).unwrap();
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/master/makepkg/plain.makepkg.conf"
-        ),
-        &conf,
+    master_on(
+        dir,
+        ("makepkg/plain.makepkg.conf", "etc/makepkg.conf", 0o600),
+        &[
+            "--profile",
+            "debian",
+            "--hosts",
+            "10.0.0.1/2",
+            "--jobs",
+            "2",
+        ],
     )
-    .unwrap();
-    give_meta(&conf, 0o600);
-    [
-        "master",
-        "--profile",
-        "debian",
-        "--hosts",
-        "10.0.0.1/2",
-        "--jobs",
-        "2",
-        "--yes",
-        "--root",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([dir.display().to_string()])
-    .collect()
 }
 
 fn volunteer_x_tools8(dir: &Path) -> Vec<String> {
