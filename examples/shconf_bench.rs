@@ -1,5 +1,8 @@
 //! Parse+print throughput of shconf: `cargo run --release --example shconf_bench [FILE...]`.
 //! Without files it measures a synthetic document of 1 MiB and the largest corpus file.
+//!
+//! A developer tool: it prints its measurements.
+#![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use std::time::Instant;
 

@@ -187,6 +187,7 @@ pub fn current_affinity() -> std::io::Result<BTreeSet<usize>> {
     // SAFETY: cpu_set_t is plain data; zeroed is a valid empty set, and the size passed
     // is the size of the buffer the kernel writes into.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid, writable cpu_set_t of exactly the size passed.
     let rc =
         unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
     if rc != 0 {

@@ -14,14 +14,16 @@ pub mod edit;
 pub mod hostspec;
 pub mod loadorder;
 pub mod master;
-pub mod plan;
 pub mod profile;
 pub mod prompt;
-pub mod server;
-pub mod shconf;
 pub mod toolchain;
 pub mod triple;
 pub mod volunteer;
-pub mod wire;
 pub mod wizard;
 pub mod zeroconf;
+
+// The leaves are crates of their own (crates/): the compiler keeps their doors shut.
+pub use distcc_wire as wire;
+pub use distsetup_plan as plan;
+pub use distsetup_server as server;
+pub use distsetup_shconf as shconf;

@@ -447,6 +447,10 @@ pub fn edit_as_portage_reads(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures on disk"
+)]
 mod tests {
     use super::*;
 

@@ -1,5 +1,10 @@
 //! `distsetup`: parse, run the command, print an error once, exit with its status.
 //! Nothing else lives here.
+//!
+//! This binary crate (main.rs, cli.rs, commands/) is the command layer: the only code that
+//! may print, prompt and choose an exit code. The library crates are denied all three
+//! (`[workspace.lints]` in Cargo.toml).
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 mod cli;
 mod commands;

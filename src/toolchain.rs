@@ -135,6 +135,8 @@ pub fn invoking_home_from(sudo_user: Option<&str>, home: Option<PathBuf>) -> Opt
 fn home_of(user: &str) -> Option<PathBuf> {
     use std::ffi::{CStr, CString};
     let name = CString::new(user).ok()?;
+    // SAFETY: passwd is plain data (integers and pointers); all-zero is a valid value that
+    // getpwnam_r overwrites.
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
     let mut buf = vec![0 as libc::c_char; 16 * 1024];
     let mut result: *mut libc::passwd = std::ptr::null_mut();
@@ -505,18 +507,20 @@ fn pie_default(gcc: &Path) -> Result<PieDefault, Error> {
 }
 
 fn test_compile(gcc: &Path) -> Result<CompileCheck, Error> {
-    let dir = tempfile::tempdir().map_err(|source| Error::Run {
+    let dir = crate::plan::scratch::Scratch::new().map_err(|source| Error::Run {
         path: gcc.to_path_buf(),
         source,
     })?;
-    let src = dir.path().join("probe.c");
     let obj = dir.path().join("probe.o");
-    std::fs::write(&src, "int distsetup_probe(int x) { return 2 * x + 1; }\n").map_err(
-        |source| Error::Run {
-            path: src.clone(),
+    let src = dir
+        .write(
+            "probe.c",
+            b"int distsetup_probe(int x) { return 2 * x + 1; }\n",
+        )
+        .map_err(|source| Error::Run {
+            path: dir.path().join("probe.c"),
             source,
-        },
-    )?;
+        })?;
     let out = Command::new(gcc)
         .arg("-c")
         .arg(&src)

@@ -4,7 +4,7 @@
 //! only check what an edit did, never what the lexer did.
 #![no_main]
 
-use distsetup::shconf::{Dialect, Document, Edit};
+use distsetup_shconf::{Dialect, Document, Edit};
 use libfuzzer_sys::fuzz_target;
 
 fn token_join(doc: &Document) -> Vec<u8> {

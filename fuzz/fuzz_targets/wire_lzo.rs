@@ -2,7 +2,7 @@
 //! decoder (the `lzo` crate) whenever both accept; and compress -> decompress is identity.
 #![no_main]
 
-use distsetup::wire::lzo;
+use distcc_wire::lzo;
 use libfuzzer_sys::fuzz_target;
 
 const CAP: usize = 1 << 20;

@@ -1,7 +1,7 @@
 //! Fuzz the reply decoder (the client side used by tests and `doctor`).
 #![no_main]
 
-use distsetup::wire::{Limits, ReplyDecoder};
+use distcc_wire::{Limits, ReplyDecoder};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

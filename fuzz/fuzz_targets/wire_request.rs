@@ -2,7 +2,7 @@
 //! or a clean error — never a panic, never more than the limits allow.
 #![no_main]
 
-use distsetup::wire::{Limits, RequestDecoder, RequestEvent};
+use distcc_wire::{Limits, RequestDecoder, RequestEvent};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -87,6 +87,10 @@ pub fn recover_first(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures on disk"
+)]
 mod tests {
     use super::*;
     use distsetup::plan::SysRoot;

@@ -14,6 +14,10 @@ pub fn write_completions(shell: Shell, out: &mut dyn std::io::Write) {
 }
 
 /// Write every completion script into `dir/completions` and every man page into `dir/man`.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the hidden generate-assets writes the checked-in completions and man pages into the source tree, not into a system"
+)]
 pub fn generate(dir: &Path) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let completions = dir.join("completions");
@@ -47,6 +51,10 @@ fn visible_command() -> clap::Command {
 
 /// One page per visible command, `--help` rendered by clap_mangen, then the sections
 /// `--help` has no room for (see [`super::manual`]).
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the hidden generate-assets writes the checked-in completions and man pages into the source tree, not into a system"
+)]
 fn write_man_pages(dir: &Path) -> std::io::Result<()> {
     let mut root = crate::cli::Cli::command().disable_help_subcommand(true);
     root.build();

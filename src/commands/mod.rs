@@ -36,6 +36,10 @@ pub struct Ui<'a> {
 }
 
 /// Run the command `args` names.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the command layer owns the terminal"
+)]
 pub fn run(args: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitStatus> {
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     let mut terminal = prompt::Terminal;

@@ -47,6 +47,10 @@ impl Ask for Terminal {
             .map_err(io)
     }
 
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the command layer owns the terminal"
+    )]
     fn say(&mut self, line: &str) -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{line}")?;

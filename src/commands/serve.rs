@@ -165,6 +165,10 @@ fn shutdown_signal(
 struct PidFile(PathBuf);
 
 impl PidFile {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a pid file is the running server's own state (like distccd's), not configuration to plan or undo"
+    )]
     fn write(path: &Path) -> Result<PidFile, ServeError> {
         std::fs::write(path, format!("{}\n", std::process::id())).map_err(|source| {
             ServeError::Io {
@@ -179,6 +183,10 @@ impl PidFile {
 impl Drop for PidFile {
     /// Removed where the (unprivileged) server may remove it; else emptied, as a pid
     /// file that names no process.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "removes the pid file this process wrote"
+    )]
     fn drop(&mut self) {
         if std::fs::remove_file(&self.0).is_err() {
             let _ = std::fs::write(&self.0, "");

@@ -119,9 +119,10 @@ pub(super) fn dumpmachine(cc: &str) -> Option<String> {
 
 /// Compile the probe with the local compiler and read the object the same way.
 pub(super) fn local_facts(cc: &str) -> Option<ObjectFacts> {
-    let dir = tempfile::tempdir().ok()?;
-    let src = dir.path().join("distsetup-probe.c");
-    std::fs::write(&src, elf::PROBE_SOURCE).ok()?;
+    let dir = crate::plan::scratch::Scratch::new().ok()?;
+    let src = dir
+        .write("distsetup-probe.c", elf::PROBE_SOURCE.as_bytes())
+        .ok()?;
     let obj = dir.path().join("distsetup-probe.o");
     let st = Command::new(cc)
         .args(["-O2", "-c"])

@@ -3,9 +3,9 @@
 
 use super::render::{Style, render_array, render_scalar, style_of};
 use super::{Splice, invalid};
-use crate::shconf::document::{Assign, Syntax, assignment_split};
-use crate::shconf::lexer::{self, Kind};
-use crate::shconf::{Dialect, Document, Error, Scope, Value};
+use crate::document::{Assign, Syntax, assignment_split};
+use crate::lexer::{self, Kind};
+use crate::{Dialect, Document, Error, Scope, Value};
 
 impl Document {
     pub(super) fn set_scalar(&self, name: &str, value: &[u8]) -> Result<Vec<Splice>, Error> {

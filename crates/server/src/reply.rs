@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::job::Captured;
-use crate::wire::lzo;
+use distcc_wire::lzo;
 
 /// One body of a reply.
 pub(super) enum Body {

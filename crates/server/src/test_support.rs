@@ -82,12 +82,12 @@ fn list(dir: &Path) -> Vec<String> {
 /// A protocol `version` request for `argv` (space-separated) compiling [`SOURCE`].
 pub fn request(version: u32, argv: &str) -> Vec<u8> {
     let argv: Vec<&[u8]> = argv.split(' ').map(str::as_bytes).collect();
-    crate::wire::encode_request(version, &argv, SOURCE).expect("an encodable request")
+    distcc_wire::encode_request(version, &argv, SOURCE).expect("an encodable request")
 }
 
 /// Decode one complete reply.
-pub fn decode_reply(version: u32, bytes: &[u8]) -> crate::wire::DecodedReply {
-    let mut dec = crate::wire::ReplyDecoder::new(version, crate::wire::Limits::default());
+pub fn decode_reply(version: u32, bytes: &[u8]) -> distcc_wire::DecodedReply {
+    let mut dec = distcc_wire::ReplyDecoder::new(version, distcc_wire::Limits::default());
     dec.feed(bytes);
     dec.next_reply()
         .expect("a well-formed reply")

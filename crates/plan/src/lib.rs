@@ -26,6 +26,7 @@ mod meta;
 mod mode;
 mod recover;
 mod root;
+pub mod scratch;
 mod txn;
 mod undo;
 

@@ -77,6 +77,10 @@ pub async fn bind(settings: &ServeSettings) -> Result<Listeners, ServeError> {
     Ok(Listeners { jobs, stats })
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the server's own door: it listens for distcc clients"
+)]
 fn bind_one(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     let err = |source| ServeError::Bind {
         addr: addr.to_string(),
@@ -346,8 +350,8 @@ mod tests {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     use tokio::net::TcpStream;
 
-    use crate::server::test_support::{Scratch, decode_reply, request};
-    use crate::server::{Server, bind, run};
+    use crate::test_support::{Scratch, decode_reply, request};
+    use crate::{Server, bind, run};
 
     #[tokio::test]
     async fn run_serves_jobs_and_stats_until_the_shutdown_future_completes() {

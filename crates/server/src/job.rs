@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::confine;
-use crate::wire::{codes, wait_status_exit, wait_status_of};
+use distcc_wire::{codes, wait_status_exit, wait_status_of};
 
 /// A compiler's stdout or stderr: a file in the job directory that the server opened
 /// (and reads through its own descriptor, whatever the compiler does to the name).
@@ -26,6 +26,10 @@ pub struct Captured {
 }
 
 impl Captured {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the server's own door: captured compiler output inside the job directory"
+    )]
     fn create(dir: &Path, name: &str) -> std::io::Result<Captured> {
         let file = File::options()
             .read(true)

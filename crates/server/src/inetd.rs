@@ -68,6 +68,7 @@ pub async fn stdio() -> Result<Stdio, ServeError> {
 fn fd_kind(fd: i32) -> Option<libc::mode_t> {
     // SAFETY: fstat on a descriptor we own for the whole process; st is an out-parameter.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fd is a standard descriptor this process owns; st is a valid out-parameter.
     (unsafe { libc::fstat(fd, &mut st) } == 0).then_some(st.st_mode & libc::S_IFMT)
 }
 
@@ -77,6 +78,7 @@ fn owned_dup(fd: i32) -> std::io::Result<OwnedFd> {
     if new < 0 {
         return Err(std::io::Error::last_os_error());
     }
+    // SAFETY: `new` was just returned by fcntl(F_DUPFD_CLOEXEC), is open and owned by no one else.
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
@@ -134,9 +136,9 @@ mod tests {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
     use super::serve_one;
-    use crate::server::Server;
-    use crate::server::stats::Outcome;
-    use crate::server::test_support::{Scratch, decode_reply, request};
+    use crate::Server;
+    use crate::stats::Outcome;
+    use crate::test_support::{Scratch, decode_reply, request};
 
     /// One `--inetd` job over an in-memory pipe, as if from `peer`.
     async fn one_job(server: &Server, peer: Option<SocketAddr>) -> (Outcome, Vec<u8>) {

@@ -7,10 +7,10 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::serve;
-use crate::server::shared::Shared;
-use crate::server::stats::Outcome;
-use crate::server::test_support::{Scratch, decode_reply, request};
-use crate::wire::{codes, wait_status_exit};
+use crate::shared::Shared;
+use crate::stats::Outcome;
+use crate::test_support::{Scratch, decode_reply, request};
+use distcc_wire::{codes, wait_status_exit};
 
 fn peer() -> Option<SocketAddr> {
     Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 40_000)))

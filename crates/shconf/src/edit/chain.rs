@@ -3,9 +3,9 @@
 
 use super::render::{Style, style_of};
 use super::{Splice, invalid};
-use crate::shconf::document::{Assign, Syntax};
-use crate::shconf::lexer::Kind;
-use crate::shconf::{Dialect, Document, Error, Scope, Value};
+use crate::document::{Assign, Syntax};
+use crate::lexer::Kind;
+use crate::{Dialect, Document, Error, Scope, Value};
 
 impl Document {
     /// The accumulating chain ending at `a`, each with its literal words.

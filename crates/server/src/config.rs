@@ -9,7 +9,7 @@ use ipnet::IpNet;
 
 use super::error::ServeError;
 use super::names::tool_of;
-use crate::wire::Limits;
+use distcc_wire::Limits;
 
 /// Default TCP port of distcc.
 pub const DEFAULT_PORT: u16 = 3632;

@@ -145,6 +145,10 @@ pub fn default_user() -> String {
 /// then `PR_SET_NO_NEW_PRIVS`). glibc applies set*id to every thread of the process.
 /// Not root: nothing to give up; `PR_SET_NO_NEW_PRIVS` only. `keep` (the pid file) is
 /// handed to `user` first, so the server can still empty it when it stops.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the server's own door: hands its pid file and logs to the service user before dropping root"
+)]
 pub fn drop_privileges(user: &str, keep: &[&Path]) -> Result<ConfineState, ServeError> {
     let bad = |reason: String| ServeError::BadSetting {
         setting: "--user",

@@ -5,9 +5,9 @@
 use super::chain::WordAt;
 use super::render::{Style, render_array, render_element, render_scalar};
 use super::{Splice, WordOp, invalid};
-use crate::shconf::document::{Assign, Syntax};
-use crate::shconf::lexer::Kind;
-use crate::shconf::{Dialect, Document, Error, Value};
+use crate::document::{Assign, Syntax};
+use crate::lexer::Kind;
+use crate::{Dialect, Document, Error, Value};
 
 impl Document {
     pub(super) fn word_edit(

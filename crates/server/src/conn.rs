@@ -15,7 +15,7 @@ use super::job::{self, Ended};
 use super::reply::{self, Body, Outgoing};
 use super::shared::Shared;
 use super::stats::Outcome;
-use crate::wire::{RequestDecoder, RequestEvent, WireError, codes, wait_status_exit};
+use distcc_wire::{RequestDecoder, RequestEvent, WireError, codes, wait_status_exit};
 
 #[cfg(test)]
 mod tests;
@@ -422,6 +422,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
 
     /// A private directory under `--tmpdir` holding the source; on failure, the message
     /// for the log and the client.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the server's own door: a compile's scratch job directory"
+    )]
     async fn job_dir(&self, job: &Job) -> Result<tempfile::TempDir, String> {
         let tmpdir = &self.shared.settings.tmpdir;
         let dir = tempfile::Builder::new()

@@ -234,6 +234,7 @@ fn free_mib(dir: &Path) -> u64 {
     };
     // SAFETY: c is a valid NUL-terminated path; st is a plain out-parameter.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above: a valid C path and a plain out-parameter that outlives the call.
     if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
         return 0;
     }

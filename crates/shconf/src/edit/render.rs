@@ -1,8 +1,8 @@
 //! Quoting: how a value is written in the file, and rendering new values for a dialect.
 
 use super::invalid;
-use crate::shconf::lexer;
-use crate::shconf::{Dialect, Error};
+use crate::lexer;
+use crate::{Dialect, Error};
 
 /// How a value is quoted in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,14 +172,14 @@ fn portage_bare_safe(v: &[u8]) -> bool {
 /// Whether `NAME=<raw>` reads as `value` for Portage and for bash.
 fn both_read(raw: &[u8], value: &[u8]) -> bool {
     let line = [&b"X="[..], raw, b"\n"].concat();
-    let portage = crate::shconf::portage::read_alone(&line)
+    let portage = crate::portage::read_alone(&line)
         .ok()
         .and_then(|r| r.vars().remove("X"));
-    let bash = crate::shconf::value::eval_word(
+    let bash = crate::value::eval_word(
         raw,
-        crate::shconf::value::Context::Scalar,
+        crate::value::Context::Scalar,
         &Default::default(),
-        crate::shconf::value::Expansion::Shell,
+        crate::value::Expansion::Shell,
     );
     portage.as_deref().map(str::as_bytes) == Some(value) && bash.as_deref() == Ok(value)
 }
