@@ -1,6 +1,7 @@
 //! What a master sees on the network now: its own compiler's name (what the distcc client
 //! browses for), every distcc service advertised, and which of them match.
 
+use crate::child::CheckedOutput as _;
 use std::process::{Command, Stdio};
 
 use super::browse::{self, BrowseError, Found};
@@ -30,7 +31,7 @@ pub fn compiler_id(cc: &str) -> Result<CompilerId, String> {
             .arg(flag)
             .stdin(Stdio::null())
             .stderr(Stdio::null())
-            .output()
+            .checked_output()
             .map_err(|e| format!("{cc} {flag}: {e}"))?;
         let text = String::from_utf8_lossy(&out.stdout);
         let word = text.split_whitespace().next().unwrap_or_default();
@@ -177,7 +178,7 @@ pub fn client_has_zeroconf() -> Option<bool> {
     let out = Command::new("distcc")
         .arg("--help")
         .stdin(Stdio::null())
-        .output()
+        .checked_output()
         .ok()?;
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
