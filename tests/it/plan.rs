@@ -7,6 +7,7 @@ use std::path::Path;
 use distsetup::plan::{self, Before, Error, Plan, SysRoot};
 
 mod foreign;
+mod frictions;
 mod history;
 mod tx;
 mod undo_tx;
