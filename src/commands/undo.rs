@@ -68,7 +68,10 @@ pub fn run(a: UndoArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
     let report = match journal.undo(Some(&set.id)) {
         Ok(r) => r,
         Err(e) => {
-            if matches!(e, plan::Error::UndoConflict(_)) {
+            if matches!(
+                e,
+                plan::Error::UndoConflict(_) | plan::Error::UndoNotEmpty { .. }
+            ) {
                 writeln!(
                     ui.err,
                     "hint: to keep the files as they are, drop change set {} from the history: {}",

@@ -83,7 +83,7 @@ pub enum Error {
     /// Undo would remove a directory the change set created that now holds files nobody
     /// journaled.
     #[error(
-        "cannot undo {id}: it created {dir}, which now holds {entry}, put there by someone else; move that away first, or keep everything as it is and drop the change set from the history with `distsetup undo --forget {id}`; nothing was restored"
+        "cannot undo {id}: it created {dir}, which now holds {entry}, put there by someone else; move that away first, or keep everything as it is and drop the change set from the history (undo --forget); nothing was restored"
     )]
     UndoNotEmpty {
         /// The change set.

@@ -253,3 +253,33 @@ fn rerunning_master_says_in_words_when_it_replaces_hand_tuned_jobs() {
         .unwrap();
     assert!(!err(&o).contains("-j4 becomes"), "{}", text(&o));
 }
+
+/// Point 9, a directory someone else filled: the undo of the set that created it is
+/// refused up front with what is in the way and how to keep everything (it used to
+/// remove the hosts file, then fail on the directory, and strand the set half-undone).
+#[test]
+fn undoing_a_set_whose_directory_someone_else_filled_is_refused_with_a_way_out() {
+    let r = gentoo_root();
+    let o = run(MASTER, r.path());
+    assert!(o.status.success(), "{}", text(&o));
+    let id = applied_id(&o);
+    std::fs::write(r.join("etc/distcc/mine.conf"), "by hand\n").unwrap();
+    let before = snapshot(r.path());
+    let o = run(&["undo", "--yes"], r.path());
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(
+        err(&o).contains(&format!(
+            "cannot undo {id}: it created {}, which now holds {}, put there by someone else",
+            r.join("etc/distcc").display(),
+            r.join("etc/distcc/mine.conf").display()
+        )) && err(&o).contains(&format!("distsetup undo --forget {id} --root ")),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(first_difference(&before, &snapshot(r.path())), None);
+    assert_eq!(listed(r.path()), std::slice::from_ref(&id));
+    let o = run(&["undo", "--forget", &id, "--yes"], r.path());
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(first_difference(&before, &snapshot(r.path())), None);
+    assert_eq!(listed(r.path()), Vec::<String>::new());
+}
