@@ -618,7 +618,10 @@ pub fn sweep(sc: &Scenario, full: bool, stride: usize, tally: &mut Tally) {
     let only = std::env::var("DISTSETUP_FAULTS_CALLS").ok();
     let mut k = 0;
     for (call, n) in &counts {
-        if only.as_ref().is_some_and(|o| !o.split(',').any(|c| c == call)) {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.split(',').any(|c| c == call))
+        {
             continue;
         }
         let all = faults_of(call);
@@ -666,7 +669,11 @@ fn a_fault_at_any_call_leaves_no_torn_file_and_recovery_plus_undo_restores_every
     }
     eprintln!(
         "fault injection ({}): runs {}, recoveries {}, panics {}, failures {}",
-        if full { "full sweep" } else { "every 37th call" },
+        if full {
+            "full sweep"
+        } else {
+            "every 37th call"
+        },
         tally.runs,
         tally.recoveries,
         tally.panics,
