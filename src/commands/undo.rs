@@ -90,6 +90,10 @@ pub fn run(a: UndoArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
         )?;
     }
     writeln!(ui.out, "restored {} path(s)", report.restored.len())?;
+    // Only once the user was told: a run that dies before that leaves the finished
+    // undo for the next run to report, so running `undo` again undoes nothing more.
+    ui.out.flush()?;
+    journal.reported()?;
     Ok(ExitStatus::Ok)
 }
 

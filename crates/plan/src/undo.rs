@@ -115,18 +115,10 @@ pub struct Journal {
     /// Interrupted change sets repaired when it was opened.
     pub recovered: Vec<Recovery>,
     sets: Vec<Entry>,
-    /// Undos finished by this command: their journal goes when the command is done
-    /// (dropping this), so a run killed before it reported one knows it finished.
+    /// Undos finished by this command: their journal goes when the command has told
+    /// the user ([`Journal::reported`]), so a run killed or failing before that knows
+    /// the undo finished.
     finished: Vec<PathBuf>,
-}
-
-impl Drop for Journal {
-    fn drop(&mut self) {
-        for d in &self.finished {
-            // Left behind, the next run removes it (and says the undo finished).
-            let _ = journal::remove_finished(d);
-        }
-    }
 }
 
 impl Journal {
@@ -152,6 +144,16 @@ impl Journal {
             sets,
             finished: Vec::new(),
         })
+    }
+
+    /// The command has reported the undos it did: their journal goes. Until then (a
+    /// command killed, or failing to print), the next run finds them and says that an
+    /// undo finished, so a repeated `undo` does not undo one more set.
+    pub fn reported(self) -> Result<(), Error> {
+        for d in &self.finished {
+            journal::remove_finished(d)?;
+        }
+        Ok(())
     }
 
     /// The change sets that can be undone, newest first.
@@ -235,7 +237,10 @@ impl Journal {
 
 /// Undo change set `id` (or the newest) of `root` in one go; see [`Journal::undo`].
 pub fn undo(root: &SysRoot, id: Option<&str>) -> Result<UndoReport, Error> {
-    Journal::open(root)?.undo(id)
+    let mut journal = Journal::open(root)?;
+    let report = journal.undo(id)?;
+    journal.reported()?;
+    Ok(report)
 }
 
 /// The change set `undo` would restore (`id`, or the newest), without changing anything.
