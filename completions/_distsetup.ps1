@@ -66,6 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR; DIR must exist')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Restore without asking')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the change sets that can be undone (ID, date, command line, paths), newest first')
+            [CompletionResult]::new('--forget', '--forget', [CompletionResultType]::ParameterName, 'Drop change set ID from the history without restoring anything: for a set that cannot be undone any more because its files were changed since (they stay as they are; its backups are kept)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

@@ -527,7 +527,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__undo)
-            opts="-h --root --yes --list --help"
+            opts="-h --root --yes --list --forget --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -60,6 +60,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --root 'Resolve every system path under DIR; DIR must exist'
             cand --yes 'Restore without asking'
             cand --list 'List the change sets that can be undone (ID, date, command line, paths), newest first'
+            cand --forget 'Drop change set ID from the history without restoring anything: for a set that cannot be undone any more because its files were changed since (they stay as they are; its backups are kept)'
             cand -h 'Print help'
             cand --help 'Print help'
         }

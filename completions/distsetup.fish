@@ -58,6 +58,7 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand hosts" -s h -l help 
 complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -l root -d 'Resolve every system path under DIR; DIR must exist' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -l yes -d 'Restore without asking'
 complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -l list -d 'List the change sets that can be undone (ID, date, command line, paths), newest first'
+complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -l forget -d 'Drop change set ID from the history without restoring anything: for a set that cannot be undone any more because its files were changed since (they stay as they are; its backups are kept)'
 complete -c distsetup -n "__fish_distsetup_using_subcommand undo" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l profile -d 'The distro profile (arch, archarm, debian, gentoo, ...); `list` shows them all' -r -f -a "arch\t''
 archarm\t''

@@ -165,8 +165,13 @@ pub struct UndoArgs {
     #[arg(long)]
     pub yes: bool,
     /// List the change sets that can be undone (ID, date, command line, paths), newest first.
-    #[arg(long, conflicts_with_all = ["yes", "id"])]
+    #[arg(long, conflicts_with_all = ["yes", "id", "forget"])]
     pub list: bool,
+    /// Drop change set ID from the history without restoring anything: for a set that
+    /// cannot be undone any more because its files were changed since (they stay as they
+    /// are; its backups are kept).
+    #[arg(long, requires = "id")]
+    pub forget: bool,
     /// The change set to undo, as `--list` shows it [default: the newest].
     pub id: Option<String>,
 }

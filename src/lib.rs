@@ -8,6 +8,7 @@
 //! - [`hostspec`] is the DISTCC_HOSTS grammar, pure;
 //! - only [`plan`] writes to disk; only [`server`] opens sockets.
 pub mod allow;
+pub mod child;
 pub mod cores;
 pub mod doctor;
 pub mod edit;

@@ -10,6 +10,7 @@
 //! `-dumpversion`, `-dumpfullversion`, whether it builds PIE by default, and a real compile
 //! of a tiny C unit whose object's ELF machine is checked against the triple.
 
+use crate::child::CheckedOutput as _;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -436,7 +437,7 @@ fn run(path: &Path, args: &[&str]) -> Result<std::process::Output, Error> {
         .args(args)
         .stdin(Stdio::null())
         .env("LC_ALL", "C")
-        .output()
+        .checked_output()
         .map_err(|source| Error::Run {
             path: path.to_path_buf(),
             source,
@@ -475,7 +476,7 @@ fn pie_default(gcc: &Path) -> Result<PieDefault, Error> {
         .args(["-dM", "-E", "-x", "c", "-"])
         .stdin(Stdio::null())
         .env("LC_ALL", "C")
-        .output()
+        .checked_output()
         .map_err(|source| Error::Run {
             path: gcc.to_path_buf(),
             source,
@@ -528,7 +529,7 @@ fn test_compile(gcc: &Path) -> Result<CompileCheck, Error> {
         .arg(&obj)
         .stdin(Stdio::null())
         .env("LC_ALL", "C")
-        .output()
+        .checked_output()
         .map_err(|source| Error::Run {
             path: gcc.to_path_buf(),
             source,

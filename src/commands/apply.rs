@@ -38,10 +38,34 @@ pub fn execute(plan: &Plan, mode: Mode, ui: &mut Ui) -> anyhow::Result<Outcome> 
     }
     writeln!(
         ui.out,
-        "applied as change set {}; `distsetup undo` restores the previous state",
-        applied.id
+        "applied as change set {}; `{}` restores the previous state",
+        applied.id,
+        undo_command(plan.root(), &[])
     )?;
     Ok(Outcome::Applied(applied.journal))
+}
+
+/// The exact `distsetup undo` command line for `root` (with `--root` unless it is the
+/// live system), `extra` arguments first, quoted for a POSIX shell where needed.
+pub fn undo_command(root: &distsetup::plan::SysRoot, extra: &[&str]) -> String {
+    let mut words = vec!["distsetup".to_string(), "undo".to_string()];
+    words.extend(extra.iter().map(|w| shell_word(w)));
+    if root.dir() != std::path::Path::new("/") {
+        words.push("--root".into());
+        words.push(shell_word(&root.dir().to_string_lossy()));
+    }
+    words.join(" ")
+}
+
+/// `word` as a POSIX shell reads it back: bare when it has only safe characters, else
+/// in single quotes.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._+-:@%,=".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Say what recovery repaired before this run did its own work.

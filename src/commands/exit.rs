@@ -100,6 +100,8 @@ impl Classify for distsetup::plan::Error {
         use distsetup::plan::Error;
         match self {
             Error::Changed(_)
+            | Error::ChangedUnder(_)
+            | Error::UndoNotEmpty { .. }
             | Error::UndoConflict(_)
             | Error::UndoLater { .. }
             | Error::RecoveryConflict { .. } => ExitStatus::Aborted,
@@ -115,6 +117,8 @@ impl Classify for distsetup::plan::Error {
             | Error::NotAFile(_)
             | Error::ReadOnly(_)
             | Error::Locked { .. }
+            | Error::NotWritable { .. }
+            | Error::NeedsRoot { .. }
             | Error::RollbackFailed { .. }
             | Error::UndoInterrupted { .. } => ExitStatus::System,
         }

@@ -2,6 +2,7 @@
 //! says nothing costs one time-out in all rather than one per host; findings are handed
 //! on in list order as soon as every host before them is done.
 
+use crate::child::CheckedOutput as _;
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
@@ -111,7 +112,7 @@ pub(super) fn dumpmachine(cc: &str) -> Option<String> {
     let o = Command::new(cc)
         .arg("-dumpmachine")
         .stdin(Stdio::null())
-        .output()
+        .checked_output()
         .ok()?;
     let t = String::from_utf8_lossy(&o.stdout).trim().to_string();
     (o.status.success() && !t.is_empty()).then_some(t)

@@ -1,6 +1,7 @@
 //! Variables as makepkg or Portage end up with them after reading their files in order
 //! (bash is asked for values that depend on expansions).
 
+use crate::child::CheckedOutput as _;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -96,7 +97,7 @@ impl Vars {
             .env("PATH", "/usr/bin:/bin")
             .stdin(Stdio::null())
             .stderr(Stdio::null())
-            .output()
+            .checked_output()
             .ok()?;
         o.status.success().then(|| {
             String::from_utf8_lossy(&o.stdout)

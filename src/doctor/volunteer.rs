@@ -2,6 +2,7 @@
 //! works — toolchains run, aliases answer with the right target, distccd's whitelist has
 //! every name, units are present and enabled, ports listen, allow lists are sane.
 
+use crate::child::CheckedOutput as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -15,7 +16,7 @@ fn run_line(exe: &Path, arg: &str) -> Option<String> {
     let o = Command::new(exe)
         .arg(arg)
         .stdin(Stdio::null())
-        .output()
+        .checked_output()
         .ok()?;
     let t = String::from_utf8_lossy(&o.stdout).trim().to_string();
     (o.status.success() && !t.is_empty()).then_some(t)

@@ -188,3 +188,70 @@ pub fn relative_target(from: &Path, to: &Path) -> PathBuf {
     }
     out
 }
+
+/// Say in words when the jobs variable (`MAKEOPTS`, `MAKEFLAGS`) set by hand is replaced:
+/// the diff shows it, but a hand-tuned `-j4` silently becoming `-j25` or a `-l4` going
+/// away is easy to miss there. `files` in the order they are read (the last assignment
+/// counts).
+pub(super) fn warn_jobs_reset(
+    files: &[&ConfFile],
+    var: &str,
+    new: &str,
+    warnings: &mut Vec<String>,
+) {
+    let Some((f, info)) = files
+        .iter()
+        .rev()
+        .find_map(|f| f.doc.get(var).map(|i| (f, i)))
+    else {
+        return;
+    };
+    let Value::Scalar(old) = &info.value else {
+        return;
+    };
+    let old = String::from_utf8_lossy(old).into_owned();
+    let (old_words, new_words): (Vec<&str>, Vec<&str>) = (
+        old.split_whitespace().collect(),
+        new.split_whitespace().collect(),
+    );
+    let gone: Vec<&str> = old_words
+        .iter()
+        .copied()
+        .filter(|w| !new_words.contains(w))
+        .collect();
+    if gone.is_empty() {
+        return;
+    }
+    let kind = |w: &str| {
+        if w.starts_with("-j") || w.starts_with("--jobs") {
+            "jobs"
+        } else if w.starts_with("-l") || w.starts_with("--load-average") {
+            "load"
+        } else {
+            "other"
+        }
+    };
+    let changes: Vec<String> = gone
+        .iter()
+        .map(|w| {
+            let replaced = new_words
+                .iter()
+                .find(|n| kind(n) == kind(w) && kind(w) != "other" && !old_words.contains(n));
+            match replaced {
+                Some(n) => format!("{w} becomes {n}"),
+                None => format!("{w} is dropped"),
+            }
+        })
+        .collect();
+    let keep = gone
+        .iter()
+        .find_map(|w| w.strip_prefix("-j").filter(|n| n.parse::<u32>().is_ok()))
+        .map(|n| format!("; to keep -j{n}, run again with --jobs {n}"))
+        .unwrap_or_default();
+    warnings.push(format!(
+        "{}:{}: {var} is \"{old}\" now and becomes \"{new}\": {}{keep}",
+        f.path.display(),
+        info.line,
+        changes.join(", ")
+    ));
+}

@@ -172,6 +172,12 @@ pub(super) fn plan_makepkg(
         ccache: settings.ccache.is_some(),
     };
     warn_native(&[&main], hosts, facts, &mut report.warnings);
+    warn_jobs_reset(
+        &[&main],
+        &m.jobs_variable,
+        &advice.flags(),
+        &mut report.warnings,
+    );
     match &order.dropin_dir {
         Some(dir) => plan_dropin(root, &job, &main, dir, &order.dropins, report),
         None => plan_in_place(&job, main, report),

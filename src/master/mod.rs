@@ -63,6 +63,7 @@
 //! slots, [`JobsRule::advise_slots`]). `--jobs N` sets `-jN`; a rule
 //! with a load limit keeps `-l` = local cores. The reasoning is printed in words.
 
+use crate::child::CheckedOutput as _;
 use std::path::{Component, Path, PathBuf};
 
 use crate::cores::{JobsAdvice, JobsRule};
@@ -229,7 +230,7 @@ pub fn native_flags() -> Option<NativeFlags> {
         .args(["-march=native", "-Q", "--help=target"])
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .output()
+        .checked_output()
         .ok()?;
     if !out.status.success() {
         return None;

@@ -58,6 +58,12 @@ pub(super) fn plan_portage(
         facts,
         &mut report.warnings,
     );
+    warn_jobs_reset(
+        &files.iter().collect::<Vec<_>>(),
+        &p.jobs_variable,
+        &advice.flags(),
+        &mut report.warnings,
+    );
     let mut edits = vec![
         Edit::Enable {
             name: p.enable.variable.clone(),

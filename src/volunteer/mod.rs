@@ -15,6 +15,7 @@
 //!   after a compiler upgrade; re-running the same `distsetup volunteer` command (idempotent)
 //!   puts them back. The embedded server does not depend on them.
 
+use crate::child::CheckedOutput as _;
 use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -252,7 +253,7 @@ impl Facts {
             .arg("-dumpmachine")
             .stdin(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
-            .output()
+            .checked_output()
             .ok()
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())

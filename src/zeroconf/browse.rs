@@ -8,6 +8,7 @@
 //! and `\\` escaped. Anything else (avahi-browse's own complaints) is an error naming the
 //! line.
 
+use crate::child::CheckedOutput as _;
 use std::net::IpAddr;
 use std::process::{Command, Stdio};
 
@@ -300,7 +301,7 @@ pub fn browse(service_type: &str) -> Result<Vec<Found>, BrowseError> {
         ])
         .arg(service_type)
         .stdin(Stdio::null())
-        .output()
+        .checked_output()
         .map_err(|e| BrowseError::Failed(format!("running timeout avahi-browse: {e}")))?;
     let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
     match out.status.code() {

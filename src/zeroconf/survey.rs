@@ -1,6 +1,7 @@
 //! What a master sees on the network now: its own compiler's name (what the distcc client
 //! browses for), every distcc service advertised, and which of them match.
 
+use crate::child::CheckedOutput as _;
 use std::process::{Command, Stdio};
 
 use super::browse::{self, BrowseError, Found};
@@ -55,7 +56,7 @@ pub fn compiler_id(cc: &str) -> Result<CompilerId, CompilerIdError> {
             .arg(flag)
             .stdin(Stdio::null())
             .stderr(Stdio::null())
-            .output()
+            .checked_output()
             .map_err(|e| CompilerIdError::Run {
                 cc: cc.to_string(),
                 flag: flag.to_string(),
@@ -210,7 +211,7 @@ pub fn client_has_zeroconf() -> Option<bool> {
     let out = Command::new("distcc")
         .arg("--help")
         .stdin(Stdio::null())
-        .output()
+        .checked_output()
         .ok()?;
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);

@@ -1,13 +1,20 @@
-//! Fault injection (issue #11): strace kills `distsetup` or makes one call fail with EIO
-//! or ENOSPC at every write, rename, fsync, unlink, mkdir, symlink, chmod and chown
-//! call of a master apply, a volunteer apply, and an undo. After each run:
-//! - no torn file: every path the change set touches is either as before or as after;
+//! Fault injection (issues #11, #24): strace kills `distsetup` or makes one call fail
+//! with EIO, ENOSPC or EROFS at every write, rename, fsync, unlink, mkdir, symlink, chmod,
+//! chown, xattr and openat call, or with EIO at every read, of a master apply, a
+//! volunteer apply, an undo, and the undo of the newest of two change sets. After each
+//! run:
+//! - no panic (exit 101);
+//! - nothing torn: every path in the union of the states before and after, and of what
+//!   is there now, is exactly (kind, bytes, mode, owner, xattrs) as before or as after;
+//! - the undo of the newest of two sets, retried after a failure, undoes exactly it;
 //! - the next run (`undo --list`) recovers, and leaves no stray `.distsetup-XXXXXX`;
 //! - `undo` (as often as there are change sets) brings back every file byte for byte
 //!   with its mode, owner and xattrs, and removes the backups.
 //!
-//! `cargo test` runs every 9th call with a rotating fault (a few dozen runs); the full
+//! `cargo test` runs every 37th call with a rotating fault (a few dozen runs); the full
 //! sweep is `DISTSETUP_FAULTS=full` (`scripts/fault-inject`), which prints the counts.
+//! `DISTSETUP_FAULTS_SCENARIO` (part of a name) and `DISTSETUP_FAULTS_CALLS` (a list)
+//! narrow it.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt as _;
@@ -23,22 +30,35 @@ fn bin() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_distsetup")))
 }
-/// The calls faults are injected at.
-const CALLS: &[&str] = &[
-    "write",
-    "rename",
-    "renameat",
-    "fsync",
-    "unlink",
-    "unlinkat",
-    "mkdir",
-    "rmdir",
-    "symlink",
-    "fchmod",
-    "fchown",
-    "fsetxattr",
+/// The calls faults are injected at, and the faults for each: every call that changes
+/// the disk gets a kill and the errors a disk gives (EIO, ENOSPC, EROFS); `openat` too
+/// (ENOSPC or EROFS when a file is created); `read` gets EIO (a failing disk).
+const CALLS: &[(&str, &[&str])] = &[
+    ("write", WRITE_FAULTS),
+    ("rename", WRITE_FAULTS),
+    ("renameat", WRITE_FAULTS),
+    ("renameat2", WRITE_FAULTS),
+    ("fsync", WRITE_FAULTS),
+    ("unlink", WRITE_FAULTS),
+    ("unlinkat", WRITE_FAULTS),
+    ("mkdir", WRITE_FAULTS),
+    ("mkdirat", WRITE_FAULTS),
+    ("rmdir", WRITE_FAULTS),
+    ("symlink", WRITE_FAULTS),
+    ("fchmod", WRITE_FAULTS),
+    ("fchown", WRITE_FAULTS),
+    ("fsetxattr", WRITE_FAULTS),
+    ("openat", WRITE_FAULTS),
+    ("read", &["error=EIO"]),
 ];
-const FAULTS: &[&str] = &["signal=KILL", "error=EIO", "error=ENOSPC"];
+const WRITE_FAULTS: &[&str] = &["signal=KILL", "error=EIO", "error=ENOSPC", "error=EROFS"];
+
+fn faults_of(call: &str) -> &'static [&'static str] {
+    CALLS
+        .iter()
+        .find(|(c, _)| *c == call)
+        .map_or(&[], |(_, f)| f)
+}
 
 /// What is at one path: kind, content or target, mode, owner, xattrs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,7 +202,8 @@ fn traced(
     c.args(["-f", "-qq", "-o"]).arg(log.path());
     // execve too: the first line is the traced program's own exec, whose pid is the
     // main process (children such as gcc may make the first counted call).
-    c.arg("-e").arg(format!("trace=execve,{}", CALLS.join(",")));
+    let names: Vec<&str> = CALLS.iter().map(|(c, _)| *c).collect();
+    c.arg("-e").arg(format!("trace=execve,{}", names.join(",")));
     if let Some((call, fault, nth)) = inject {
         c.arg("-e").arg(format!("inject={call}:{fault}:when={nth}"));
     }
@@ -209,7 +230,7 @@ fn traced(
         }
         let call = w.next().unwrap_or("").trim_start();
         if let Some(name) = call.split('(').next() {
-            if CALLS.contains(&name) {
+            if CALLS.iter().any(|(c, _)| *c == name) {
                 *counts.entry(name.to_string()).or_insert(0) += 1;
             }
         }
@@ -217,14 +238,25 @@ fn traced(
     (o, counts)
 }
 
-/// A scenario: how to make its root, what to run (apply), and whether the faulted
-/// command is the apply or an undo after a clean apply.
+/// Which command of a scenario is faulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Faulted {
+    /// The apply.
+    Apply,
+    /// `undo --yes` after a clean apply.
+    Undo,
+    /// `undo --yes` after two clean applies (the scenario's, then an edit of another
+    /// file): exactly the newest set must be undone, even when the undo is retried.
+    UndoOfTwo,
+}
+
+/// A scenario: how to make its root, what to run (apply), and which command is faulted.
 pub struct Scenario {
     pub name: &'static str,
     /// Builds the original tree in the directory; returns the command line (with
     /// `--root`).
     pub setup: fn(&Path) -> Vec<String>,
-    pub fault_undo: bool,
+    pub faulted: Faulted,
 }
 
 /// Counts over a sweep.
@@ -232,6 +264,7 @@ pub struct Scenario {
 pub struct Tally {
     pub runs: usize,
     pub recoveries: usize,
+    pub panics: usize,
     pub failures: Vec<String>,
 }
 
@@ -342,27 +375,32 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "master gentoo apply",
         setup: master_gentoo,
-        fault_undo: false,
+        faulted: Faulted::Apply,
     },
     Scenario {
         name: "master debian apply",
         setup: master_debian,
-        fault_undo: false,
+        faulted: Faulted::Apply,
     },
     Scenario {
         name: "volunteer apply",
         setup: volunteer_x_tools8,
-        fault_undo: false,
+        faulted: Faulted::Apply,
     },
     Scenario {
         name: "master gentoo undo",
         setup: master_gentoo,
-        fault_undo: true,
+        faulted: Faulted::Undo,
     },
     Scenario {
         name: "volunteer undo",
         setup: volunteer_x_tools8,
-        fault_undo: true,
+        faulted: Faulted::Undo,
+    },
+    Scenario {
+        name: "master gentoo undo of the newest of two",
+        setup: master_gentoo,
+        faulted: Faulted::UndoOfTwo,
     },
 ];
 
@@ -388,10 +426,66 @@ fn stray_temps(root: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The second apply of [`Faulted::UndoOfTwo`].
+fn second_apply(root: &str) -> Vec<String> {
+    [
+        "edit",
+        "/etc/extra.conf",
+        "--create",
+        "--set",
+        "X=1",
+        "--yes",
+        "--root",
+        root,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The states of a scenario: before anything, after its clean apply (or applies), and
+/// before and after the faulted command.
+pub struct States {
+    pub original: Snapshot,
+    pub before: Snapshot,
+    pub after: Snapshot,
+}
+
+/// Every path, in the union of the states and what is there now, is whole: exactly as
+/// before the faulted command or exactly as after it (kind, bytes, mode, owner, xattrs);
+/// a backup is exactly the original file, or absent.
+fn whole(states: &States, now: &Snapshot, strays: &[String]) -> Result<(), String> {
+    let keys: std::collections::BTreeSet<&String> = states
+        .before
+        .keys()
+        .chain(states.after.keys())
+        .chain(now.keys())
+        .collect();
+    for k in keys {
+        if strays.contains(k) {
+            continue;
+        }
+        let cur = now.get(k);
+        if let Some(file) = k.strip_suffix(".distsetup-bak") {
+            if cur.is_some() && cur != states.original.get(file) {
+                return Err(format!("{k} is not the original of {file}: {cur:?}"));
+            }
+            continue;
+        }
+        if cur != states.before.get(k) && cur != states.after.get(k) {
+            return Err(format!(
+                "{k} is torn: {cur:?}, before {:?}, after {:?}",
+                states.before.get(k),
+                states.after.get(k)
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One faulted run of `sc` and the checks after it; `Err` says what broke.
 fn one(
     sc: &Scenario,
-    applied: &Snapshot,
+    states: &States,
     (call, fault, nth): (&str, &str, usize),
     tally: &mut Tally,
 ) -> Result<(), String> {
@@ -400,36 +494,43 @@ fn one(
     std::fs::create_dir(&dir).unwrap();
     let args = (sc.setup)(&dir);
     let root = root_arg(&args);
-    let original = snapshot(&dir);
-    let faulted_args = if sc.fault_undo {
-        let o = run(&args);
+    let mut clean = Vec::new();
+    if sc.faulted != Faulted::Apply {
+        clean.push(args.clone());
+    }
+    if sc.faulted == Faulted::UndoOfTwo {
+        clean.push(second_apply(&root));
+    }
+    for a in &clean {
+        let o = run(a);
         if !o.status.success() {
             return Err(format!("clean apply failed: {}", text(&o)));
         }
-        undo_args(&root, &["--yes"])
-    } else {
-        args.clone()
+    }
+    let faulted_args = match sc.faulted {
+        Faulted::Apply => args.clone(),
+        Faulted::Undo | Faulted::UndoOfTwo => undo_args(&root, &["--yes"]),
     };
     let (o, _) = traced(&faulted_args, Some((call, fault, nth)));
     tally.runs += 1;
-    // No torn file: each path is as before or as after.
-    let now = snapshot(&dir);
-    let strays = stray_temps(&dir);
-    for (k, v) in &now {
-        if strays.contains(k) {
-            continue;
-        }
-        if let Some(file) = k.strip_suffix(".distsetup-bak") {
-            // A backup is the whole original, or absent.
-            if original.get(file).map(|n| &n.bytes) != Some(&v.bytes) {
-                return Err(format!("{k} is not the original of {file}"));
+    if o.status.code() == Some(101) || String::from_utf8_lossy(&o.stderr).contains("panicked") {
+        tally.panics += 1;
+        return Err(format!("panic: {}", text(&o)));
+    }
+    whole(states, &snapshot(&dir), &stray_temps(&dir)).map_err(|e| format!("{e}\n{}", text(&o)))?;
+    if sc.faulted == Faulted::UndoOfTwo {
+        // The user asked for one undo: retried after a failure, exactly one set goes.
+        if !o.status.success() {
+            let again = run(&undo_args(&root, &["--yes"]));
+            if !again.status.success() {
+                return Err(format!("retried undo failed: {}", text(&again)));
             }
-            continue;
+            if String::from_utf8_lossy(&again.stderr).contains("recovered:") {
+                tally.recoveries += 1;
+            }
         }
-        let before = original.get(k).map(|n| &n.bytes);
-        let after = applied.get(k).map(|n| &n.bytes);
-        if before != Some(&v.bytes) && after != Some(&v.bytes) {
-            return Err(format!("{k} is torn after: {}", text(&o)));
+        if let Some(d) = first_difference(&states.after, &snapshot(&dir)) {
+            return Err(format!("not exactly the newest set undone: {d}"));
         }
     }
     let o = run(&undo_args(&root, &["--list"]));
@@ -451,45 +552,90 @@ fn one(
             _ => return Err(format!("undo failed: {}", text(&o))),
         }
     }
-    match first_difference(&original, &snapshot(&dir)) {
+    match first_difference(&states.original, &snapshot(&dir)) {
         Some(d) => Err(format!("not restored: {d}")),
         None => Ok(()),
     }
 }
 
-/// Sweep `sc`: every call (full) or every `stride`-th with a rotating fault.
+/// Sweep `sc`: every call with every fault (full), or every `stride`-th call with a
+/// rotating fault.
 pub fn sweep(sc: &Scenario, full: bool, stride: usize, tally: &mut Tally) {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("root");
     std::fs::create_dir(&dir).unwrap();
     let args = (sc.setup)(&dir);
-    // The state after a clean apply (the same in every fresh root of the scenario).
+    let root = root_arg(&args);
+    // The states (the same in every fresh root of the scenario).
+    let original = snapshot(&dir);
     let o = run(&args);
     assert!(o.status.success(), "{}: {}", sc.name, text(&o));
     let applied = snapshot(&dir);
-    let counted = if sc.fault_undo {
-        undo_args(&root_arg(&args), &["--yes"])
-    } else {
-        let o = run(&undo_args(&root_arg(&args), &["--yes"]));
-        assert!(o.status.success(), "{}: {}", sc.name, text(&o));
-        args
+    let (states, counted) = match sc.faulted {
+        Faulted::Apply => {
+            let o = run(&undo_args(&root, &["--yes"]));
+            assert!(o.status.success(), "{}: {}", sc.name, text(&o));
+            let before = original.clone();
+            (
+                States {
+                    original,
+                    before,
+                    after: applied,
+                },
+                args,
+            )
+        }
+        Faulted::Undo => {
+            let after = original.clone();
+            (
+                States {
+                    original,
+                    before: applied,
+                    after,
+                },
+                undo_args(&root, &["--yes"]),
+            )
+        }
+        Faulted::UndoOfTwo => {
+            let o = run(&second_apply(&root));
+            assert!(o.status.success(), "{}: {}", sc.name, text(&o));
+            let before = snapshot(&dir);
+            (
+                States {
+                    original,
+                    before,
+                    after: applied,
+                },
+                undo_args(&root, &["--yes"]),
+            )
+        }
     };
     let (o, counts) = traced(&counted, None);
     assert!(o.status.success(), "{}: {}", sc.name, text(&o));
     eprintln!("{}: calls {counts:?}", sc.name);
+    // DISTSETUP_FAULTS_CALLS=fchmod,rename: only these calls (to check a mutation, or
+    // to split the sweep).
+    let only = std::env::var("DISTSETUP_FAULTS_CALLS").ok();
     let mut k = 0;
     for (call, n) in &counts {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.split(',').any(|c| c == call))
+        {
+            continue;
+        }
+        let all = faults_of(call);
         for nth in 1..=*n {
             k += 1;
             let faults: Vec<&str> = if full {
-                FAULTS.to_vec()
+                all.to_vec()
             } else if k % stride == 0 {
-                vec![FAULTS[(k / stride) % FAULTS.len()]]
+                vec![all[(k / stride) % all.len()]]
             } else {
                 continue;
             };
             for fault in faults {
-                if let Err(e) = one(sc, &applied, (call, fault, nth), tally) {
+                if let Err(e) = one(sc, &states, (call, fault, nth), tally) {
                     tally
                         .failures
                         .push(format!("{} {call}#{nth} {fault}: {e}", sc.name));
@@ -516,14 +662,21 @@ fn a_fault_at_any_call_leaves_no_torn_file_and_recovery_plus_undo_restores_every
     }
     let full = std::env::var("DISTSETUP_FAULTS").is_ok_and(|v| v == "full");
     let mut tally = Tally::default();
-    for sc in SCENARIOS {
-        sweep(sc, full, 9, &mut tally);
+    // DISTSETUP_FAULTS_SCENARIO=undo: only the scenarios whose name contains it.
+    let only = std::env::var("DISTSETUP_FAULTS_SCENARIO").unwrap_or_default();
+    for sc in SCENARIOS.iter().filter(|sc| sc.name.contains(&only)) {
+        sweep(sc, full, 37, &mut tally);
     }
     eprintln!(
-        "fault injection ({}): runs {}, recoveries {}, failures {}",
-        if full { "full sweep" } else { "every 9th call" },
+        "fault injection ({}): runs {}, recoveries {}, panics {}, failures {}",
+        if full {
+            "full sweep"
+        } else {
+            "every 37th call"
+        },
         tally.runs,
         tally.recoveries,
+        tally.panics,
         tally.failures.len()
     );
     assert!(tally.runs > 0);

@@ -6,8 +6,11 @@ use std::path::Path;
 
 use distsetup::plan::{self, Before, Error, Plan, SysRoot};
 
+mod foreign;
+mod frictions;
 mod history;
 mod tx;
+mod undo_tx;
 
 fn tree() -> (tempfile::TempDir, SysRoot) {
     let dir = tempfile::tempdir().unwrap();

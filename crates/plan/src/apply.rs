@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::fsops;
+use super::fsops::{self, Guard};
 use super::journal::{self, COMMITTED, Entry, JOURNAL, State, ensure_private_dir, file_state};
 use super::lock::{LOCK_WAIT, Lock, command_line};
 use super::meta::Meta;
@@ -118,8 +118,39 @@ fn write_entry(plan: &Plan, dir: &Path, id: &str) -> Result<Entry, Error> {
     Ok(entry)
 }
 
-/// Do step `i`: the first backup of a file, then the change itself.
-fn run_step(root: &SysRoot, plan: &Plan, entry: &Entry, i: usize) -> Result<(), Error> {
+/// The check right before the rename that replaces step `i`'s existing file: the same
+/// inode, bytes, mode, owner and xattrs as when the plan was checked under the lock.
+fn unchanged<'a>(
+    root: &'a SysRoot,
+    js: &'a journal::Step,
+    inode: Option<(u64, u64)>,
+) -> impl Fn() -> Result<(), Error> + 'a {
+    move || {
+        txn::still(root, &js.path, &js.before)?;
+        if identity(&root.path(&js.path)) != inode {
+            return Err(Error::ChangedUnder(root.path(&js.path)));
+        }
+        Ok(())
+    }
+}
+
+/// Device and inode of the file at `real` (not following a final symlink).
+fn identity(real: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::symlink_metadata(real)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
+/// Do step `i`: the first backup of a file, then the change itself. Every replacement
+/// is guarded against an edit made by another program since the plan was checked.
+fn run_step(
+    root: &SysRoot,
+    plan: &Plan,
+    entry: &Entry,
+    i: usize,
+    inode: Option<(u64, u64)>,
+) -> Result<(), Error> {
     let step = &plan.steps()[i];
     let js = &entry.steps[i];
     let real = root.path(step.change.path());
@@ -129,22 +160,38 @@ fn run_step(root: &SysRoot, plan: &Plan, entry: &Entry, i: usize) -> Result<(), 
     };
     if let (true, Some(bak), Before::File(bytes)) = (js.backup_new, &js.backup, &step.before) {
         let meta = old_meta.cloned().unwrap_or_default();
-        fsops::write_atomic(&root.path(bak), bytes, &meta)?;
+        fsops::write_atomic(&root.path(bak), bytes, &meta, Guard::Absent)?;
     }
+    let taken = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => Error::ChangedUnder(real.clone()),
+        _ => io_err(&real)(e),
+    };
     match &step.change {
         Change::WriteFile { bytes, mode, .. } => {
-            fsops::write_atomic(&real, bytes, &new_meta(old_meta, *mode))
+            let meta = new_meta(old_meta, *mode);
+            if js.before == State::Missing {
+                fsops::write_atomic(&real, bytes, &meta, Guard::Absent)
+            } else {
+                let check = unchanged(root, js, inode);
+                fsops::write_atomic(&real, bytes, &meta, Guard::Unchanged(&check))
+            }
         }
         Change::CreateSymlink { target, .. } => {
-            std::os::unix::fs::symlink(target, &real).map_err(io_err(&real))?;
+            std::os::unix::fs::symlink(target, &real).map_err(taken)?;
             fsops::sync_dir(real.parent().unwrap_or(Path::new("/")))
         }
-        Change::RemoveSymlink { .. } => fsops::remove(&real),
-        Change::CreateDir { owner: None, .. } => fsops::mkdir(&real),
+        Change::RemoveSymlink { .. } => {
+            txn::still(root, &js.path, &js.before)?;
+            fsops::remove(&real)
+        }
+        Change::CreateDir { owner: None, .. } => {
+            std::fs::create_dir(&real).map_err(taken)?;
+            fsops::sync_dir(real.parent().unwrap_or(Path::new("/")))
+        }
         Change::CreateDir { owner: Some(o), .. } => {
             // Owner and mode before the directory is synced: a crash leaves either no
             // directory or the user's (recovery removes a directory the plan made).
-            std::fs::create_dir(&real).map_err(io_err(&real))?;
+            std::fs::create_dir(&real).map_err(taken)?;
             std::os::unix::fs::chown(&real, Some(o.uid), Some(o.gid)).map_err(io_err(&real))?;
             use std::os::unix::fs::PermissionsExt as _;
             std::fs::set_permissions(&real, std::fs::Permissions::from_mode(o.mode))
@@ -154,9 +201,16 @@ fn run_step(root: &SysRoot, plan: &Plan, entry: &Entry, i: usize) -> Result<(), 
     }
 }
 
-/// After `cause` stopped an apply: roll back and drop the entry, or say why not.
-fn fail(root: &SysRoot, entry: &Entry, cause: Error) -> Error {
-    match txn::roll_back(root, entry) {
+/// After `cause` stopped an apply at step `at`: roll back and drop the entry, or say
+/// why not. A step whose target another program changed was not done by us and is left
+/// as that program made it.
+fn fail(root: &SysRoot, entry: &Entry, at: usize, cause: Error) -> Error {
+    let upto = if matches!(cause, Error::ChangedUnder(_)) {
+        at
+    } else {
+        at + 1
+    };
+    match txn::roll_back(root, entry, upto) {
         // Everything is back; an entry that cannot be removed now is removed by the next
         // run's recovery (rolling back again changes nothing).
         Ok(_) => {
@@ -178,10 +232,12 @@ pub fn apply(plan: &Plan) -> Result<Applied, Error> {
     let root = plan.root();
     let _lock = Lock::acquire(root, LOCK_WAIT)?;
     let recovered = recover_locked(root)?;
+    let mut inodes = Vec::new();
     for step in plan.steps() {
         if root.state(step.change.path())? != step.before {
             return Err(Error::Changed(root.path(step.change.path())));
         }
+        inodes.push(identity(&root.path(step.change.path())));
     }
     let base = root.path(Path::new(JOURNAL));
     ensure_private_dir(&base)?;
@@ -203,15 +259,15 @@ pub fn apply(plan: &Plan) -> Result<Applied, Error> {
             return Err(e);
         }
     };
-    for i in 0..plan.steps().len() {
-        if let Err(e) = run_step(root, plan, &entry, i) {
-            return Err(fail(root, &entry, e));
+    for (i, inode) in inodes.into_iter().enumerate() {
+        if let Err(e) = run_step(root, plan, &entry, i, inode) {
+            return Err(fail(root, &entry, i, e));
         }
     }
     let mut warnings = Vec::new();
     if let Err(e) = entry.mark(COMMITTED) {
         if !entry.has(COMMITTED) {
-            return Err(fail(root, &entry, e));
+            return Err(fail(root, &entry, plan.steps().len(), e));
         }
         warnings.push(format!("change set {id} is applied, but: {e}"));
     }

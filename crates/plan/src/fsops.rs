@@ -26,17 +26,53 @@ fn temp_builder() -> tempfile::Builder<'static, 'static> {
     b
 }
 
+/// What must still hold right before a temp file is renamed over its target: another
+/// program may have edited the target since the plan was checked, and a rename would
+/// silently drop that edit.
+pub(crate) enum Guard<'a> {
+    /// No check (the target is distsetup's own, or being put back after a failure).
+    None,
+    /// Nothing may be there: the rename refuses to replace anything
+    /// (`renameat2(RENAME_NOREPLACE)`), so no window is left at all.
+    Absent,
+    /// The check runs after the temp file is written and synced, right before the
+    /// rename; it fails with [`Error::ChangedUnder`] when the target is not as planned.
+    Unchanged(&'a dyn Fn() -> Result<(), Error>),
+}
+
 /// Write `bytes` to `real` atomically with the metadata `meta`: temp file in the same
-/// directory, owner/xattrs/mode set, fsync, rename, fsync the directory. A failure after
-/// the rename (the directory fsync) is still an error; callers judge what is done by
-/// the state on disk, never by the error.
-pub(crate) fn write_atomic(real: &Path, bytes: &[u8], meta: &Meta) -> Result<(), Error> {
+/// directory, owner/xattrs/mode set, fsync, `guard`, rename, fsync the directory. A
+/// failure after the rename (the directory fsync) is still an error; callers judge what
+/// is done by the state on disk, never by the error.
+pub(crate) fn write_atomic(
+    real: &Path,
+    bytes: &[u8],
+    meta: &Meta,
+    guard: Guard<'_>,
+) -> Result<(), Error> {
     let dir = parent_of(real);
     let mut tmp = temp_builder().tempfile_in(dir).map_err(io_err(real))?;
     tmp.write_all(bytes).map_err(io_err(real))?;
     meta.apply(tmp.as_file(), real)?;
     tmp.as_file().sync_all().map_err(io_err(real))?;
-    tmp.persist(real).map_err(|e| io_err(real)(e.error))?;
+    match guard {
+        Guard::None => {
+            tmp.persist(real).map_err(|e| io_err(real)(e.error))?;
+        }
+        Guard::Absent => {
+            tmp.persist_noclobber(real).map_err(|e| {
+                if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                    Error::ChangedUnder(real.to_path_buf())
+                } else {
+                    io_err(real)(e.error)
+                }
+            })?;
+        }
+        Guard::Unchanged(check) => {
+            check()?;
+            tmp.persist(real).map_err(|e| io_err(real)(e.error))?;
+        }
+    }
     sync_dir(dir)
 }
 
@@ -56,12 +92,19 @@ pub(crate) fn write_new(dest: &Path, bytes: &[u8], meta: &Meta) -> Result<(), Er
 }
 
 /// Make `real` a symlink to `target`, replacing whatever non-directory is there, by
-/// renaming a temp link over it.
-pub(crate) fn symlink_atomic(real: &Path, target: &Path) -> Result<(), Error> {
+/// renaming a temp link over it (after `check`, when given).
+pub(crate) fn symlink_atomic(
+    real: &Path,
+    target: &Path,
+    check: Option<&dyn Fn() -> Result<(), Error>>,
+) -> Result<(), Error> {
     let dir = parent_of(real);
     let tmp = temp_builder()
         .make_in(dir, |p| std::os::unix::fs::symlink(target, p))
         .map_err(io_err(real))?;
+    if let Some(check) = check {
+        check()?;
+    }
     tmp.persist(real).map_err(|e| io_err(real)(e.error))?;
     sync_dir(dir)
 }

@@ -24,6 +24,16 @@ pub(crate) const COMMITTED: &str = "committed";
 pub(crate) const UNDOING: &str = "undoing";
 pub(crate) const UNDONE: &str = "undone";
 const TRASH: &str = ".trash";
+/// Suffix of a change set whose undo finished; the undo command removes it once it has
+/// reported the undo, so a run killed before that is known to have finished one.
+pub(crate) const FINISHED: &str = ".undone";
+
+/// A directory name without its `.trash` or `.undone` suffix.
+fn base_name(name: &str) -> &str {
+    name.strip_suffix(TRASH)
+        .or_else(|| name.strip_suffix(FINISHED))
+        .unwrap_or(name)
+}
 
 /// What is at a path, as the journal records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +80,12 @@ impl Entry {
         self.dir.join(format!("{i}.before"))
     }
 
+    /// Where step `i`'s content at the start of an undo is kept (for rolling the undo
+    /// back).
+    pub(crate) fn after_copy(&self, i: usize) -> PathBuf {
+        self.dir.join(format!("{i}.after"))
+    }
+
     pub(crate) fn has(&self, marker: &str) -> bool {
         self.dir.join(marker).exists()
     }
@@ -79,6 +95,27 @@ impl Entry {
         let p = self.dir.join(marker);
         std::fs::File::create(&p).map_err(io_err(&p))?;
         fsops::sync_dir(&self.dir)
+    }
+
+    /// Remove the marker file `marker`, then make that durable.
+    pub(crate) fn unmark(&self, marker: &str) -> Result<(), Error> {
+        let p = self.dir.join(marker);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_err(&p)(e)),
+        }
+        fsops::sync_dir(&self.dir)
+    }
+
+    /// Rename the directory to `<ID>.undone`: the undo is complete; the directory stays
+    /// until the command has reported it ([`remove_finished`]).
+    pub(crate) fn finish(&self) -> Result<PathBuf, Error> {
+        let mut t = self.dir.as_os_str().to_owned();
+        t.push(FINISHED);
+        let t = PathBuf::from(t);
+        fsops::rename(&self.dir, &t)?;
+        Ok(t)
     }
 
     /// Rename the directory to `<ID>.trash` (from then on it no longer counts), then
@@ -95,6 +132,15 @@ pub(crate) fn trash(dir: &Path) -> Result<(), Error> {
     let t = PathBuf::from(t);
     fsops::rename(dir, &t)?;
     std::fs::remove_dir_all(&t).map_err(io_err(&t))
+}
+
+/// Delete the directory of a finished undo.
+pub(crate) fn remove_finished(dir: &Path) -> Result<(), Error> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err(dir)(e)),
+    }
 }
 
 fn encode_state(s: &State) -> String {
@@ -238,29 +284,58 @@ pub(crate) fn current_gid() -> u32 {
     unsafe { libc::getegid() }
 }
 
-/// Create `dir` with mode 0700 when missing (its parents with the usual mode); an
-/// existing one that others can read (made by an older distsetup) is made 0700.
-pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
-    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
-    if let Ok(m) = std::fs::metadata(dir) {
-        if m.is_dir() && m.permissions().mode() & 0o077 != 0 {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-                .map_err(io_err(dir))?;
-        }
-        return Ok(());
-    }
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
-    }
-    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(io_err(dir)(e)),
+/// Map "permission denied" on distsetup's own state to [`Error::NeedsRoot`]: the
+/// journal is root's (0700), and the user should hear why, not just the errno.
+pub(crate) fn state_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| match source.kind() {
+        std::io::ErrorKind::PermissionDenied => Error::NeedsRoot {
+            path: path.to_path_buf(),
+        },
+        _ => io_err(path)(source),
     }
 }
 
-/// The directories in `base`, sorted by name (= by age): change sets, and `.trash`
-/// leftovers separately.
+/// Create `dir` with mode 0700 when missing (its missing parents with the usual mode),
+/// one level at a time, fsyncing each new directory's parent so that a power loss cannot
+/// lose the journal of a committed change; an existing one that others can read (made by
+/// an older distsetup) is made 0700.
+pub(crate) fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    match std::fs::metadata(dir) {
+        Ok(m) => {
+            if m.is_dir() && m.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(state_err(dir))?;
+            }
+            return Ok(());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(state_err(dir)(e)),
+    }
+    let mut missing = vec![dir];
+    let mut cur = dir;
+    while let Some(parent) = cur.parent().filter(|p| !p.as_os_str().is_empty()) {
+        match std::fs::metadata(parent) {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => missing.push(parent),
+            Err(e) => return Err(state_err(parent)(e)),
+        }
+        cur = parent;
+    }
+    for d in missing.iter().rev() {
+        let mode = if *d == dir { 0o700 } else { 0o755 };
+        match std::fs::DirBuilder::new().mode(mode).create(d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(state_err(d)(e)),
+        }
+        fsops::sync_dir(d.parent().unwrap_or(Path::new("/")))?;
+    }
+    Ok(())
+}
+
+/// The directories in `base`, sorted by name (= by age): change sets, and `.trash` and
+/// `.undone` leftovers separately.
 pub(crate) fn scan(base: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
     let rd = match std::fs::read_dir(base) {
         Ok(rd) => rd,
@@ -274,10 +349,10 @@ pub(crate) fn scan(base: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
         let name = e.file_name().to_string_lossy().into_owned();
         // Only our own names: an older distsetup's entries (`<nanoseconds>`,
         // `<nanoseconds>.undone`) are left alone.
-        if !p.is_dir() || !is_id(name.trim_end_matches(TRASH)) {
+        if !p.is_dir() || !is_id(base_name(&name)) {
             continue;
         }
-        if name.ends_with(TRASH) {
+        if name.ends_with(TRASH) || name.ends_with(FINISHED) {
             trash.push(p);
         } else {
             sets.push(p);
@@ -308,7 +383,7 @@ pub(crate) fn new_id(base: &Path, now: u64) -> Result<String, Error> {
         .filter_map(|p| p.file_name()?.to_str().map(str::to_string))
         .filter_map(|n| {
             let rest = n.strip_prefix(&stamp)?.strip_prefix('-')?;
-            rest.trim_end_matches(TRASH).parse::<u32>().ok()
+            base_name(rest).parse::<u32>().ok()
         })
         .max()
         .unwrap_or(0);

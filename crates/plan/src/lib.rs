@@ -35,7 +35,7 @@ pub use lock::{LOCK_WAIT, Lock};
 pub use mode::{Mode, Outcome};
 pub use recover::{Recovery, RecoveryAction, recover};
 pub use root::SysRoot;
-pub use undo::{ChangeSet, UndoReport, history, pending_undo, undo};
+pub use undo::{ChangeSet, Forgotten, History, Journal, UndoReport, history, pending_undo, undo};
 
 use std::path::{Path, PathBuf};
 
@@ -64,6 +64,43 @@ pub enum Error {
         "{0} changed since the diff was computed; nothing was written, run again to see the new diff"
     )]
     Changed(PathBuf),
+    /// A target changed while the change set was being applied (after the plan check,
+    /// right before distsetup would have replaced it).
+    #[error(
+        "{0} was changed by another program while distsetup was applying; everything this run had changed is rolled back and that program's edit is kept; run again to see the new diff"
+    )]
+    ChangedUnder(PathBuf),
+    /// Undo would have to write a directory it cannot write (a read-only mount).
+    #[error("cannot undo {id}: {path} cannot be written ({source}); nothing was restored")]
+    NotWritable {
+        /// The change set.
+        id: String,
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Undo would remove a directory the change set created that now holds files nobody
+    /// journaled.
+    #[error(
+        "cannot undo {id}: it created {dir}, which now holds {entry}, put there by someone else; move that away first, or keep everything as it is and drop the change set from the history (undo --forget); nothing was restored"
+    )]
+    UndoNotEmpty {
+        /// The change set.
+        id: String,
+        /// The directory (real path).
+        dir: PathBuf,
+        /// What is in it (real path).
+        entry: PathBuf,
+    },
+    /// The journal (or the lock) is root's, and this run is not root.
+    #[error(
+        "{path}: permission denied; distsetup keeps its lock and journal in /var/lib/distsetup, which only root may read (mode 0700: the journal holds copies of the files distsetup changed, which may be secret); run this command as root, e.g. with sudo"
+    )]
+    NeedsRoot {
+        /// The path that could not be read or written.
+        path: PathBuf,
+    },
     /// Undo found a file that changed after distsetup wrote it.
     #[error("cannot undo: {0} changed since distsetup wrote it; nothing was restored")]
     UndoConflict(PathBuf),
@@ -196,6 +233,14 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+impl Error {
+    /// The error says the file system is mounted read-only.
+    pub fn is_read_only_fs(&self) -> bool {
+        matches!(self, Error::Io { source, .. } | Error::NotWritable { source, .. }
+            if source.raw_os_error() == Some(libc::EROFS))
     }
 }
 

@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::journal::ensure_private_dir;
+use super::journal::{ensure_private_dir, state_err};
 use super::{Error, SysRoot, io_err};
 
 /// The state directory of a root, as a system path.
@@ -37,32 +37,20 @@ impl Lock {
             .truncate(false)
             .mode(0o600)
             .open(&path)
-            .map_err(io_err(&path))?;
-        let start = Instant::now();
-        loop {
-            // SAFETY: the fd is open for the lifetime of `file`.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-                break;
-            }
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
-                return Err(io_err(&path)(e));
-            }
-            if start.elapsed() >= wait {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim().replace('\n', ", ");
-                return Err(Error::Locked {
-                    lock: path,
-                    holder: if holder.is_empty() {
-                        "a process that did not say who it is".into()
-                    } else {
-                        holder
-                    },
-                    waited: wait.as_secs_f64(),
-                });
-            }
-            std::thread::sleep(Duration::from_millis(20));
+            .map_err(state_err(&path))?;
+        if !wait_for(&file, &path, libc::LOCK_EX, wait)? {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim().replace('\n', ", ");
+            return Err(Error::Locked {
+                lock: path,
+                holder: if holder.is_empty() {
+                    "a process that did not say who it is".into()
+                } else {
+                    holder
+                },
+                waited: wait.as_secs_f64(),
+            });
         }
         // Who holds it, for the message of a run that gives up. Only informative: a
         // failure here does not matter to the change set.
@@ -74,9 +62,53 @@ impl Lock {
         Ok(Lock { _file: file, path })
     }
 
+    /// Take the lock of `root` shared, for a run that only reads the journal (`undo
+    /// --list` on a read-only root): the lock file is opened read-only and never created.
+    /// `None` when there is no lock file (then nobody has written the journal either).
+    pub fn shared(root: &SysRoot, wait: Duration) -> Result<Option<Lock>, Error> {
+        let path = root.path(Path::new(STATE_DIR)).join("lock");
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(state_err(&path)(e)),
+        };
+        if !wait_for(&file, &path, libc::LOCK_SH, wait)? {
+            return Err(Error::Locked {
+                lock: path,
+                holder: "a process changing this system".into(),
+                waited: wait.as_secs_f64(),
+            });
+        }
+        Ok(Some(Lock { _file: file, path }))
+    }
+
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Try `flock(how)` every 20 ms for up to `wait`; whether it was taken.
+fn wait_for(
+    file: &std::fs::File,
+    path: &Path,
+    how: libc::c_int,
+    wait: Duration,
+) -> Result<bool, Error> {
+    let start = Instant::now();
+    loop {
+        // SAFETY: the fd is open for the lifetime of `file`.
+        if unsafe { libc::flock(file.as_raw_fd(), how | libc::LOCK_NB) } == 0 {
+            return Ok(true);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(io_err(path)(e));
+        }
+        if start.elapsed() >= wait {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

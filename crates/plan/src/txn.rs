@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::fsops;
+use super::fsops::{self, Guard};
 use super::journal::{Entry, State, Step};
 use super::meta::{Meta, sha256};
 use super::{Error, SysRoot, io_err};
@@ -44,7 +44,7 @@ pub(crate) fn matches(cur: &State, want: &State) -> bool {
 }
 
 /// `cur` is exactly `want`, metadata included where `want` records it.
-fn exactly(cur: &State, want: &State) -> bool {
+pub(crate) fn exactly(cur: &State, want: &State) -> bool {
     match (cur, want) {
         (State::File { hash: a, meta: m }, State::File { hash: b, meta: w }) => {
             a == b && (w.is_none() || m == w)
@@ -81,49 +81,80 @@ pub(crate) fn clean_temps(root: &SysRoot, entry: &Entry) -> Result<Vec<PathBuf>,
     fsops::clean_temps(dirs.iter().map(PathBuf::as_path))
 }
 
-/// Put step `i` of `entry` back to its before-state, using (and consuming) the journal
-/// copy of a file. Returns whether anything changed.
-pub(crate) fn restore_step(root: &SysRoot, entry: &Entry, i: usize) -> Result<bool, Error> {
+/// How [`restore_step`] puts a file back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Restore {
+    /// Rename the journal copy into place: needs no free space (rolling back an apply,
+    /// finishing an interrupted undo); the copy is gone afterwards.
+    Consume,
+    /// Write a new file from the copy and keep the copy, so that an undo that fails
+    /// later can be rolled back and undone again.
+    Copy,
+}
+
+/// Fails with [`Error::ChangedUnder`] unless system path `path` is still exactly `want`:
+/// the check right before a rename or removal replaces what is there.
+pub(crate) fn still(root: &SysRoot, path: &Path, want: &State) -> Result<(), Error> {
+    if exactly(&current(root, path)?, want) {
+        Ok(())
+    } else {
+        Err(Error::ChangedUnder(root.path(path)))
+    }
+}
+
+/// Put step `i` of `entry` back to its before-state from its journal copy. Each
+/// replacement is guarded: the path must still be what it was when this step began, so
+/// an edit made meanwhile by another program is never overwritten. Returns whether
+/// anything changed.
+pub(crate) fn restore_step(
+    root: &SysRoot,
+    entry: &Entry,
+    i: usize,
+    how: Restore,
+) -> Result<bool, Error> {
     let s: &Step = &entry.steps[i];
     let real = root.path(&s.path);
     let cur = current(root, &s.path)?;
     if exactly(&cur, &s.before) {
         return Ok(false);
     }
+    let check = || still(root, &s.path, &cur);
     match &s.before {
-        State::Missing => fsops::remove(&real)?,
+        State::Missing => {
+            check()?;
+            fsops::remove(&real)?;
+        }
         State::Dir => {
+            check()?;
             fsops::remove(&real)?;
             fsops::mkdir(&real)?;
         }
         State::Symlink(t) => {
             if cur == State::Dir {
+                check()?;
                 fsops::remove(&real)?;
             }
-            fsops::symlink_atomic(&real, t)?;
+            fsops::symlink_atomic(&real, t, Some(&check))?;
         }
         State::File { hash, meta } => {
             if cur == State::Dir {
+                check()?;
                 fsops::remove(&real)?;
             }
             let copy = entry.copy(i);
-            let bytes = std::fs::read(&copy).map_err(|e| Error::Journal {
-                path: copy.clone(),
-                reason: format!("the copy of {} is unreadable: {e}", real.display()),
-            })?;
-            if sha256(&bytes) != *hash {
-                return Err(Error::Journal {
-                    path: copy,
-                    reason: format!("the copy of {} does not match its hash", real.display()),
-                });
+            let bytes = read_copy(&copy, hash, &real)?;
+            let meta = meta.clone().unwrap_or_default();
+            if how == Restore::Copy {
+                fsops::write_atomic(&real, &bytes, &meta, Guard::Unchanged(&check))?;
+                return Ok(true);
             }
             // The copy already has the original's mode, owner and xattrs: renaming it
             // into place needs no free space. Across file systems, write a new copy.
+            check()?;
             match std::fs::rename(&copy, &real) {
                 Ok(()) => fsops::sync_dir(real.parent().unwrap_or(Path::new("/")))?,
                 Err(e) if e.raw_os_error() == Some(libc::EXDEV) => {
-                    let meta = meta.clone().unwrap_or_default();
-                    fsops::write_atomic(&real, &bytes, &meta)?;
+                    fsops::write_atomic(&real, &bytes, &meta, Guard::None)?;
                 }
                 Err(e) => return Err(io_err(&real)(e)),
             }
@@ -132,24 +163,48 @@ pub(crate) fn restore_step(root: &SysRoot, entry: &Entry, i: usize) -> Result<bo
     Ok(true)
 }
 
+/// The bytes of the journal copy `copy` of `real`, checked against `hash`.
+pub(crate) fn read_copy(copy: &Path, hash: &str, real: &Path) -> Result<Vec<u8>, Error> {
+    let bytes = std::fs::read(copy).map_err(|e| Error::Journal {
+        path: copy.to_path_buf(),
+        reason: format!("the copy of {} is unreadable: {e}", real.display()),
+    })?;
+    if sha256(&bytes) != hash {
+        return Err(Error::Journal {
+            path: copy.to_path_buf(),
+            reason: format!("the copy of {} does not match its hash", real.display()),
+        });
+    }
+    Ok(bytes)
+}
+
 /// Restore every step, last first. Returns the system paths that changed.
-pub(crate) fn restore_all(root: &SysRoot, entry: &Entry) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn restore_all(
+    root: &SysRoot,
+    entry: &Entry,
+    how: Restore,
+) -> Result<Vec<PathBuf>, Error> {
     let mut restored = Vec::new();
     for i in (0..entry.steps.len()).rev() {
-        if restore_step(root, entry, i)? {
+        if restore_step(root, entry, i, how)? {
             restored.push(entry.steps[i].path.clone());
         }
     }
     Ok(restored)
 }
 
-/// Roll back an apply that did not commit: temp files removed, every path to its
-/// before-state, the backups this change set made removed. The entry itself is left to
-/// the caller (trash it once this returned Ok).
-pub(crate) fn roll_back(root: &SysRoot, entry: &Entry) -> Result<Vec<PathBuf>, Error> {
+/// Roll back an apply that did not commit: temp files removed, the first `upto` steps
+/// (those that may have run) to their before-state, the backups this change set made
+/// removed. Steps from `upto` on never ran, so what is there is not ours to judge. The
+/// entry itself is left to the caller (trash it once this returned Ok).
+pub(crate) fn roll_back(root: &SysRoot, entry: &Entry, upto: usize) -> Result<Vec<PathBuf>, Error> {
     clean_temps(root, entry)?;
-    check_known(root, entry)?;
-    let restored = restore_all(root, entry)?;
+    let ran = Entry {
+        steps: entry.steps[..upto.min(entry.steps.len())].to_vec(),
+        ..entry.clone()
+    };
+    check_known(root, &ran)?;
+    let restored = restore_all(root, &ran, Restore::Consume)?;
     for s in entry.steps.iter().filter(|s| s.backup_new) {
         if let Some(b) = &s.backup {
             remove_backup_if(root, b, &s.before)?;

@@ -339,17 +339,9 @@ fn a_second_run_waits_for_the_lock_then_names_the_holder() {
     let lock = r.join("var/lib/distsetup/lock");
     std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
     std::fs::write(&lock, "pid 4242\ncommand distsetup volunteer --yes\n").unwrap();
-    let mut holder = Command::new("flock")
-        .arg(&lock)
-        .args(["sleep", "30"])
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    let holder = hold(&lock);
     let o = master_gentoo(r.path(), "10.0.0.1/4");
-    // SAFETY: kill the process group we created.
-    unsafe { libc::kill(-(holder.id() as i32), libc::SIGKILL) };
-    holder.wait().unwrap();
+    drop(holder);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     assert!(
         err(&o).contains("another distsetup is changing this system (pid 4242, command distsetup volunteer --yes); waited 5 s for"),
@@ -360,6 +352,111 @@ fn a_second_run_waits_for_the_lock_then_names_the_holder() {
         std::fs::read(r.join("etc/portage/make.conf")).unwrap(),
         std::fs::read(PLAIN_MAKE_CONF).unwrap()
     );
+}
+
+/// `flock LOCK sleep 30` in a process group of its own, killed on drop.
+struct Holder(std::process::Child);
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        // SAFETY: kill the process group we created.
+        unsafe { libc::kill(-(self.0.id() as i32), libc::SIGKILL) };
+        let _ = self.0.wait();
+    }
+}
+
+/// Hold `lock` from another process until the holder is dropped; returns once held.
+fn hold(lock: &Path) -> Holder {
+    let holder = Command::new("flock")
+        .arg(lock)
+        .args(["sleep", "30"])
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let holder = Holder(holder);
+    wait_until_held(lock);
+    holder
+}
+
+/// Poll (every 5 ms, up to 10 s) until someone holds `lock`: `flock -n` fails then.
+fn wait_until_held(lock: &Path) {
+    for _ in 0..2000 {
+        let free = Command::new("flock")
+            .args(["-n", "-s"])
+            .arg(lock)
+            .arg("true")
+            .status()
+            .unwrap()
+            .success();
+        if !free {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("nobody took {}", lock.display());
+}
+
+/// Whether process `pid` has `path` open.
+fn has_open(pid: u32, path: &Path) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|fds| {
+            fds.flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == path))
+        })
+        .unwrap_or(false)
+}
+
+/// Both runs of a pair computed their diff against the same state before either
+/// applied: the test holds the root's lock until both wait for it, then lets go. The
+/// first to get the lock applies (exit 0); the other finds its diff stale (exit 4,
+/// nothing written). Run one after the other, both apply. Both outcomes must occur.
+#[test]
+fn a_forced_overlap_refuses_the_stale_diff_and_serial_runs_both_apply() {
+    if !require("flock (util-linux)", on_path("flock")) {
+        return;
+    }
+    let (a, b) = (
+        edit_args(&["MAKEOPTS=-j2", "EXTRA=a"]),
+        edit_args(&["MAKEOPTS=-j8", "EXTRA=b"]),
+    );
+    let r = gentoo_root();
+    let original = snapshot(r.path());
+    let lock = r.join("var/lib/distsetup/lock");
+    std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    std::fs::write(&lock, "").unwrap();
+    let holder = hold(&lock);
+    let (ca, cb) = (spawn(&a, r.path()), spawn(&b, r.path()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !(has_open(ca.id(), &lock) && has_open(cb.id(), &lock)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the runs never reached the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    drop(holder);
+    let (oa, ob) = (
+        ca.wait_with_output().unwrap(),
+        cb.wait_with_output().unwrap(),
+    );
+    let ctx = format!("A {}\nB {}", text(&oa), text(&ob));
+    let mut codes = [oa.status.code(), ob.status.code()];
+    codes.sort();
+    assert_eq!(codes, [Some(0), Some(4)], "{ctx}");
+    let refused = if oa.status.success() { &ob } else { &oa };
+    assert!(
+        err(refused).contains("changed since the diff was computed; nothing was written"),
+        "{ctx}"
+    );
+    assert_eq!(listed(r.path()).len(), 1, "{ctx}");
+    assert!(undo(r.path(), &["--yes"]).status.success());
+    assert_eq!(first_difference(&original, &snapshot(r.path())), None);
+    // One after the other: the second plans against the first's result and applies.
+    for args in [&a, &b] {
+        let o = spawn(args, r.path()).wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    }
+    assert_eq!(listed(r.path()).len(), 2);
 }
 
 /// A tmpfs mounted on a temp dir for one test; unmounted on drop.
