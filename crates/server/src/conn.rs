@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
-use super::args::{self, Scanned};
 use super::config::LogLevel;
 use super::confine;
+use super::grammar::{self, Request};
 use super::job::{self, Ended};
 use super::reply::{self, Body, Outgoing};
 use super::shared::Shared;
@@ -143,7 +143,7 @@ struct Job {
     argv: Vec<Vec<u8>>,
     /// The executable from the compiler table.
     compiler: PathBuf,
-    scanned: Scanned,
+    request: Request,
     source: Vec<u8>,
 }
 
@@ -155,12 +155,12 @@ impl Job {
 
     /// The source's name inside the job directory.
     fn input_name(&self) -> String {
-        format!("input{}", self.scanned.temp_ext)
+        format!("input{}", self.request.temp_ext())
     }
 
     /// The output's name inside the job directory.
     fn output_name(&self) -> &'static str {
-        if self.scanned.assembly {
+        if self.request.assembly() {
             "output.s"
         } else {
             "output.o"
@@ -227,12 +227,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         drop(reader);
         match verdict {
             Err(refusal) => (self.refuse(version, &argv, refusal).await, None),
-            Ok((compiler, scanned)) => {
+            Ok((compiler, request)) => {
                 let job = Job {
                     version,
                     argv,
                     compiler,
-                    scanned,
+                    request,
                     source,
                 };
                 self.compile_when_slot_free(job).await
@@ -290,7 +290,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
 
     /// Decide from the header alone: the compiler to run and the scanned arguments, or
     /// why not.
-    fn vet(&self, version: u32, argv: &[Vec<u8>]) -> Result<(PathBuf, Scanned), Refusal> {
+    fn vet(&self, version: u32, argv: &[Vec<u8>]) -> Result<(PathBuf, Request), Refusal> {
         if version == 3 {
             return Err(Refusal {
                 code: codes::PROTOCOL_ERROR,
@@ -310,12 +310,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 reason: "compiler",
                 message: e.to_string(),
             })?;
-        let scanned = args::scan(argv).map_err(|e| Refusal {
+        let request = grammar::parse(argv).map_err(|e| Refusal {
             code: codes::BAD_ARGUMENTS,
             reason: e.key(),
             message: e.to_string(),
         })?;
-        Ok((resolved.path, scanned))
+        Ok((resolved.path, request))
     }
 
     /// Log and count a refusal, and explain it to the client.
@@ -416,7 +416,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         };
         let took = self.started.elapsed();
         self.log_finished(&job, &result, took);
-        let info = (job.scanned.input_name.clone(), job.compiler_shown(), took);
+        let info = (job.request.input_name.clone(), job.compiler_shown(), took);
         (result.outcome, Some(info))
     }
 
@@ -452,9 +452,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     async fn run_compiler(&mut self, job: &Job, dir: &Path) -> JobResult {
         use std::os::unix::ffi::OsStrExt;
         let shared = self.shared;
-        let cmd = args::rewrite(
-            &job.argv,
-            &job.scanned,
+        let cmd = job.request.command(
             job.compiler.as_os_str().as_bytes(),
             &job.input_name(),
             job.output_name(),
@@ -544,11 +542,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     }
 
     /// Open the output of a successful compile (never through a symlink the compiler
-    /// left). A compiler that exits 0 without a readable output is a failure, not an
-    /// empty object: the client would link it. So is an object over `--max-object`.
+    /// left). A compiler that exits 0 without writing any output (`-fsyntax-only`,
+    /// `-dumpversion`, `-print-search-dirs`: build systems' configure checks) gets
+    /// distccd's answer, success with an empty object; anything else it left that is not
+    /// a readable regular file is a failure, and so is an object over `--max-object`.
     async fn take_object(&self, result: &mut JobResult, output: &Path) {
         match open_object(output, self.shared.settings.max_object) {
             Ok((file, len)) => result.object = Body::File(file, len),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 let name = output.file_name().map_or_else(
                     || output.display().to_string(),
@@ -583,7 +584,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 u8::from(status & 0x80 != 0),
                 took.as_millis(),
                 job.compiler_shown(),
-                job.scanned.input_name,
+                job.request.input_name,
                 job.version,
             ),
         );

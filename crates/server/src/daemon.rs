@@ -344,6 +344,8 @@ async fn stats_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch:
 }
 
 #[cfg(test)]
+// The tests are the server's clients.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use std::time::Duration;
 

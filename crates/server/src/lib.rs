@@ -17,18 +17,17 @@
 //!
 //! Only this module opens sockets.
 
-pub mod args;
 pub mod compilers;
 pub mod config;
 pub mod confine;
 mod conn;
 mod daemon;
 mod error;
+pub mod grammar;
 pub mod inetd;
 mod job;
 pub mod log;
 pub mod names;
-mod options;
 mod reply;
 mod shared;
 pub mod stats;
@@ -40,4 +39,6 @@ pub use inetd::serve_one;
 pub use shared::Server;
 
 #[cfg(test)]
+// Test fixtures write their own scratch toolchain.
+#[allow(clippy::disallowed_methods)]
 mod test_support;
