@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 use super::config::LogLevel;
-use super::confine;
 use super::grammar::{self, Request};
 use super::job::{self, Ended};
 use super::reply::{self, Body, Outgoing};
 use super::shared::Shared;
 use super::stats::Outcome;
+use super::{confine, seccomp};
 use distcc_wire::{RequestDecoder, RequestEvent, WireError, codes, wait_status_exit};
 
 #[cfg(test)]
@@ -480,6 +480,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             dir,
             argv: &cmd,
             ruleset,
+            seccomp: shared.seccomp.as_ref().map(|f| f.programs().to_vec()),
         };
         let ended = job::run(
             &shared.groups,
@@ -520,6 +521,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             Ended::LifetimeExceeded => Outcome::CompileTimeout,
             Ended::Disconnected => Outcome::ClientDisconnect,
         };
+        let filtered = match &ended {
+            Ended::Exited { status, stderr, .. } if *status != 0 => {
+                seccomp::stopped_by_filter(*status, &stderr.tail(64 * 1024))
+            }
+            _ => false,
+        };
         let (stdout, stderr) = match ended {
             Ended::Exited { stdout, stderr, .. } => (stdout.into(), stderr.into()),
             _ => (Body::Bytes(Vec::new()), Body::Bytes(Vec::new())),
@@ -530,6 +537,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             stdout,
             stderr,
             object: Body::Bytes(Vec::new()),
+        };
+        let extra = match (extra, filtered) {
+            (Some(e), _) => Some(e),
+            (None, true) => Some(seccomp::REFUSED_MESSAGE.to_owned()),
+            (None, false) => None,
         };
         if let Some(extra) = &extra {
             result.append_stderr(extra);

@@ -29,6 +29,7 @@ mod job;
 pub mod log;
 pub mod names;
 mod reply;
+pub mod seccomp;
 mod shared;
 pub mod stats;
 

@@ -19,6 +19,8 @@ pub(crate) struct Shared {
     pub(crate) jobs: tokio::sync::Semaphore,
     /// Process groups of running compilers, killed when the grace period ends.
     pub(crate) groups: Groups,
+    /// The compile's system-call filter (`None` on architectures seccompiler lacks).
+    pub(crate) seccomp: Option<super::seccomp::Filter>,
 }
 
 impl Shared {
@@ -27,7 +29,12 @@ impl Shared {
         settings.validate()?;
         let table = CompilerTable::build(&settings)?;
         let log = Logger::open(settings.log_level, settings.log_file.as_deref())?;
+        let seccomp = super::seccomp::Filter::build().map_err(|e| ServeError::Io {
+            what: "seccomp".into(),
+            source: std::io::Error::other(e),
+        })?;
         Ok(Shared {
+            seccomp,
             jobs: tokio::sync::Semaphore::new(settings.jobs),
             table,
             log,

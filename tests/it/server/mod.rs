@@ -7,3 +7,4 @@ mod hostile;
 mod interop;
 mod ipv6;
 mod lua;
+mod oracle;

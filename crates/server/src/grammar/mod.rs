@@ -389,6 +389,7 @@ impl Parser {
                 self.flags.push(t);
             }
             Role::Flag => self.flags.push(canonical(f, m.value)),
+            Role::Dropped => {}
         }
         Ok(())
     }
