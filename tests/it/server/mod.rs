@@ -8,3 +8,4 @@ mod interop;
 mod ipv6;
 mod lua;
 mod oracle;
+mod payloads;
