@@ -10,6 +10,7 @@
 
 mod input;
 pub mod lzo;
+pub mod lzo_stream;
 mod reply;
 mod request;
 pub mod token;
