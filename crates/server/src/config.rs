@@ -170,6 +170,9 @@ pub struct ServeSettings {
     pub nice: i32,
     /// Hard caps on requests.
     pub limits: Limits,
+    /// Most bytes of source all connections together may hold on disk (each one at most
+    /// `limits.max_doti_plain`); past it a request is closed without a reply.
+    pub max_held_sources: u64,
     /// Cap on compiler stdout and stderr kept for the reply (each).
     pub max_output: usize,
     /// Largest object sent back (`--max-object`); the wire format caps it below 4 GiB.
@@ -229,6 +232,7 @@ impl ServeSettings {
                 max_request: 130 << 20,
                 ..Limits::default()
             },
+            max_held_sources: 4 << 30,
             max_output: 16 << 20,
             max_object: u64::from(u32::MAX),
             send_timeout: Duration::from_secs(20),

@@ -13,6 +13,7 @@ use super::grammar::{self, Request};
 use super::job::{self, Ended};
 use super::reply::{self, Body, Outgoing};
 use super::shared::Shared;
+use super::source::{self, Claim};
 use super::stats::Outcome;
 use super::{confine, seccomp};
 use distcc_wire::{RequestDecoder, RequestEvent, WireError, codes, wait_status_exit};
@@ -144,7 +145,11 @@ struct Job {
     /// The executable from the compiler table.
     compiler: PathBuf,
     request: Request,
-    source: Vec<u8>,
+    /// The job directory, holding the source from the start (removed once the reply is
+    /// sent).
+    dir: Option<tempfile::TempDir>,
+    /// The source's share of the server's held-bytes cap.
+    _claim: Option<Claim>,
 }
 
 impl Job {
@@ -220,24 +225,90 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         // Vet before the source arrives (the client sends argv first, then runs cpp).
         let verdict = self.vet(version, &argv);
         // Read the rest of the request either way, so a refusal can be answered.
-        let source = match self.read_source(&mut reader).await {
-            Ok(source) => source,
-            Err(outcome) => return (outcome, None),
-        };
+        if version == 3 {
+            // Pump mode is always refused; its files are read through the decoder.
+            if let Err(outcome) = self.read_source(&mut reader).await {
+                return (outcome, None);
+            }
+        }
+        let pending = reader.dec.take_unread();
         drop(reader);
         match verdict {
-            Err(refusal) => (self.refuse(version, &argv, refusal).await, None),
+            Err(refusal) => {
+                if version != 3 {
+                    if let Err(outcome) = self.receive(version, pending, None).await {
+                        return (outcome, None);
+                    }
+                }
+                (self.refuse(version, &argv, refusal).await, None)
+            }
             Ok((compiler, request)) => {
-                let job = Job {
+                let mut job = Job {
                     version,
                     argv,
                     compiler,
                     request,
-                    source,
+                    dir: None,
+                    _claim: None,
                 };
+                if let Err(outcome) = self.take_source(&mut job, pending).await {
+                    return (outcome, None);
+                }
                 self.compile_when_slot_free(job).await
             }
         }
+    }
+
+    /// Make the job directory and stream the source into it, before any job slot is
+    /// taken: a waiting connection holds its source on disk, not in memory.
+    async fn take_source(&mut self, job: &mut Job, pending: Vec<u8>) -> Result<(), Outcome> {
+        let made = self.job_dir(job);
+        let (dir, file) = match made {
+            Ok(made) => made,
+            Err(msg) => {
+                self.receive(job.version, pending, None).await?;
+                self.send_failure(job.version, codes::IO_ERROR, &msg).await;
+                return Err(Outcome::Other);
+            }
+        };
+        let sink = source::Sink {
+            file,
+            claim: Claim::new(&self.shared.held),
+        };
+        job._claim = self.receive(job.version, pending, Some(sink)).await?;
+        job.dir = Some(dir);
+        Ok(())
+    }
+
+    /// Read the DOTI into `sink` (or past it); a peer that fails is logged and closed.
+    async fn receive(
+        &mut self,
+        version: u32,
+        pending: Vec<u8>,
+        sink: Option<source::Sink>,
+    ) -> Result<Option<Claim>, Outcome> {
+        let settings = &self.shared.settings;
+        let how = source::Receive {
+            version,
+            limits: &settings.limits,
+            timeout: settings.io_timeout,
+            pending,
+        };
+        source::receive(&mut self.io, how, sink).await.map_err(|e| {
+            self.shared.log.log(
+                LogLevel::Warning,
+                &format!(
+                    "client: {} {e} while reading the source; closed without reply",
+                    self.peer
+                ),
+            );
+            let key = match e {
+                source::SourceError::Timeout => "timeout",
+                _ => "protocol",
+            };
+            self.shared.stats.refused(key);
+            Outcome::BadRequest
+        })
     }
 
     /// The protocol version and argv; a peer that sends none is logged and closed.
@@ -368,15 +439,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         &mut self,
         mut job: Job,
     ) -> Result<(Job, tempfile::TempDir, JobResult), Outcome> {
-        let dir = match self.job_dir(&job).await {
-            Ok(dir) => dir,
-            Err(msg) => {
-                self.shared.log.log(LogLevel::Error, msg.trim_end());
-                self.send_failure(job.version, codes::IO_ERROR, &msg).await;
-                return Err(Outcome::Other);
-            }
+        let Some(dir) = job.dir.take() else {
+            return Err(Outcome::Other);
         };
-        job.source = Vec::new();
         let result = self.run_compiler(&job, dir.path()).await;
         Ok((job, dir, result))
     }
@@ -420,32 +485,38 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         (result.outcome, Some(info))
     }
 
-    /// A private directory under `--tmpdir` holding the source; on failure, the message
-    /// for the log and the client.
+    /// A private directory under `--tmpdir` and the source file in it, opened for
+    /// writing; on failure, the message for the client (the log gets the path, the
+    /// client does not).
     #[allow(
         clippy::disallowed_methods,
         reason = "the server's own door: a compile's scratch job directory"
     )]
-    async fn job_dir(&self, job: &Job) -> Result<tempfile::TempDir, String> {
+    fn job_dir(&self, job: &Job) -> Result<(tempfile::TempDir, std::fs::File), String> {
         let tmpdir = &self.shared.settings.tmpdir;
-        let dir = tempfile::Builder::new()
+        let made = tempfile::Builder::new()
             .prefix("distsetup-job.")
             .tempdir_in(tmpdir)
-            .map_err(|e| {
-                format!(
-                    "distsetup serve: cannot create a job directory in {}: {e}\n",
+            .and_then(|dir| {
+                let file = std::fs::File::options()
+                    .write(true)
+                    .create_new(true)
+                    .open(dir.path().join(job.input_name()))?;
+                Ok((dir, file))
+            });
+        made.map_err(|e| {
+            self.shared.log.log(
+                LogLevel::Error,
+                &format!(
+                    "cannot make a job directory with its source in {}: {e}",
                     tmpdir.display()
-                )
-            })?;
-        tokio::fs::write(dir.path().join(job.input_name()), &job.source)
-            .await
-            .map_err(|e| {
-                format!(
-                    "distsetup serve: cannot write the source into {}: {e}\n",
-                    dir.path().display()
-                )
-            })?;
-        Ok(dir)
+                ),
+            );
+            format!(
+                "distsetup serve: cannot make a job directory on this server: {}\n",
+                std::io::Error::from(e.kind())
+            )
+        })
     }
 
     /// Run the compiler in `dir` and collect what goes into the reply.

@@ -31,6 +31,7 @@ pub mod names;
 mod reply;
 pub mod seccomp;
 mod shared;
+mod source;
 pub mod stats;
 
 pub use config::{Alias, LogLevel, ServeSettings};

@@ -21,6 +21,8 @@ pub(crate) struct Shared {
     pub(crate) groups: Groups,
     /// The compile's system-call filter (`None` on architectures seccompiler lacks).
     pub(crate) seccomp: Option<super::seccomp::Filter>,
+    /// Bytes of sources the connections hold on disk, capped.
+    pub(crate) held: std::sync::Arc<super::source::Held>,
 }
 
 impl Shared {
@@ -34,6 +36,7 @@ impl Shared {
             source: std::io::Error::other(e),
         })?;
         Ok(Shared {
+            held: super::source::Held::new(settings.max_held_sources),
             seccomp,
             jobs: tokio::sync::Semaphore::new(settings.jobs),
             table,
