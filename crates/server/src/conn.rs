@@ -28,31 +28,8 @@ struct Refusal {
     message: String,
 }
 
-enum ReadError {
-    Wire(WireError),
-    Timeout,
-    Io(std::io::Error),
-}
-
-impl ReadError {
-    /// Stats key of a request that could not be read.
-    fn key(&self) -> &'static str {
-        match self {
-            ReadError::Timeout => "timeout",
-            _ => "protocol",
-        }
-    }
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::Wire(e) => write!(f, "protocol error: {e}"),
-            ReadError::Timeout => write!(f, "no data for the I/O time-out"),
-            ReadError::Io(e) => write!(f, "read failed: {e}"),
-        }
-    }
-}
+/// Why a request could not be read (the header here, the source in `source`).
+type ReadError = source::SourceError;
 
 /// The request decoder with its read buffer and time-out.
 struct RequestReader {
@@ -302,11 +279,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                     self.peer
                 ),
             );
-            let key = match e {
-                source::SourceError::Timeout => "timeout",
-                _ => "protocol",
-            };
-            self.shared.stats.refused(key);
+            self.shared.stats.refused(e.key());
             Outcome::BadRequest
         })
     }

@@ -7,5 +7,6 @@ mod hostile;
 mod interop;
 mod ipv6;
 mod lua;
+mod memory;
 mod oracle;
 mod payloads;
