@@ -1,5 +1,6 @@
 //! `distsetup serve` against hostile peers, the real distcc client, IPv6 and Lua.
 
+mod buildsys;
 mod confined;
 mod distcc_suite;
 mod distccd_cli;
