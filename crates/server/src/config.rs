@@ -15,6 +15,9 @@ use distcc_wire::Limits;
 pub const DEFAULT_PORT: u16 = 3632;
 /// distccd's default niceness increment.
 pub const DEFAULT_NICE: i32 = 5;
+/// How long a compile may run unless `--job-lifetime` says otherwise (distccd has no
+/// limit: a compiler that never ends would hold a slot forever).
+pub const DEFAULT_JOB_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// Default port of the stats page.
 pub const DEFAULT_STATS_PORT: u16 = 3633;
 /// Where distcc ≥ 3.3 keeps its compiler whitelist (masquerade links).
@@ -170,6 +173,11 @@ pub struct ServeSettings {
     pub nice: i32,
     /// Hard caps on requests.
     pub limits: Limits,
+    /// Most connections one client address may hold (`--max-client-connections`).
+    pub max_client_connections: usize,
+    /// Most jobs one client may have queued or compiling (`--max-client-queued`); its
+    /// further connections wait unread. `None`: twice `jobs`, plus two.
+    pub max_client_queued: Option<usize>,
     /// Most bytes of source all connections together may hold on disk (each one at most
     /// `limits.max_doti_plain`); past it a request is closed without a reply.
     pub max_held_sources: u64,
@@ -219,7 +227,7 @@ impl ServeSettings {
             inetd: false,
             log_level: LogLevel::Notice,
             log_file: None,
-            job_lifetime: None,
+            job_lifetime: Some(DEFAULT_JOB_LIFETIME),
             io_timeout: Duration::from_secs(300),
             grace: Duration::from_secs(30),
             lifetime: None,
@@ -233,6 +241,8 @@ impl ServeSettings {
                 ..Limits::default()
             },
             max_held_sources: 4 << 30,
+            max_client_connections: 64,
+            max_client_queued: None,
             max_output: 16 << 20,
             max_object: u64::from(u32::MAX),
             send_timeout: Duration::from_secs(20),
@@ -282,6 +292,11 @@ impl ServeSettings {
 }
 
 impl ServeSettings {
+    /// The per-client queue actually used.
+    pub fn max_client_queued(&self) -> usize {
+        self.max_client_queued.unwrap_or(2 * self.jobs + 2).max(1)
+    }
+
     /// The per-write send time-out actually used.
     pub fn send_timeout(&self) -> Duration {
         self.send_timeout.min(self.io_timeout)

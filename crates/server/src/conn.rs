@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
+use super::clients::Seat;
 use super::config::LogLevel;
 use super::grammar::{self, Request};
 use super::job::{self, Ended};
@@ -99,12 +100,18 @@ fn peer_label(peer: Option<SocketAddr>) -> String {
 
 /// Serve one connection and count it. `peer` is the client's address (already admitted
 /// by the caller), `None` for a pipe.
-pub(crate) async fn serve<S>(shared: &Shared, stream: S, peer: Option<SocketAddr>) -> Outcome
+pub(crate) async fn serve<S>(
+    shared: &Shared,
+    stream: S,
+    peer: Option<SocketAddr>,
+    seat: Option<Seat>,
+) -> Outcome
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut conn = Conn {
         shared,
+        seat,
         io: stream,
         peer: peer_label(peer),
         started: Instant::now(),
@@ -127,6 +134,8 @@ struct Job {
     dir: Option<tempfile::TempDir>,
     /// The source's share of the server's held-bytes cap.
     _claim: Option<Claim>,
+    /// The job's place in its client's queue.
+    _place: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Job {
@@ -186,6 +195,8 @@ impl JobResult {
 /// One connection in progress.
 struct Conn<'a, S> {
     shared: &'a Shared,
+    /// The client's share of the per-client limits (`None` for a pipe).
+    seat: Option<Seat>,
     io: S,
     /// For logs ("127.0.0.1:5000", "stdin").
     peer: String,
@@ -227,6 +238,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                     request,
                     dir: None,
                     _claim: None,
+                    _place: None,
                 };
                 if let Err(outcome) = self.take_source(&mut job, pending).await {
                     return (outcome, None);
@@ -239,6 +251,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     /// Make the job directory and stream the source into it, before any job slot is
     /// taken: a waiting connection holds its source on disk, not in memory.
     async fn take_source(&mut self, job: &mut Job, pending: Vec<u8>) -> Result<(), Outcome> {
+        if let Some(seat) = &self.seat {
+            // Over its queue, a client's connection waits here, its source unread.
+            let timeout = self.shared.settings.io_timeout;
+            match tokio::time::timeout(timeout, seat.queue()).await {
+                Ok(place) => job._place = place,
+                Err(_) => {
+                    let msg = "waited the I/O time-out for a place in its queue \
+                               (--max-client-queued); closed without reply";
+                    return Err(bad_request(self.shared, &self.peer, msg));
+                }
+            }
+        }
         let made = self.job_dir(job);
         let (dir, file) = match made {
             Ok(made) => made,
@@ -567,9 +591,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         };
         let filtered = match &ended {
             Ended::Exited { status, stderr, .. } if *status != 0 => {
-                seccomp::stopped_by_filter(*status, &stderr.tail(64 * 1024))
+                let tail = stderr.tail(64 * 1024);
+                if seccomp::stopped_by_filter(*status, &tail) {
+                    Some(seccomp::REFUSED_MESSAGE.to_owned())
+                } else if file_too_large(*status, &tail) {
+                    Some(format!(
+                        "distsetup serve: a file of this compile passed the server's size \
+                         limit of {} bytes (--max-object)\n",
+                        self.shared.settings.max_object
+                    ))
+                } else {
+                    None
+                }
             }
-            _ => false,
+            _ => None,
         };
         let (stdout, stderr) = match ended {
             Ended::Exited { stdout, stderr, .. } => (stdout.into(), stderr.into()),
@@ -584,8 +619,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         };
         let extra = match (extra, filtered) {
             (Some(e), _) => Some(e),
-            (None, true) => Some(seccomp::REFUSED_MESSAGE.to_owned()),
-            (None, false) => None,
+            (None, Some(m)) => Some(m),
+            (None, None) => None,
         };
         if let Some(extra) = &extra {
             result.append_stderr(extra);
@@ -689,6 +724,14 @@ fn open_object(output: &Path, max: u64) -> std::io::Result<(std::fs::File, u64)>
         )));
     }
     Ok((file, meta.len()))
+}
+
+/// The compiler, or one of its passes, was stopped by `RLIMIT_FSIZE`.
+fn file_too_large(status: u32, stderr_tail: &[u8]) -> bool {
+    status & 0x7f == libc::SIGXFSZ.unsigned_abs()
+        || stderr_tail
+            .windows(b"File size limit exceeded".len())
+            .any(|w| w == b"File size limit exceeded")
 }
 
 fn bad_request(shared: &Shared, peer: &str, why: &str) -> Outcome {

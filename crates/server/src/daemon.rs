@@ -243,10 +243,23 @@ async fn accept_loop(
             drop(stream);
             continue;
         }
+        let Some(seat) = shared.clients.admit(addr.ip()) else {
+            shared.log.log(
+                LogLevel::Warning,
+                &format!(
+                    "client: {} already holds {} connections (--max-client-connections); closed",
+                    addr.ip().to_canonical(),
+                    shared.settings.max_client_connections
+                ),
+            );
+            shared.stats.refused("client_limit");
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
-            conn::serve(&shared, stream, Some(addr)).await;
+            conn::serve(&shared, stream, Some(addr), Some(seat)).await;
             drop(permit);
         });
     }

@@ -102,8 +102,11 @@ impl Ended {
             Ended::SpawnFailed(e) => (
                 wait_status_exit(codes::COMPILER_MISSING),
                 Some(format!(
-                    "distsetup serve: failed to exec {}: {e}\n",
-                    compiler.display()
+                    "distsetup serve: failed to start the compiler {}: {}\n",
+                    compiler
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                    std::io::Error::from(e.kind())
                 )),
             ),
         }
@@ -145,6 +148,9 @@ pub struct JobLimits {
     pub lifetime: Option<Duration>,
     /// Keep at most this much of stdout and of stderr.
     pub max_output: usize,
+    /// No file of the compile may grow past this (`RLIMIT_FSIZE`: the object, the
+    /// captured output, temporary files); a compiler that tries gets `SIGXFSZ`.
+    pub max_file: u64,
 }
 
 /// Where and how one compile runs.
@@ -195,11 +201,18 @@ pub async fn run(
         .kill_on_drop(true);
     let fd = confine::raw(spawn.ruleset.as_ref());
     let filter = spawn.seccomp;
+    let fsize = libc::rlimit {
+        rlim_cur: limits.max_file,
+        rlim_max: limits.max_file,
+    };
     // SAFETY: the closure makes only async-signal-safe syscalls (see enforce_in_child
     // and seccomp::install) and allocates nothing; the ruleset fd stays open in the
     // parent until spawn returns.
     unsafe {
         cmd.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &fsize) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
             confine::enforce_in_child(fd)?;
             if let Some(programs) = &filter {
                 seccomp::install(programs)?;

@@ -17,6 +17,7 @@
 //!
 //! Only this module opens sockets.
 
+mod clients;
 pub mod compilers;
 pub mod config;
 pub mod confine;

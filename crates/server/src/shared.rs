@@ -23,6 +23,8 @@ pub(crate) struct Shared {
     pub(crate) seccomp: Option<super::seccomp::Filter>,
     /// Bytes of sources the connections hold on disk, capped.
     pub(crate) held: std::sync::Arc<super::source::Held>,
+    /// Per-client connection and queue counts.
+    pub(crate) clients: std::sync::Arc<super::clients::Clients>,
 }
 
 impl Shared {
@@ -37,6 +39,10 @@ impl Shared {
         })?;
         Ok(Shared {
             held: super::source::Held::new(settings.max_held_sources),
+            clients: super::clients::Clients::new(
+                settings.max_client_connections.max(1),
+                settings.max_client_queued(),
+            ),
             seccomp,
             jobs: tokio::sync::Semaphore::new(settings.jobs),
             table,
@@ -52,6 +58,7 @@ impl Shared {
         JobLimits {
             lifetime: self.settings.job_lifetime,
             max_output: self.settings.max_output,
+            max_file: self.settings.max_object,
         }
     }
 }

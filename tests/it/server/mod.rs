@@ -7,6 +7,7 @@ mod distccd_cli;
 mod hostile;
 mod interop;
 mod ipv6;
+mod limits;
 mod lua;
 mod memory;
 mod oracle;

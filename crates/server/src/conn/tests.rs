@@ -30,7 +30,7 @@ async fn exchange(shared: &Shared, bytes: &[u8], close: bool) -> (Outcome, Vec<u
         client.read_to_end(&mut reply).await.expect("reply read");
         reply
     };
-    let both = async { tokio::join!(serve(shared, server_end, peer()), client_side) };
+    let both = async { tokio::join!(serve(shared, server_end, peer(), None), client_side) };
     tokio::time::timeout(Duration::from_secs(60), both)
         .await
         .expect("the exchange finishes in time")
