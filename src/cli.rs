@@ -407,10 +407,12 @@ pub struct CompletionsArgs {
     long_about = "Be a distcc-compatible compile server: the real distcc client on any \
     master uses it like distccd (protocol 1, and 2 with ',lzo'; pump mode is refused). Only \
     peers in --allow may connect; only compilers in the server's own table run (--toolchain \
-    dirs, --alias, names whitelisted in /usr/lib/distcc); options that could run code or \
-    touch files outside the job (-wrapper, -fplugin, -specs, -B, @file, ...) are refused \
-    with an explanation on the client's stderr. SIGTERM stops accepting, lets running jobs \
-    finish (grace period) and exits 0."
+    dirs, --alias, names whitelisted in /usr/lib/distcc); only options in the server's \
+    grammar of a compile are accepted (THE GRAMMAR OF A COMPILE below), anything else is \
+    refused with the reason on the client's stderr. Each compile runs as an unprivileged \
+    user, confined by Landlock and a seccomp filter (no sockets), under a file-size limit \
+    and a lifetime. SIGTERM stops accepting, lets running jobs finish (grace period) and \
+    exits 0."
 )]
 pub struct ServeArgs {
     /// Address to listen on (repeatable); default: every address.
