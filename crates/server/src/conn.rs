@@ -463,6 +463,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 stderr,
                 stdout,
                 object,
+                scratch: Some(dir.path().to_path_buf()),
             };
             self.send(&reply).await;
         }
@@ -689,6 +690,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             stderr: Body::Bytes(message.as_bytes().to_vec()),
             stdout: Body::Bytes(Vec::new()),
             object: Body::Bytes(Vec::new()),
+            scratch: None,
         };
         self.send(&reply).await;
     }

@@ -11,6 +11,7 @@
 mod input;
 pub mod lzo;
 pub mod lzo_stream;
+pub mod lzo_writer;
 mod reply;
 mod request;
 pub mod token;

@@ -9,6 +9,7 @@ mod interop;
 mod ipv6;
 mod limits;
 mod lua;
+mod lzo_oracle;
 mod memory;
 mod oracle;
 mod payloads;
