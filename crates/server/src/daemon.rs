@@ -192,6 +192,17 @@ fn log_start(shared: &Shared, listeners: &Listeners) {
     for l in &listeners.stats {
         log.log(LogLevel::Notice, &format!("stats on {}", local(l)));
     }
+    let (level, filter) = match &shared.seccomp {
+        Some(_) => (
+            LogLevel::Notice,
+            "on (no sockets, ptrace, mounts, BPF, keyrings or namespaces in a compile)",
+        ),
+        None => (
+            LogLevel::Warning,
+            "unavailable on this architecture: compiles are confined by Landlock and the user",
+        ),
+    };
+    log.log(level, &format!("system-call filter: {filter}"));
 }
 
 /// The grace period: wait for every connection to finish; when it runs out, kill the
