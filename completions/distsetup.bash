@@ -417,7 +417,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__serve)
-            opts="-p -a -j -P -N -h --listen --port --allow --jobs --toolchain --alias --whitelist-dir --stats --stats-port --inetd --enable-tcp-insecure --log-level --log-file --job-lifetime --pid-file --io-timeout --max-connections --grace --lifetime --nice --user --allow-anyone --max-object --daemon --no-detach --verbose --log-stderr --version --help"
+            opts="-p -a -j -P -N -h --listen --port --allow --jobs --toolchain --alias --whitelist-dir --stats --stats-port --inetd --enable-tcp-insecure --log-level --log-file --job-lifetime --pid-file --io-timeout --max-connections --max-client-connections --max-client-queued --max-held-sources --grace --lifetime --nice --user --allow-anyone --max-object --daemon --no-detach --verbose --log-stderr --version --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -492,6 +492,18 @@ _distsetup() {
                     return 0
                     ;;
                 --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-client-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-client-queued)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-held-sources)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

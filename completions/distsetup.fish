@@ -130,10 +130,13 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l whitelist-
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l stats-port -d 'Port of the stats page' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l log-level -d 'Log level: error, warning, notice, info or debug' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l log-file -d 'Append the log to this file instead of stderr' -r -F
-complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l job-lifetime -d 'Kill a compile running longer than SECS (reply status 118)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l job-lifetime -d 'Kill a compile running longer than SECS (reply status 118); 0: never [default: 1800]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s P -l pid-file -d 'Write the server\'s pid to this file while it runs' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l io-timeout -d 'Give up on a client that sends or reads nothing for SECS' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l max-connections -d 'Most open client connections (reading, queued or compiling)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l max-client-connections -d 'Most connections one client address may hold; more are closed at once' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l max-client-queued -d 'Most jobs one client may have queued or compiling; its other connections wait unread [default: 2 x jobs + 2]' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l max-held-sources -d 'Most bytes of source all waiting connections may hold on disk together (K, M, G); past it a request is closed without reply' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l grace -d 'After SIGTERM, how long running jobs may take before they are killed' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l lifetime -d 'Stop by itself after SECS, as on SIGTERM (tests, benchmarks)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s N -l nice -d 'Lower the server\'s and its compilers\' priority by N (0-19), like distccd\'s --nice' -r

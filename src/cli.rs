@@ -412,10 +412,12 @@ pub struct CompletionsArgs {
     long_about = "Be a distcc-compatible compile server: the real distcc client on any \
     master uses it like distccd (protocol 1, and 2 with ',lzo'; pump mode is refused). Only \
     peers in --allow may connect; only compilers in the server's own table run (--toolchain \
-    dirs, --alias, names whitelisted in /usr/lib/distcc); options that could run code or \
-    touch files outside the job (-wrapper, -fplugin, -specs, -B, @file, ...) are refused \
-    with an explanation on the client's stderr. SIGTERM stops accepting, lets running jobs \
-    finish (grace period) and exits 0."
+    dirs, --alias, names whitelisted in /usr/lib/distcc); only options in the server's \
+    grammar of a compile are accepted (THE GRAMMAR OF A COMPILE below), anything else is \
+    refused with the reason on the client's stderr. Each compile runs as an unprivileged \
+    user, confined by Landlock and a seccomp filter (no sockets), under a file-size limit \
+    and a lifetime. SIGTERM stops accepting, lets running jobs finish (grace period) and \
+    exits 0."
 )]
 pub struct ServeArgs {
     /// Address to listen on (repeatable); default: every address.
@@ -457,7 +459,7 @@ pub struct ServeArgs {
     /// Append the log to this file instead of stderr.
     #[arg(long, value_name = "F")]
     pub log_file: Option<std::path::PathBuf>,
-    /// Kill a compile running longer than SECS (reply status 118).
+    /// Kill a compile running longer than SECS (reply status 118); 0: never [default: 1800].
     #[arg(long, value_name = "SECS")]
     pub job_lifetime: Option<u64>,
     /// Write the server's pid to this file while it runs.
@@ -469,6 +471,15 @@ pub struct ServeArgs {
     /// Most open client connections (reading, queued or compiling).
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub max_connections: usize,
+    /// Most connections one client address may hold; more are closed at once.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_client_connections: usize,
+    /// Most jobs one client may have queued or compiling; its other connections wait unread [default: 2 x jobs + 2].
+    #[arg(long, value_name = "N")]
+    pub max_client_queued: Option<usize>,
+    /// Most bytes of source all waiting connections may hold on disk together (K, M, G); past it a request is closed without reply.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "4G")]
+    pub max_held_sources: u64,
     /// After SIGTERM, how long running jobs may take before they are killed.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub grace: u64,
@@ -568,13 +579,15 @@ impl ServeArgs {
                 })
             })?;
         s.log_file.clone_from(&self.log_file);
-        s.job_lifetime = self
-            .job_lifetime
-            .filter(|&n| n > 0)
-            .map(Duration::from_secs);
+        if let Some(n) = self.job_lifetime {
+            s.job_lifetime = (n > 0).then(|| Duration::from_secs(n));
+        }
         s.pid_file.clone_from(&self.pid_file);
         s.io_timeout = Duration::from_secs(self.io_timeout.max(1));
         s.max_connections = self.max_connections;
+        s.max_client_connections = self.max_client_connections;
+        s.max_client_queued = self.max_client_queued;
+        s.max_held_sources = self.max_held_sources;
         s.grace = Duration::from_secs(self.grace);
         s.lifetime = self.lifetime.map(Duration::from_secs);
         s.nice = self.nice;

@@ -400,7 +400,12 @@ fn roff_text(s: &str) -> String {
 /// (`distsetup`, `distsetup-master`, ...), and its siblings for SEE ALSO.
 pub fn sections(name: &str, pages: &[String]) -> String {
     let e = extra(name);
-    let mut out = String::from(".SH EXAMPLES\n");
+    let mut out = if name == "distsetup-serve" {
+        grammar_section()
+    } else {
+        String::new()
+    };
+    out.push_str(".SH EXAMPLES\n");
     for (what, cmd) in e.examples {
         out.push_str(&format!(
             ".PP\n{}:\n.PP\n.RS 4\n.nf\n{}\n.fi\n.RE\n",
@@ -430,5 +435,63 @@ pub fn sections(name: &str, pages: &[String]) -> String {
         format!("\\fB{}\\fR({sect}", roff_text(page))
     }));
     out.push_str(&format!(".SH \"SEE ALSO\"\n{}\n", refs.join(",\n")));
+    out
+}
+
+/// serve's page: the grammar of a compile, from the table the server parses with.
+fn grammar_section() -> String {
+    use distsetup::server::grammar::table::{self, Form, Value};
+    let mut out = String::from(
+        ".SH \"THE GRAMMAR OF A COMPILE\"\n\
+         serve runs only what compiling preprocessed input needs. The command line is parsed \
+         into a typed request; every option must belong to one of the families below, whose \
+         values are checked; the command that runs is rebuilt from the request (values joined \
+         to their option, -x naming the preprocessed language, the job's own source and \
+         output), so the compiler never reads a word differently than serve did. \
+         gcc's --long spellings count as the short option the driver makes of them. \
+         '%' (gcc's spec syntax) is refused everywhere. A word is letters, digits and \
+         _ . , : + = - (never a path); text is anything printable. Anything else is refused, \
+         with the reason, on the client's stderr (exit 101).\n",
+    );
+    let value = |v: Value| match v {
+        Value::None => "",
+        Value::Word => " WORD",
+        Value::OptionalWord => "[WORD]",
+        Value::Text => " TEXT",
+        Value::OptLevel => "[0|1|2|3|s|fast|g|z]",
+        Value::FeatureName => "NAME[=WORD]",
+        Value::Language => " c|c++|objective-c|objective-c++[-cpp-output]",
+        Value::Output => " FILE",
+        Value::Assembler => "ASSEMBLER-OPTIONS",
+        Value::Triple => " TRIPLE",
+        Value::CompareDebug => "OPTIONS",
+        Value::SaveTemps => "cwd|obj",
+    };
+    for f in table::FAMILIES {
+        let v = value(f.value);
+        let spelled = match f.form {
+            Form::Exact | Form::Joined => format!("{}{}", f.spelling, v.trim_start()),
+            Form::Separate => format!("{}{v}", f.spelling),
+            Form::JoinedOrSeparate => format!("{}[ ]{}", f.spelling, v.trim_start()),
+        };
+        out.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            roff_text(&spelled),
+            roff_text(f.reason)
+        ));
+    }
+    out.push_str(&format!(
+        ".PP\n-f values are text for {}. Assembler options allowed: {}.\n\
+         .PP\nRefused by name, with their reasons:\n",
+        roff_text(&table::TEXT_VALUED_F.join(", ")),
+        roff_text(&table::ASSEMBLER.join(" "))
+    ));
+    for (prefix, _, why) in table::REFUSED {
+        out.push_str(&format!(
+            ".TP\n\\fB{}\\fR\n{}\n",
+            roff_text(&format!("{prefix}...")),
+            roff_text(why)
+        ));
+    }
     out
 }

@@ -15,10 +15,17 @@ use distcc_wire::Limits;
 pub const DEFAULT_PORT: u16 = 3632;
 /// distccd's default niceness increment.
 pub const DEFAULT_NICE: i32 = 5;
+/// How long a compile may run unless `--job-lifetime` says otherwise (distccd has no
+/// limit: a compiler that never ends would hold a slot forever).
+pub const DEFAULT_JOB_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// Default port of the stats page.
 pub const DEFAULT_STATS_PORT: u16 = 3633;
 /// Where distcc ≥ 3.3 keeps its compiler whitelist (masquerade links).
 pub const DEFAULT_MASQUERADE_DIR: &str = "/usr/lib/distcc";
+
+/// Set in the server's environment, compiles run without Landlock (tests only: they
+/// show that the grammar and the system-call filter hold on a kernel without it).
+pub const NO_LANDLOCK_FOR_TESTS: &str = "DISTSETUP_TEST_NO_LANDLOCK";
 
 /// How verbose the log is, most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -166,6 +173,14 @@ pub struct ServeSettings {
     pub nice: i32,
     /// Hard caps on requests.
     pub limits: Limits,
+    /// Most connections one client address may hold (`--max-client-connections`).
+    pub max_client_connections: usize,
+    /// Most jobs one client may have queued or compiling (`--max-client-queued`); its
+    /// further connections wait unread. `None`: twice `jobs`, plus two.
+    pub max_client_queued: Option<usize>,
+    /// Most bytes of source all connections together may hold on disk (each one at most
+    /// `limits.max_doti_plain`); past it a request is closed without a reply.
+    pub max_held_sources: u64,
     /// Cap on compiler stdout and stderr kept for the reply (each).
     pub max_output: usize,
     /// Largest object sent back (`--max-object`); the wire format caps it below 4 GiB.
@@ -173,7 +188,9 @@ pub struct ServeSettings {
     /// How long one write of a reply may wait for the client to read (a client that
     /// does not drain its reply is dropped); never longer than `io_timeout`.
     pub send_timeout: Duration,
-    /// Confine each compile with Landlock where the kernel has it.
+    /// Confine each compile with Landlock where the kernel has it. Tests that show what
+    /// the grammar and seccomp hold by themselves switch it off with the environment
+    /// variable [`NO_LANDLOCK_FOR_TESTS`]; no flag does.
     pub landlock: bool,
     /// Started as root: the user to become after binding (`--user`); `None` picks the
     /// distro's distcc user, else `nobody`. The process's business: the caller drops.
@@ -210,7 +227,7 @@ impl ServeSettings {
             inetd: false,
             log_level: LogLevel::Notice,
             log_file: None,
-            job_lifetime: None,
+            job_lifetime: Some(DEFAULT_JOB_LIFETIME),
             io_timeout: Duration::from_secs(300),
             grace: Duration::from_secs(30),
             lifetime: None,
@@ -223,10 +240,13 @@ impl ServeSettings {
                 max_request: 130 << 20,
                 ..Limits::default()
             },
+            max_held_sources: 4 << 30,
+            max_client_connections: 64,
+            max_client_queued: None,
             max_output: 16 << 20,
             max_object: u64::from(u32::MAX),
             send_timeout: Duration::from_secs(20),
-            landlock: true,
+            landlock: std::env::var_os(NO_LANDLOCK_FOR_TESTS).is_none(),
             user: None,
         }
     }
@@ -272,6 +292,11 @@ impl ServeSettings {
 }
 
 impl ServeSettings {
+    /// The per-client queue actually used.
+    pub fn max_client_queued(&self) -> usize {
+        self.max_client_queued.unwrap_or(2 * self.jobs + 2).max(1)
+    }
+
     /// The per-write send time-out actually used.
     pub fn send_timeout(&self) -> Duration {
         self.send_timeout.min(self.io_timeout)

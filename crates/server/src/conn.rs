@@ -8,13 +8,15 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
-use super::args::{self, Scanned};
+use super::clients::Seat;
 use super::config::LogLevel;
-use super::confine;
+use super::grammar::{self, Request};
 use super::job::{self, Ended};
 use super::reply::{self, Body, Outgoing};
 use super::shared::Shared;
+use super::source::{self, Claim};
 use super::stats::Outcome;
+use super::{confine, seccomp};
 use distcc_wire::{RequestDecoder, RequestEvent, WireError, codes, wait_status_exit};
 
 #[cfg(test)]
@@ -27,31 +29,8 @@ struct Refusal {
     message: String,
 }
 
-enum ReadError {
-    Wire(WireError),
-    Timeout,
-    Io(std::io::Error),
-}
-
-impl ReadError {
-    /// Stats key of a request that could not be read.
-    fn key(&self) -> &'static str {
-        match self {
-            ReadError::Timeout => "timeout",
-            _ => "protocol",
-        }
-    }
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::Wire(e) => write!(f, "protocol error: {e}"),
-            ReadError::Timeout => write!(f, "no data for the I/O time-out"),
-            ReadError::Io(e) => write!(f, "read failed: {e}"),
-        }
-    }
-}
+/// Why a request could not be read (the header here, the source in `source`).
+type ReadError = source::SourceError;
 
 /// The request decoder with its read buffer and time-out.
 struct RequestReader {
@@ -121,12 +100,18 @@ fn peer_label(peer: Option<SocketAddr>) -> String {
 
 /// Serve one connection and count it. `peer` is the client's address (already admitted
 /// by the caller), `None` for a pipe.
-pub(crate) async fn serve<S>(shared: &Shared, stream: S, peer: Option<SocketAddr>) -> Outcome
+pub(crate) async fn serve<S>(
+    shared: &Shared,
+    stream: S,
+    peer: Option<SocketAddr>,
+    seat: Option<Seat>,
+) -> Outcome
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut conn = Conn {
         shared,
+        seat,
         io: stream,
         peer: peer_label(peer),
         started: Instant::now(),
@@ -143,8 +128,14 @@ struct Job {
     argv: Vec<Vec<u8>>,
     /// The executable from the compiler table.
     compiler: PathBuf,
-    scanned: Scanned,
-    source: Vec<u8>,
+    request: Request,
+    /// The job directory, holding the source from the start (removed once the reply is
+    /// sent).
+    dir: Option<tempfile::TempDir>,
+    /// The source's share of the server's held-bytes cap.
+    _claim: Option<Claim>,
+    /// The job's place in its client's queue.
+    _place: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Job {
@@ -155,12 +146,12 @@ impl Job {
 
     /// The source's name inside the job directory.
     fn input_name(&self) -> String {
-        format!("input{}", self.scanned.temp_ext)
+        format!("input{}", self.request.temp_ext())
     }
 
     /// The output's name inside the job directory.
     fn output_name(&self) -> &'static str {
-        if self.scanned.assembly {
+        if self.request.assembly() {
             "output.s"
         } else {
             "output.o"
@@ -204,6 +195,8 @@ impl JobResult {
 /// One connection in progress.
 struct Conn<'a, S> {
     shared: &'a Shared,
+    /// The client's share of the per-client limits (`None` for a pipe).
+    seat: Option<Seat>,
     io: S,
     /// For logs ("127.0.0.1:5000", "stdin").
     peer: String,
@@ -220,24 +213,99 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         // Vet before the source arrives (the client sends argv first, then runs cpp).
         let verdict = self.vet(version, &argv);
         // Read the rest of the request either way, so a refusal can be answered.
-        let source = match self.read_source(&mut reader).await {
-            Ok(source) => source,
-            Err(outcome) => return (outcome, None),
-        };
+        if version == 3 {
+            // Pump mode is always refused; its files are read through the decoder.
+            if let Err(outcome) = self.read_source(&mut reader).await {
+                return (outcome, None);
+            }
+        }
+        let pending = reader.dec.take_unread();
         drop(reader);
         match verdict {
-            Err(refusal) => (self.refuse(version, &argv, refusal).await, None),
-            Ok((compiler, scanned)) => {
-                let job = Job {
+            Err(refusal) => {
+                if version != 3 {
+                    if let Err(outcome) = self.receive(version, pending, None).await {
+                        return (outcome, None);
+                    }
+                }
+                (self.refuse(version, &argv, refusal).await, None)
+            }
+            Ok((compiler, request)) => {
+                let mut job = Job {
                     version,
                     argv,
                     compiler,
-                    scanned,
-                    source,
+                    request,
+                    dir: None,
+                    _claim: None,
+                    _place: None,
                 };
+                if let Err(outcome) = self.take_source(&mut job, pending).await {
+                    return (outcome, None);
+                }
                 self.compile_when_slot_free(job).await
             }
         }
+    }
+
+    /// Make the job directory and stream the source into it, before any job slot is
+    /// taken: a waiting connection holds its source on disk, not in memory.
+    async fn take_source(&mut self, job: &mut Job, pending: Vec<u8>) -> Result<(), Outcome> {
+        if let Some(seat) = &self.seat {
+            // Over its queue, a client's connection waits here, its source unread.
+            let timeout = self.shared.settings.io_timeout;
+            match tokio::time::timeout(timeout, seat.queue()).await {
+                Ok(place) => job._place = place,
+                Err(_) => {
+                    let msg = "waited the I/O time-out for a place in its queue \
+                               (--max-client-queued); closed without reply";
+                    return Err(bad_request(self.shared, &self.peer, msg));
+                }
+            }
+        }
+        let made = self.job_dir(job);
+        let (dir, file) = match made {
+            Ok(made) => made,
+            Err(msg) => {
+                self.receive(job.version, pending, None).await?;
+                self.send_failure(job.version, codes::IO_ERROR, &msg).await;
+                return Err(Outcome::Other);
+            }
+        };
+        let sink = source::Sink {
+            file,
+            claim: Claim::new(&self.shared.held),
+        };
+        job._claim = self.receive(job.version, pending, Some(sink)).await?;
+        job.dir = Some(dir);
+        Ok(())
+    }
+
+    /// Read the DOTI into `sink` (or past it); a peer that fails is logged and closed.
+    async fn receive(
+        &mut self,
+        version: u32,
+        pending: Vec<u8>,
+        sink: Option<source::Sink>,
+    ) -> Result<Option<Claim>, Outcome> {
+        let settings = &self.shared.settings;
+        let how = source::Receive {
+            version,
+            limits: &settings.limits,
+            timeout: settings.io_timeout,
+            pending,
+        };
+        source::receive(&mut self.io, how, sink).await.map_err(|e| {
+            self.shared.log.log(
+                LogLevel::Warning,
+                &format!(
+                    "client: {} {e} while reading the source; closed without reply",
+                    self.peer
+                ),
+            );
+            self.shared.stats.refused(e.key());
+            Outcome::BadRequest
+        })
     }
 
     /// The protocol version and argv; a peer that sends none is logged and closed.
@@ -290,7 +358,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
 
     /// Decide from the header alone: the compiler to run and the scanned arguments, or
     /// why not.
-    fn vet(&self, version: u32, argv: &[Vec<u8>]) -> Result<(PathBuf, Scanned), Refusal> {
+    fn vet(&self, version: u32, argv: &[Vec<u8>]) -> Result<(PathBuf, Request), Refusal> {
         if version == 3 {
             return Err(Refusal {
                 code: codes::PROTOCOL_ERROR,
@@ -310,12 +378,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 reason: "compiler",
                 message: e.to_string(),
             })?;
-        let scanned = args::scan(argv).map_err(|e| Refusal {
+        let request = grammar::parse(argv).map_err(|e| Refusal {
             code: codes::BAD_ARGUMENTS,
             reason: e.key(),
             message: e.to_string(),
         })?;
-        Ok((resolved.path, scanned))
+        Ok((resolved.path, request))
     }
 
     /// Log and count a refusal, and explain it to the client.
@@ -368,15 +436,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         &mut self,
         mut job: Job,
     ) -> Result<(Job, tempfile::TempDir, JobResult), Outcome> {
-        let dir = match self.job_dir(&job).await {
-            Ok(dir) => dir,
-            Err(msg) => {
-                self.shared.log.log(LogLevel::Error, msg.trim_end());
-                self.send_failure(job.version, codes::IO_ERROR, &msg).await;
-                return Err(Outcome::Other);
-            }
+        let Some(dir) = job.dir.take() else {
+            return Err(Outcome::Other);
         };
-        job.source = Vec::new();
         let result = self.run_compiler(&job, dir.path()).await;
         Ok((job, dir, result))
     }
@@ -401,6 +463,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 stderr,
                 stdout,
                 object,
+                scratch: Some(dir.path().to_path_buf()),
             };
             self.send(&reply).await;
         }
@@ -416,45 +479,49 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
         };
         let took = self.started.elapsed();
         self.log_finished(&job, &result, took);
-        let info = (job.scanned.input_name.clone(), job.compiler_shown(), took);
+        let info = (job.request.input_name.clone(), job.compiler_shown(), took);
         (result.outcome, Some(info))
     }
 
-    /// A private directory under `--tmpdir` holding the source; on failure, the message
-    /// for the log and the client.
+    /// A private directory under `--tmpdir` and the source file in it, opened for
+    /// writing; on failure, the message for the client (the log gets the path, the
+    /// client does not).
     #[allow(
         clippy::disallowed_methods,
         reason = "the server's own door: a compile's scratch job directory"
     )]
-    async fn job_dir(&self, job: &Job) -> Result<tempfile::TempDir, String> {
+    fn job_dir(&self, job: &Job) -> Result<(tempfile::TempDir, std::fs::File), String> {
         let tmpdir = &self.shared.settings.tmpdir;
-        let dir = tempfile::Builder::new()
+        let made = tempfile::Builder::new()
             .prefix("distsetup-job.")
             .tempdir_in(tmpdir)
-            .map_err(|e| {
-                format!(
-                    "distsetup serve: cannot create a job directory in {}: {e}\n",
+            .and_then(|dir| {
+                let file = std::fs::File::options()
+                    .write(true)
+                    .create_new(true)
+                    .open(dir.path().join(job.input_name()))?;
+                Ok((dir, file))
+            });
+        made.map_err(|e| {
+            self.shared.log.log(
+                LogLevel::Error,
+                &format!(
+                    "cannot make a job directory with its source in {}: {e}",
                     tmpdir.display()
-                )
-            })?;
-        tokio::fs::write(dir.path().join(job.input_name()), &job.source)
-            .await
-            .map_err(|e| {
-                format!(
-                    "distsetup serve: cannot write the source into {}: {e}\n",
-                    dir.path().display()
-                )
-            })?;
-        Ok(dir)
+                ),
+            );
+            format!(
+                "distsetup serve: cannot make a job directory on this server: {}\n",
+                std::io::Error::from(e.kind())
+            )
+        })
     }
 
     /// Run the compiler in `dir` and collect what goes into the reply.
     async fn run_compiler(&mut self, job: &Job, dir: &Path) -> JobResult {
         use std::os::unix::ffi::OsStrExt;
         let shared = self.shared;
-        let cmd = args::rewrite(
-            &job.argv,
-            &job.scanned,
+        let cmd = job.request.command(
             job.compiler.as_os_str().as_bytes(),
             &job.input_name(),
             job.output_name(),
@@ -482,6 +549,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             dir,
             argv: &cmd,
             ruleset,
+            seccomp: shared.seccomp.as_ref().map(|f| f.programs().to_vec()),
         };
         let ended = job::run(
             &shared.groups,
@@ -522,6 +590,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             Ended::LifetimeExceeded => Outcome::CompileTimeout,
             Ended::Disconnected => Outcome::ClientDisconnect,
         };
+        let filtered = match &ended {
+            Ended::Exited { status, stderr, .. } if *status != 0 => {
+                let tail = stderr.tail(64 * 1024);
+                if seccomp::stopped_by_filter(*status, &tail) {
+                    Some(seccomp::REFUSED_MESSAGE.to_owned())
+                } else if file_too_large(*status, &tail) {
+                    Some(format!(
+                        "distsetup serve: a file of this compile passed the server's size \
+                         limit of {} bytes (--max-object)\n",
+                        self.shared.settings.max_object
+                    ))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
         let (stdout, stderr) = match ended {
             Ended::Exited { stdout, stderr, .. } => (stdout.into(), stderr.into()),
             _ => (Body::Bytes(Vec::new()), Body::Bytes(Vec::new())),
@@ -532,6 +617,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             stdout,
             stderr,
             object: Body::Bytes(Vec::new()),
+        };
+        let extra = match (extra, filtered) {
+            (Some(e), _) => Some(e),
+            (None, Some(m)) => Some(m),
+            (None, None) => None,
         };
         if let Some(extra) = &extra {
             result.append_stderr(extra);
@@ -544,11 +634,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
     }
 
     /// Open the output of a successful compile (never through a symlink the compiler
-    /// left). A compiler that exits 0 without a readable output is a failure, not an
-    /// empty object: the client would link it. So is an object over `--max-object`.
+    /// left). A compiler that exits 0 without writing any output (`-fsyntax-only`,
+    /// `-dumpversion`, `-print-search-dirs`: build systems' configure checks) gets
+    /// distccd's answer, success with an empty object; anything else it left that is not
+    /// a readable regular file is a failure, and so is an object over `--max-object`.
     async fn take_object(&self, result: &mut JobResult, output: &Path) {
         match open_object(output, self.shared.settings.max_object) {
             Ok((file, len)) => result.object = Body::File(file, len),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 let name = output.file_name().map_or_else(
                     || output.display().to_string(),
@@ -583,7 +676,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 u8::from(status & 0x80 != 0),
                 took.as_millis(),
                 job.compiler_shown(),
-                job.scanned.input_name,
+                job.request.input_name,
                 job.version,
             ),
         );
@@ -597,6 +690,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
             stderr: Body::Bytes(message.as_bytes().to_vec()),
             stdout: Body::Bytes(Vec::new()),
             object: Body::Bytes(Vec::new()),
+            scratch: None,
         };
         self.send(&reply).await;
     }
@@ -632,6 +726,14 @@ fn open_object(output: &Path, max: u64) -> std::io::Result<(std::fs::File, u64)>
         )));
     }
     Ok((file, meta.len()))
+}
+
+/// The compiler, or one of its passes, was stopped by `RLIMIT_FSIZE`.
+fn file_too_large(status: u32, stderr_tail: &[u8]) -> bool {
+    status & 0x7f == libc::SIGXFSZ.unsigned_abs()
+        || stderr_tail
+            .windows(b"File size limit exceeded".len())
+            .any(|w| w == b"File size limit exceeded")
 }
 
 fn bad_request(shared: &Shared, peer: &str, why: &str) -> Outcome {

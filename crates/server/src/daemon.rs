@@ -192,6 +192,17 @@ fn log_start(shared: &Shared, listeners: &Listeners) {
     for l in &listeners.stats {
         log.log(LogLevel::Notice, &format!("stats on {}", local(l)));
     }
+    let (level, filter) = match &shared.seccomp {
+        Some(_) => (
+            LogLevel::Notice,
+            "on (no sockets, ptrace, mounts, BPF, keyrings or namespaces in a compile)",
+        ),
+        None => (
+            LogLevel::Warning,
+            "unavailable on this architecture: compiles are confined by Landlock and the user",
+        ),
+    };
+    log.log(level, &format!("system-call filter: {filter}"));
 }
 
 /// The grace period: wait for every connection to finish; when it runs out, kill the
@@ -228,7 +239,10 @@ async fn accept_loop(
                 Err(e) => {
                     // EMFILE and friends: stop accepting for a while (the pending
                     // connections wait in the backlog) and say so once per interval.
-                    let pause = backoff.failed(&shared, &e);
+                    let (pause, line) = backoff.failed(&e, std::time::Instant::now());
+                    if let Some(line) = line {
+                        shared.log.log(LogLevel::Warning, &line);
+                    }
                     tokio::select! {
                         () = tokio::time::sleep(pause) => {}
                         _ = stop.changed() => return,
@@ -243,10 +257,23 @@ async fn accept_loop(
             drop(stream);
             continue;
         }
+        let Some(seat) = shared.clients.admit(addr.ip()) else {
+            shared.log.log(
+                LogLevel::Warning,
+                &format!(
+                    "client: {} already holds {} connections (--max-client-connections); closed",
+                    addr.ip().to_canonical(),
+                    shared.settings.max_client_connections
+                ),
+            );
+            shared.stats.refused("client_limit");
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         tokio::spawn(async move {
-            conn::serve(&shared, stream, Some(addr)).await;
+            conn::serve(&shared, stream, Some(addr), Some(seat)).await;
             drop(permit);
         });
     }
@@ -268,9 +295,14 @@ impl AcceptBackoff {
         self.pause = Duration::ZERO;
     }
 
-    /// Record a failure; the pause before the next accept (100 ms doubling to 2 s when
-    /// descriptors or memory run out, 50 ms otherwise).
-    fn failed(&mut self, shared: &Shared, e: &std::io::Error) -> Duration {
+    /// Record a failure at `now`; the pause before the next accept (100 ms doubling to
+    /// 2 s when descriptors or memory run out, 50 ms otherwise), and the line to log, at
+    /// most one per [`Self::LOG_INTERVAL`].
+    fn failed(
+        &mut self,
+        e: &std::io::Error,
+        now: std::time::Instant,
+    ) -> (Duration, Option<String>) {
         let exhausted = matches!(
             e.raw_os_error(),
             Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
@@ -280,29 +312,25 @@ impl AcceptBackoff {
         } else {
             Duration::from_millis(50)
         };
-        let now = std::time::Instant::now();
         if self
             .last_log
             .is_some_and(|t| now.duration_since(t) < Self::LOG_INTERVAL)
         {
             self.suppressed += 1;
-        } else {
-            let more = if self.suppressed > 0 {
-                format!(" ({} more since the last report)", self.suppressed)
-            } else {
-                String::new()
-            };
-            shared.log.log(
-                LogLevel::Warning,
-                &format!(
-                    "accept failed: {e}{more}; pausing accepts (next report in {} s at most)",
-                    Self::LOG_INTERVAL.as_secs()
-                ),
-            );
-            self.last_log = Some(now);
-            self.suppressed = 0;
+            return (self.pause, None);
         }
-        self.pause
+        let more = if self.suppressed > 0 {
+            format!(" ({} more since the last report)", self.suppressed)
+        } else {
+            String::new()
+        };
+        self.last_log = Some(now);
+        self.suppressed = 0;
+        let line = format!(
+            "accept failed: {e}{more}; pausing accepts (next report in {} s at most)",
+            Self::LOG_INTERVAL.as_secs()
+        );
+        (self.pause, Some(line))
     }
 }
 
@@ -344,10 +372,52 @@ async fn stats_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch:
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::disallowed_methods,
-    reason = "tests build fixtures on disk and connect as clients"
-)]
+mod backoff_tests {
+    use super::*;
+
+    /// Issue 12's EMFILE storm, on a clock the test drives: accepts fail back to back
+    /// for a minute; the log gets one line per 10 s, each saying how many it folded.
+    #[test]
+    fn failing_accepts_pause_longer_and_log_once_per_interval() {
+        let emfile = std::io::Error::from_raw_os_error(libc::EMFILE);
+        let mut b = AcceptBackoff::default();
+        let start = std::time::Instant::now();
+        let mut at = start;
+        let mut lines = Vec::new();
+        let mut pauses = Vec::new();
+        while at < start + Duration::from_secs(60) {
+            let (pause, line) = b.failed(&emfile, at);
+            pauses.push(pause);
+            lines.extend(line.map(|l| (at - start, l)));
+            at += pause;
+        }
+        let ms: Vec<u128> = pauses.iter().take(6).map(Duration::as_millis).collect();
+        assert_eq!(ms, [100, 200, 400, 800, 1600, 2000]);
+        assert_eq!(lines.len(), 6, "{lines:?}");
+        assert!(
+            lines[0].1.starts_with("accept failed: Too many open files"),
+            "{lines:?}"
+        );
+        assert!(!lines[0].1.contains("more since"));
+        for pair in lines.windows(2) {
+            assert!(
+                pair[1].0 - pair[0].0 >= AcceptBackoff::LOG_INTERVAL,
+                "{lines:?}"
+            );
+        }
+        assert!(
+            lines[1].1.contains("more since the last report"),
+            "{lines:?}"
+        );
+        // After a success the pause starts small again.
+        b.reset();
+        assert_eq!(b.failed(&emfile, at).0, Duration::from_millis(100));
+    }
+}
+
+#[cfg(test)]
+// The tests are the server's clients.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use std::time::Duration;
 

@@ -27,7 +27,7 @@ where
             return Outcome::Other;
         }
     }
-    let outcome = conn::serve(shared, stream, peer).await;
+    let outcome = conn::serve(shared, stream, peer, None).await;
     shared.log.log(
         LogLevel::Debug,
         &format!("inetd job ended: {}", outcome.word()),

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::confine;
+use super::{confine, seccomp};
 use distcc_wire::{codes, wait_status_exit, wait_status_of};
 
 /// A compiler's stdout or stderr: a file in the job directory that the server opened
@@ -43,6 +43,16 @@ impl Captured {
     fn settle(&mut self, cap: usize) {
         let size = self.file.metadata().map_or(0, |m| m.len());
         self.len = size.min(u64::try_from(cap).unwrap_or(u64::MAX));
+    }
+
+    /// The last `n` bytes of what goes into the reply.
+    pub fn tail(&self, n: u64) -> Vec<u8> {
+        let start = self.len.saturating_sub(n);
+        let mut buf = vec![0u8; usize::try_from(self.len - start).unwrap_or(0)];
+        match self.file.read_exact_at(&mut buf, start) {
+            Ok(()) => buf,
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Append a server message (after what the compiler wrote).
@@ -92,8 +102,11 @@ impl Ended {
             Ended::SpawnFailed(e) => (
                 wait_status_exit(codes::COMPILER_MISSING),
                 Some(format!(
-                    "distsetup serve: failed to exec {}: {e}\n",
-                    compiler.display()
+                    "distsetup serve: failed to start the compiler {}: {}\n",
+                    compiler
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                    std::io::Error::from(e.kind())
                 )),
             ),
         }
@@ -135,6 +148,9 @@ pub struct JobLimits {
     pub lifetime: Option<Duration>,
     /// Keep at most this much of stdout and of stderr.
     pub max_output: usize,
+    /// No file of the compile may grow past this (`RLIMIT_FSIZE`: the object, the
+    /// captured output, temporary files); a compiler that tries gets `SIGXFSZ`.
+    pub max_file: u64,
 }
 
 /// Where and how one compile runs.
@@ -145,6 +161,8 @@ pub struct Spawn<'a> {
     pub argv: &'a [Vec<u8>],
     /// The Landlock ruleset to enforce in the child (`None`: no Landlock).
     pub ruleset: Option<OwnedFd>,
+    /// The system-call filter to load in the child (`None`: no seccomp).
+    pub seccomp: Option<Vec<seccompiler::BpfProgram>>,
 }
 
 /// Run the compile. `disconnected` completes when the client goes away.
@@ -182,10 +200,25 @@ pub async fn run(
         .process_group(0)
         .kill_on_drop(true);
     let fd = confine::raw(spawn.ruleset.as_ref());
-    // SAFETY: the closure makes only async-signal-safe syscalls (see enforce_in_child);
-    // the ruleset fd stays open in the parent until spawn returns.
+    let filter = spawn.seccomp;
+    let fsize = libc::rlimit {
+        rlim_cur: limits.max_file,
+        rlim_max: limits.max_file,
+    };
+    // SAFETY: the closure makes only async-signal-safe syscalls (see enforce_in_child
+    // and seccomp::install) and allocates nothing; the ruleset fd stays open in the
+    // parent until spawn returns.
     unsafe {
-        cmd.pre_exec(move || confine::enforce_in_child(fd));
+        cmd.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &fsize) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            confine::enforce_in_child(fd)?;
+            if let Some(programs) = &filter {
+                seccomp::install(programs)?;
+            }
+            Ok(())
+        });
     }
     let spawned = cmd.spawn();
     drop(cmd);

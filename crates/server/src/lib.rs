@@ -17,20 +17,22 @@
 //!
 //! Only this module opens sockets.
 
-pub mod args;
+mod clients;
 pub mod compilers;
 pub mod config;
 pub mod confine;
 mod conn;
 mod daemon;
 mod error;
+pub mod grammar;
 pub mod inetd;
 mod job;
 pub mod log;
 pub mod names;
-mod options;
 mod reply;
+pub mod seccomp;
 mod shared;
+mod source;
 pub mod stats;
 
 pub use config::{Alias, LogLevel, ServeSettings};
@@ -40,8 +42,6 @@ pub use inetd::serve_one;
 pub use shared::Server;
 
 #[cfg(test)]
-#[allow(
-    clippy::disallowed_methods,
-    reason = "tests build fixtures on disk and connect as clients"
-)]
+// Test fixtures write their own scratch toolchain.
+#[allow(clippy::disallowed_methods)]
 mod test_support;

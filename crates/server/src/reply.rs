@@ -1,16 +1,19 @@
 //! Sending a reply without holding it: bodies are streamed from the job directory in
-//! bounded chunks (protocol 1), or LZO-compressed from a read-only mapping of the file
-//! (protocol 2: the page cache holds the object, the heap only its compressed form).
+//! bounded chunks (protocol 1), or first LZO-compressed by the streaming encoder into an
+//! unnamed file in the job directory and streamed from there (protocol 2: the token
+//! needs the compressed length before the body). Memory stays at the encoder's block,
+//! dictionary and output chunk, whatever the object's size or compressibility.
 //! Every write must make progress within the send time-out, or the peer is dropped.
 
 use std::fs::File;
-use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt as _;
+use std::path::Path;
 use std::time::Duration;
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::job::Captured;
-use distcc_wire::lzo;
+use distcc_wire::{lzo, lzo_writer};
 
 /// One body of a reply.
 pub(super) enum Body {
@@ -43,6 +46,8 @@ pub(super) struct Outgoing {
     pub stdout: Body,
     /// Sent only when `status` is 0.
     pub object: Body,
+    /// The job directory, where a compressed body is written before it is sent.
+    pub scratch: Option<std::path::PathBuf>,
 }
 
 const CHUNK: usize = 64 * 1024;
@@ -75,59 +80,57 @@ async fn put<W: AsyncWrite + Unpin>(
     Ok(())
 }
 
-/// The LZO stream of a file's first `len` bytes, compressed off the async threads from
-/// a private read-only mapping.
-async fn compress_file(file: &File, len: u64) -> std::io::Result<Vec<u8>> {
+/// The LZO stream of a file's first `len` bytes, written by the streaming encoder into
+/// an unnamed file in `scratch`, off the async threads; the file and its length.
+async fn compress_file(file: &File, len: u64, scratch: &Path) -> std::io::Result<(File, u64)> {
     let file = file.try_clone()?;
-    let len = usize::try_from(len).map_err(std::io::Error::other)?;
+    let scratch = scratch.to_path_buf();
     tokio::task::spawn_blocking(move || {
-        // SAFETY: a fresh read-only private mapping of `len` bytes of a regular file we
-        // opened; unmapped below before the slice goes out of scope. The compiler has
-        // exited, so nothing shortens the file under us.
-        unsafe {
-            let p = libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_PRIVATE,
-                file.as_raw_fd(),
-                0,
-            );
-            if p == libc::MAP_FAILED {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::madvise(p, len, libc::MADV_SEQUENTIAL);
-            let done = std::sync::atomic::AtomicBool::new(false);
-            let addr = p as usize;
-            let out = std::thread::scope(|scope| {
-                // The compressor reads the mapping once, front to back; the pages it has
-                // read would stay in our RSS until munmap. Dropping them every few ms
-                // keeps RSS flat; it is always correct: the mapping is private,
-                // read-only and never written, so a dropped page is read again from
-                // the page cache if it is touched again.
-                scope.spawn(|| {
-                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                        libc::madvise(addr as *mut libc::c_void, len, libc::MADV_DONTNEED);
-                        std::thread::sleep(Duration::from_millis(1));
-                    }
-                });
-                let out = lzo::compress(std::slice::from_raw_parts(p.cast::<u8>(), len));
-                done.store(true, std::sync::atomic::Ordering::Relaxed);
-                out
-            });
-            libc::munmap(p, len);
-            Ok(out)
-        }
+        let z = tempfile::tempfile_in(&scratch)?;
+        let mut w = std::io::BufWriter::with_capacity(CHUNK, z);
+        let n = lzo_writer::compress_stream(
+            |buf: &mut [u8], at: u64| file.read_exact_at(buf, at),
+            len,
+            &mut w,
+        )?;
+        let z = w
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+        Ok((z, n))
     })
     .await
     .map_err(std::io::Error::other)?
+}
+
+/// Stream the first `len` bytes of `file`.
+async fn put_file<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    file: &File,
+    len: u64,
+    timeout: Duration,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut at = 0u64;
+    while at < len {
+        let want = usize::try_from((len - at).min(CHUNK as u64)).unwrap_or(CHUNK);
+        let n = file.read_at(&mut buf[..want], at)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the output file shrank while it was sent",
+            ));
+        }
+        put(wr, &buf[..n], timeout).await?;
+        at += n as u64;
+    }
+    Ok(())
 }
 
 async fn put_body<W: AsyncWrite + Unpin>(
     wr: &mut W,
     name: &[u8; 4],
     body: &Body,
-    lzo: bool,
+    (lzo, scratch): (bool, Option<&Path>),
     timeout: Duration,
 ) -> std::io::Result<()> {
     if body.len() == 0 {
@@ -144,27 +147,14 @@ async fn put_body<W: AsyncWrite + Unpin>(
             put(wr, &z, timeout).await
         }
         (Body::File(f, len), true) => {
-            let z = compress_file(f, *len).await?;
-            put(wr, &token(name, z.len() as u64)?, timeout).await?;
-            put(wr, &z, timeout).await
+            let scratch = scratch.ok_or_else(|| std::io::Error::other("no job directory"))?;
+            let (z, zlen) = compress_file(f, *len, scratch).await?;
+            put(wr, &token(name, zlen)?, timeout).await?;
+            put_file(wr, &z, zlen, timeout).await
         }
         (Body::File(f, len), false) => {
             put(wr, &token(name, *len)?, timeout).await?;
-            let mut buf = vec![0u8; CHUNK];
-            let mut at = 0u64;
-            while at < *len {
-                let want = usize::try_from((*len - at).min(CHUNK as u64)).unwrap_or(CHUNK);
-                let n = std::os::unix::fs::FileExt::read_at(f, &mut buf[..want], at)?;
-                if n == 0 {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "the output file shrank while it was sent",
-                    ));
-                }
-                put(wr, &buf[..n], timeout).await?;
-                at += n as u64;
-            }
-            Ok(())
+            put_file(wr, f, *len, timeout).await
         }
     }
 }
@@ -179,10 +169,11 @@ pub(super) async fn send<W: AsyncWrite + Unpin>(
     let mut head = token(b"DONE", reply.version.into())?;
     head.extend(token(b"STAT", reply.status.into())?);
     put(wr, &head, timeout).await?;
-    put_body(wr, b"SERR", &reply.stderr, lzo, timeout).await?;
-    put_body(wr, b"SOUT", &reply.stdout, lzo, timeout).await?;
+    let how = (lzo, reply.scratch.as_deref());
+    put_body(wr, b"SERR", &reply.stderr, how, timeout).await?;
+    put_body(wr, b"SOUT", &reply.stdout, how, timeout).await?;
     if reply.status == 0 {
-        put_body(wr, b"DOTO", &reply.object, lzo, timeout).await?;
+        put_body(wr, b"DOTO", &reply.object, how, timeout).await?;
     } else {
         put(wr, &token(b"DOTO", 0)?, timeout).await?;
     }

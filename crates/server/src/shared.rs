@@ -19,6 +19,12 @@ pub(crate) struct Shared {
     pub(crate) jobs: tokio::sync::Semaphore,
     /// Process groups of running compilers, killed when the grace period ends.
     pub(crate) groups: Groups,
+    /// The compile's system-call filter (`None` on architectures seccompiler lacks).
+    pub(crate) seccomp: Option<super::seccomp::Filter>,
+    /// Bytes of sources the connections hold on disk, capped.
+    pub(crate) held: std::sync::Arc<super::source::Held>,
+    /// Per-client connection and queue counts.
+    pub(crate) clients: std::sync::Arc<super::clients::Clients>,
 }
 
 impl Shared {
@@ -27,7 +33,17 @@ impl Shared {
         settings.validate()?;
         let table = CompilerTable::build(&settings)?;
         let log = Logger::open(settings.log_level, settings.log_file.as_deref())?;
+        let seccomp = super::seccomp::Filter::build().map_err(|e| ServeError::Io {
+            what: "seccomp".into(),
+            source: std::io::Error::other(e),
+        })?;
         Ok(Shared {
+            held: super::source::Held::new(settings.max_held_sources),
+            clients: super::clients::Clients::new(
+                settings.max_client_connections.max(1),
+                settings.max_client_queued(),
+            ),
+            seccomp,
             jobs: tokio::sync::Semaphore::new(settings.jobs),
             table,
             log,
@@ -42,6 +58,7 @@ impl Shared {
         JobLimits {
             lifetime: self.settings.job_lifetime,
             max_output: self.settings.max_output,
+            max_file: self.settings.max_object,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! For the server's unit tests: settings with a private tmpdir and log, and a compiler
 //! table holding the real `gcc` plus `liar-linux-gnu-gcc`, a compiler that exits 0
-//! without writing its output.
+//! without writing its output, and `link-linux-gnu-gcc`, one that leaves a symlink to
+//! `/etc/passwd` as its output.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::unix::fs::PermissionsExt as _;
@@ -26,6 +27,10 @@ impl Scratch {
         let liar = tc.join("liar-linux-gnu-gcc");
         std::fs::write(&liar, "#!/bin/sh\nexit 0\n").expect("liar script");
         std::fs::set_permissions(&liar, std::fs::Permissions::from_mode(0o755)).expect("liar mode");
+        let link = tc.join("link-linux-gnu-gcc");
+        std::fs::write(&link, "#!/bin/sh\nln -s /etc/passwd output.o\nexit 0\n")
+            .expect("link script");
+        std::fs::set_permissions(&link, std::fs::Permissions::from_mode(0o755)).expect("link mode");
         Scratch { dir }
     }
 

@@ -146,6 +146,15 @@ impl Input {
         }
     }
 
+    /// Take the bytes fed after the last consumed byte.
+    pub(super) fn take_unread(&mut self) -> Vec<u8> {
+        let rest = self.available().to_vec();
+        self.buf.clear();
+        self.base += self.pos as u64 + rest.len() as u64;
+        self.pos = 0;
+        rest
+    }
+
     /// Bytes fed after the last consumed byte.
     pub(super) fn unread(&self) -> usize {
         self.available().len()

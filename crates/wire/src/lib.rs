@@ -10,6 +10,8 @@
 
 mod input;
 pub mod lzo;
+pub mod lzo_stream;
+pub mod lzo_writer;
 mod reply;
 mod request;
 pub mod token;

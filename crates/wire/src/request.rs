@@ -116,6 +116,14 @@ impl RequestDecoder {
         }
     }
 
+    /// The bytes fed but not decoded yet, taken out of the decoder: after the `Header`
+    /// event, the start of the body for a caller that reads the source itself (a
+    /// server streaming it to disk). The decoder is done with this request then.
+    pub fn take_unread(&mut self) -> Vec<u8> {
+        self.state = State::Done;
+        self.input.take_unread()
+    }
+
     /// The peer closed its side: an error if the request is incomplete.
     pub fn finish(&self) -> Result<(), WireError> {
         match &self.state {

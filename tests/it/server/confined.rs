@@ -133,6 +133,8 @@ fn a_compile_runs_unprivileged_and_reaches_nothing_outside_its_job() {
         &format!(
             "#!/bin/bash\ncase \" $* \" in *\" -E \"*) exec gcc \"$@\" ;; esac\n\
              sleep {MARK}\n\
+             echo PROBE-RAN >&2\n\
+             echo x 2>/dev/null > ./w && cat ./w >/dev/null && echo WROTE-JOB >&2\n\
              cat {public} >&2 2>/dev/null && echo READ-PUBLIC >&2\n\
              cat {secret} >&2 2>/dev/null && echo READ-SECRET >&2\n\
              echo x 2>/dev/null > {open}/w && echo WROTE-OPEN >&2\n\
@@ -198,6 +200,16 @@ fn a_compile_runs_unprivileged_and_reaches_nothing_outside_its_job() {
     }
     assert!(status.lines().any(|l| l.trim() == "Groups:"), "{status}");
     assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+    // Positive controls: the probe's stderr reaches this check, and the same echo
+    // that would report a write outside the job reports one inside it.
+    assert!(
+        err.contains("PROBE-RAN"),
+        "the probe's stderr never arrived: {err}"
+    );
+    assert!(
+        err.contains("WROTE-JOB"),
+        "the probe cannot write in its job: {err}"
+    );
     for mark in [
         "READ-PUBLIC",
         "READ-SECRET",

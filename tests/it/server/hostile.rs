@@ -229,30 +229,74 @@ fn hostile_requests_run_nothing_and_the_server_keeps_serving() {
     );
 }
 
+/// A TCP connection from `src` (a loopback address of the test's choice) to serve.
+fn connect_from(src: [u8; 4], port: u16) -> TcpStream {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let s = rt.block_on(async {
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind((src, 0).into()).unwrap();
+        sock.connect(([127, 0, 0, 1], port).into()).await.unwrap()
+    });
+    let s = s.into_std().unwrap();
+    s.set_nonblocking(false).unwrap();
+    s
+}
+
+/// 80 stalled peers of one host: 64 hold connections (its --max-client-connections),
+/// 16 are closed at once, and a real client from another address is served.
 #[test]
 fn slow_clients_do_not_starve_a_real_one() {
-    let mut server = Server::start(&["--jobs", "2", "--io-timeout", "120"]);
+    let mut server = Server::start(&[
+        "--jobs",
+        "2",
+        "--io-timeout",
+        "120",
+        "--allow",
+        "127.0.0.0/24",
+    ]);
     let work = tempfile::tempdir().unwrap();
-    // 64 peers that start a request and then stall.
     let mut slow = Vec::new();
-    for i in 0..64 {
-        let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    for i in 0..80 {
+        let mut s = connect_from([127, 0, 0, 2], server.port);
         let part: &[u8] = if i % 2 == 0 {
             b"DIST000000"
         } else {
             b"DIST00000001ARGC00000005ARGV00000003gcc"
         };
-        s.write_all(part).unwrap();
+        let _ = s.write_all(part);
         slow.push(s);
     }
     compile_with_client(&server, work.path(), "while-slow.o");
     assert_eq!(server.remote_jobs_at_least(1).len(), 1);
-    // The slow ones got nothing and are still open.
+    // The slow ones got nothing: 64 are still open, the others were closed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while server
+        .log_text()
+        .matches("--max-client-connections")
+        .count()
+        < 16
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut open = 0;
     for s in &mut slow {
         s.set_nonblocking(true).unwrap();
         let mut b = [0u8; 16];
-        assert!(matches!(s.read(&mut b), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock));
+        match s.read(&mut b) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => open += 1,
+            Ok(0) | Err(_) => {}
+            Ok(n) => panic!("a stalled peer got {n} bytes"),
+        }
     }
+    assert_eq!(open, 64);
     drop(slow);
     assert!(server.alive());
     assert!(server.tmp_leftovers().is_empty());
@@ -260,7 +304,8 @@ fn slow_clients_do_not_starve_a_real_one() {
 
 #[test]
 fn many_concurrent_compiles_with_two_job_slots_are_all_correct() {
-    let mut server = Server::start(&["--jobs", "2"]);
+    // One client address (as a relay in front of many builds is): its limits raised.
+    let mut server = Server::start(&["--jobs", "2", "--max-client-connections", "256"]);
     let rss_start = server.rss_kib();
     let port = server.port;
     let threads: Vec<_> = (0..120u32)
@@ -366,11 +411,22 @@ fn clients_that_never_read_their_reply_do_not_hold_job_slots() {
     assert!(server.tmp_leftovers().is_empty());
 }
 
-/// Issue 12: out of file descriptors, the server pauses accepting and says so once per
-/// interval (it logged ~40 lines a second), then serves again when descriptors free up.
+/// Issue 12: out of file descriptors, the server pauses accepting and says so (at most
+/// once per interval: the unit test `failing_accepts_pause_longer_and_log_once_per_interval`
+/// drives that on its own clock), then serves again when descriptors free up.
 #[test]
-fn running_out_of_descriptors_backs_off_and_logs_once_per_interval() {
-    let mut server = Server::start_with_fd_limit(&["--jobs", "1", "--io-timeout", "60"], Some(40));
+fn running_out_of_descriptors_backs_off_and_serves_again() {
+    let mut server = Server::start_with_fd_limit(
+        &[
+            "--jobs",
+            "1",
+            "--io-timeout",
+            "60",
+            "--max-client-connections",
+            "256",
+        ],
+        Some(40),
+    );
     // Idle peers hold one descriptor each in the server until they go away.
     let mut idle = Vec::new();
     for _ in 0..60 {
@@ -385,22 +441,20 @@ fn running_out_of_descriptors_backs_off_and_logs_once_per_interval() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Three seconds of EMFILE: the old loop logged about 60 lines in that time.
-    std::thread::sleep(Duration::from_secs(3));
     let log = server.log_text();
-    let lines = log.matches("accept failed").count();
+    assert!(log.contains("accept failed: Too many open files"), "{log}");
     assert!(
-        lines <= 1,
-        "{lines} 'accept failed' lines in 3 s of EMFILE:\n{log}"
+        log.contains("pausing accepts (next report in 10 s at most)"),
+        "{log}"
     );
-    assert!(log.contains("Too many open files"), "{log}");
     drop(idle);
     let work = tempfile::tempdir().unwrap();
     compile_with_client(&server, work.path(), "after-emfile.o");
     assert!(server.alive());
 }
 
-/// Issue 12: `--max-object` refuses to send a larger object, with a clear message.
+/// Issue 12 and 21: `--max-object` is the compile's file-size limit (RLIMIT_FSIZE): the
+/// object cannot even be written past it, and the reply says why.
 #[test]
 fn an_object_over_max_object_is_an_explained_failure() {
     let server = Server::start(&["--max-object", "1M"]);
@@ -414,12 +468,13 @@ fn an_object_over_max_object_is_an_explained_failure() {
             ),
         );
         let serr = String::from_utf8_lossy(&reply.stderr);
-        assert_eq!(status_code(&reply), 107, "{serr}");
+        assert_ne!(reply.status, 0, "{serr}");
         assert!(
-            serr.contains("over this server's --max-object of 1048576 bytes"),
+            serr.contains("passed the server's size limit of 1048576 bytes (--max-object)"),
             "{serr}"
         );
         assert!(reply.object.is_empty());
+        assert!(!serr.contains(&*server.tmp.to_string_lossy()), "{serr}");
     }
     let small = decode_reply(
         1,

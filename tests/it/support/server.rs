@@ -31,6 +31,11 @@ impl Server {
 
     /// [`Server::start`] with RLIMIT_NOFILE set to `nofile` in the server process.
     pub fn start_with_fd_limit(extra: &[&str], nofile: Option<u64>) -> Server {
+        Server::start_with_env(extra, nofile, &[])
+    }
+
+    /// [`Server::start_with_fd_limit`] with extra environment variables for the server.
+    pub fn start_with_env(extra: &[&str], nofile: Option<u64>, env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let tmp = dir.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();
@@ -58,6 +63,7 @@ impl Server {
         args.extend(extra.iter().map(|s| s.to_string()));
         let mut cmd = Command::new(bin());
         cmd.args(&args).env("TMPDIR", &tmp).stdin(Stdio::null());
+        cmd.envs(env.iter().copied());
         if let Some(n) = nofile {
             use std::os::unix::process::CommandExt as _;
             let lim = libc::rlimit {

@@ -99,6 +99,7 @@ CRATES="
 	rustix@1.1.6
 	rustversion@1.0.23
 	rusty-fork@0.3.1
+	seccompiler@0.5.0
 	serde@1.0.229
 	serde_core@1.0.229
 	serde_derive@1.0.229

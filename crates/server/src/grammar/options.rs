@@ -1,11 +1,6 @@
-//! gcc's other spellings of an option, so the safety check sees what the compiler will
-//! do: the driver maps `--X[=V]` to a short option (`--output` to `-o`,
-//! `--for-assembler` to `-Wa,`, ...; unknown names to `-fX`, and unambiguous prefixes
-//! of the known names count), and `-fcompare-debug=OPTS` runs a second compile with
-//! OPTS. Each argument is checked in every form it can take.
-//!
-//! This is the second line of defence: the compile itself runs unprivileged and
-//! confined by Landlock to its job directory (see `confine`).
+//! gcc's other spellings of an option: the driver maps `--X[=V]` to a short option
+//! (`--output` to `-o`, `--for-assembler` to `-Wa,`, ...; unknown names to `-fX`, and
+//! unambiguous prefixes of the known names count). The grammar parses the short form.
 
 /// gcc's `option_map` (gcc.cc): a long name and the short option it stands for. A value
 /// (`--name=V`) is appended to the short option as written here.
@@ -100,13 +95,9 @@ const LONG: &[(&str, &str)] = &[
     ("--write-user-dependencies", "-MMD"),
 ];
 
-/// Short options whose long spelling the scan would miss (where the source and output
-/// are, what is compiled): a client must write them the short way.
-const SCAN_RELEVANT: &[&str] = &["-o", "-x", "-c", "-S", "-E", "-M", "-MM"];
-
 /// The short option a `--long[=value]` argument stands for, as gcc's driver maps it;
 /// `None` for arguments that are not `--` options.
-pub(super) fn long_alias(a: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn long_alias(a: &[u8]) -> Option<Vec<u8>> {
     let rest = a.strip_prefix(b"--")?;
     if rest.is_empty() {
         return None;
@@ -136,32 +127,6 @@ pub(super) fn long_alias(a: &[u8]) -> Option<Vec<u8>> {
     let mut out = short.as_bytes().to_vec();
     out.extend_from_slice(arg);
     Some(out)
-}
-
-/// True when the short spelling changes what the scan must see (the output, the
-/// language, the kind of compile).
-pub(super) fn scan_relevant(short: &[u8]) -> Option<&'static str> {
-    SCAN_RELEVANT.iter().copied().find(|s| {
-        let s = s.as_bytes();
-        short == s || (s == b"-o" || s == b"-x") && short.starts_with(s)
-    })
-}
-
-/// The options inside `-fcompare-debug=OPTS` (gcc splits them on blanks).
-pub(super) fn compare_debug_payload(a: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let opts = a.strip_prefix(b"-fcompare-debug=")?;
-    Some(
-        opts.split(u8::is_ascii_whitespace)
-            .filter(|w| !w.is_empty())
-            .map(<[u8]>::to_vec)
-            .collect(),
-    )
-}
-
-/// True for a path the compiler would reach outside its job directory (its cwd): an
-/// absolute path, or one that climbs with `..`.
-pub(super) fn outside_job(path: &[u8]) -> bool {
-    path.first() == Some(&b'/') || path.split(|&b| b == b'/').any(|c| c == b"..")
 }
 
 #[cfg(test)]
@@ -194,19 +159,5 @@ mod tests {
         assert_eq!(alias("--sysroot=/s"), "--sysroot=/s");
         assert!(long_alias(b"-fplugin=x").is_none());
         assert!(long_alias(b"--").is_none());
-    }
-
-    #[test]
-    fn compare_debug_and_paths() {
-        let p = compare_debug_payload(b"-fcompare-debug=-aux-info /etc/x  -O2").unwrap();
-        assert_eq!(
-            p,
-            vec![b"-aux-info".to_vec(), b"/etc/x".to_vec(), b"-O2".to_vec()]
-        );
-        assert!(outside_job(b"/etc/x"));
-        assert!(outside_job(b"a/../../x"));
-        assert!(!outside_job(b"dump.txt"));
-        assert_eq!(scan_relevant(b"-o/etc/x"), Some("-o"));
-        assert_eq!(scan_relevant(b"-Wall"), None);
     }
 }
