@@ -1,9 +1,10 @@
 //! `distsetup volunteer`: plan, show, apply; then enable the service or run the embedded
 //! server in the foreground.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use distsetup::plan::{Mode, Outcome};
+use distsetup::plan::{Mode, Outcome, SysRoot};
 use distsetup::profile::ServiceManager;
 use distsetup::volunteer::{self, Facts, ServerKind, Service, Settings};
 
@@ -51,7 +52,7 @@ pub fn run(a: VolunteerArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
             settings.profile.name
         )?;
     }
-    let facts = Facts::detect(&settings.profile);
+    let facts = Facts::detect(&settings.profile, listening_ports(&settings.root));
     let done = configure(&settings, &facts, ui)?;
     if let Some(args) = done.foreground {
         use std::os::unix::process::CommandExt as _;
@@ -66,6 +67,26 @@ pub fn run(a: VolunteerArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
         return Err(anyhow::Error::new(e).context(format!("running {}", facts.exe.display())));
     }
     Ok(ExitStatus::of_outcome(&done.outcome))
+}
+
+/// The TCP ports this machine listens on, from its socket tables (`/proc/net/tcp`,
+/// `/proc/net/tcp6`): planning checks ports against these facts and never binds one.
+/// `None` under `--root` (this machine's sockets say nothing about the target) and when
+/// neither table can be read.
+pub fn listening_ports(root: &SysRoot) -> Option<BTreeSet<u16>> {
+    if root.dir() != Path::new("/") {
+        return None;
+    }
+    let tables: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .into_iter()
+        .filter_map(|t| std::fs::read_to_string(t).ok())
+        .collect();
+    (!tables.is_empty()).then(|| {
+        tables
+            .iter()
+            .flat_map(|t| volunteer::listening_ports(t))
+            .collect()
+    })
 }
 
 /// What [`configure`] did.

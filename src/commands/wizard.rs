@@ -17,7 +17,8 @@ pub fn run(a: WizardArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
         None => SysRoot::system(),
     };
     let _cursor = CursorGuard::install();
-    let answers = wizard::run(&root, a.root.as_deref(), ui.ask)?;
+    let listening = super::volunteer::listening_ports(&root);
+    let answers = wizard::run(&root, a.root.as_deref(), listening, ui.ask)?;
     let outcome = match &answers.setup {
         Setup::Master { settings, facts } => super::master::configure(settings, facts, ui)?,
         Setup::Volunteer { settings, facts } => {

@@ -16,7 +16,6 @@
 //!   puts them back. The embedded server does not depend on them.
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use crate::plan::{self, Before, Mode, Plan, SysRoot};
@@ -32,6 +31,7 @@ mod service;
 use aliases::*;
 pub use avahi::AVAHI_SERVICES;
 use daemon::*;
+pub use ports::listening_ports;
 use ports::*;
 use service::*;
 pub use service::{foreground_args, service_text};
@@ -241,13 +241,15 @@ pub struct Facts {
     pub cores: Option<usize>,
     /// Absolute path of the distsetup binary (for `ExecStart=`).
     pub exe: PathBuf,
-    /// Whether ports are checked against this machine's listening sockets.
-    pub check_machine_ports: bool,
+    /// The TCP ports listening on this machine ([`listening_ports`] of its
+    /// `/proc/net/tcp` and `tcp6`, read by the command layer); `None` when they were not
+    /// read (under `--root` they say nothing about the target). Planning never binds.
+    pub listening: Option<BTreeSet<u16>>,
 }
 
 impl Facts {
-    /// The real machine.
-    pub fn detect(profile: &Profile) -> Facts {
+    /// The real machine, with the listening ports the caller read.
+    pub fn detect(profile: &Profile, listening: Option<BTreeSet<u16>>) -> Facts {
         let native_triple = std::process::Command::new("gcc")
             .arg("-dumpmachine")
             .stdin(std::process::Stdio::null())
@@ -262,7 +264,7 @@ impl Facts {
             native_triple,
             cores: crate::cores::detect().ok().map(|c| c.usable),
             exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/usr/bin/distsetup")),
-            check_machine_ports: true,
+            listening,
         }
     }
 }
@@ -370,7 +372,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
         &service,
         port,
         stats_port,
-        &mut warnings,
+        (&mut notes, &mut warnings),
         &tc_name,
     )?;
 

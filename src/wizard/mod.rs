@@ -3,7 +3,8 @@
 //! result are the same; it ends by printing the equivalent command line. Nothing is
 //! written before the final confirmation (a "no" or Ctrl-C leaves the system as it was).
 
-use std::net::{Ipv4Addr, TcpListener};
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
 use std::path::Path;
 
 use crate::plan::{Mode, SysRoot};
@@ -72,8 +73,15 @@ fn command_line(words: &[String]) -> String {
     words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
 }
 
-/// Run the wizard against `root` (`/` for the real system).
-pub fn run(root: &SysRoot, root_arg: Option<&Path>, ask: &mut dyn Ask) -> Result<Answers, Error> {
+/// Run the wizard against `root` (`/` for the real system). `listening`: the TCP ports
+/// this machine listens on, read by the caller (`None` under `--root`); the proposed port
+/// avoids them.
+pub fn run(
+    root: &SysRoot,
+    root_arg: Option<&Path>,
+    listening: Option<BTreeSet<u16>>,
+    ask: &mut dyn Ask,
+) -> Result<Answers, Error> {
     let roles = vec![
         "master — this machine starts builds (makepkg, Portage, make)".to_string(),
         "volunteer — this machine compiles for a master".to_string(),
@@ -90,7 +98,7 @@ pub fn run(root: &SysRoot, root_arg: Option<&Path>, ask: &mut dyn Ask) -> Result
         master(root, profile, base, root_words, ask)
     } else {
         base.extend(["volunteer".into(), "--profile".into(), name.clone()]);
-        volunteer(root, profile, base, root_words, ask)
+        volunteer(root, profile, (base, root_words), listening, ask)
     }
 }
 
@@ -345,13 +353,10 @@ pub fn own_subnet() -> Option<String> {
     found
 }
 
-/// The first port from `start` that is free here, with its stats port (+1000).
-#[allow(
-    clippy::disallowed_methods,
-    reason = "issue 20 point 3: a live bind while planning, to be replaced by /proc/net/tcp facts"
-)]
-fn free_port_from(start: u16) -> u16 {
-    let free = |p: u16| TcpListener::bind(("0.0.0.0", p)).is_ok();
+/// The first port from `start` that nothing listens on here (when the listening ports
+/// are known), with its stats port (+1000) free too.
+fn free_port_from(start: u16, listening: Option<&BTreeSet<u16>>) -> u16 {
+    let free = |p: u16| listening.is_none_or(|l| !l.contains(&p));
     (start..start.saturating_add(200))
         .find(|&p| p != 3633 && free(p) && p.checked_add(1000).is_some_and(free))
         .unwrap_or(start)
@@ -439,11 +444,11 @@ fn ask_enable(profile: &Profile, ask: &mut dyn Ask) -> Result<bool, Error> {
 fn volunteer(
     root: &SysRoot,
     profile: Profile,
-    mut words: Vec<String>,
-    root_words: Vec<String>,
+    (mut words, root_words): (Vec<String>, Vec<String>),
+    listening: Option<BTreeSet<u16>>,
     ask: &mut dyn Ask,
 ) -> Result<Answers, Error> {
-    let facts = crate::volunteer::Facts::detect(&profile);
+    let facts = crate::volunteer::Facts::detect(&profile, listening);
     if let Some(note) = crate::volunteer::host_search_note(root, &facts) {
         ask.say(&note)?;
     }
@@ -486,7 +491,7 @@ fn volunteer(
     };
     let (allow, allow_anyone) = ask_allow(ask)?;
     let start = known.as_ref().map_or(3632, |k| k.port);
-    let port_default = free_port_from(start).to_string();
+    let port_default = free_port_from(start, facts.listening.as_ref()).to_string();
     let port_ok = |s: &str| -> Result<(), String> {
         match s.parse::<u16>() {
             Ok(p) if p > 0 && p != 3633 => Ok(()),

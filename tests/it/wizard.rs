@@ -74,7 +74,7 @@ fn run_script(
 ) -> (Result<Done, distsetup::wizard::Error>, Script, String) {
     let sys = distsetup::plan::SysRoot::new(root).unwrap();
     let mut script = Script::new(answers);
-    let answers = match distsetup::wizard::run(&sys, Some(root), &mut script) {
+    let answers = match distsetup::wizard::run(&sys, Some(root), None, &mut script) {
         Ok(a) => a,
         Err(e) => {
             let said = script.said.join("\n");

@@ -283,7 +283,7 @@ fn the_wizard_asks_and_its_command_says_zeroconf() {
         Answer::Yes(true),  // zeroconf
         Answer::Yes(false), // do not enable the service
     ]);
-    let answers = distsetup::wizard::run(&sys, Some(root.path()), &mut script)
+    let answers = distsetup::wizard::run(&sys, Some(root.path()), None, &mut script)
         .unwrap_or_else(|e| panic!("{e}: {:?}", script.prompts));
     assert!(
         script.prompts.iter().any(|p| p.contains("zeroconf")),
