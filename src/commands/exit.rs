@@ -147,7 +147,10 @@ impl Classify for distsetup::volunteer::Error {
         match self {
             Error::Toolchain(e) => e.status(),
             Error::Plan(e) => e.status(),
-            Error::PortTaken { .. } | Error::Broken { .. } | Error::Output(_) => ExitStatus::System,
+            Error::PortTaken { .. }
+            | Error::Broken { .. }
+            | Error::ServiceCannotRun(_)
+            | Error::Output(_) => ExitStatus::System,
             _ => ExitStatus::Input,
         }
     }

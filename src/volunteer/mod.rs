@@ -23,11 +23,13 @@ use crate::profile::{ConfigSyntax, KnownToolchain, Profile, ServiceManager};
 use crate::shconf::{self, Dialect, Document, Edit, Value};
 use crate::toolchain::{self, Located, SearchPaths, TOOLS};
 
+mod access;
 mod aliases;
 mod avahi;
 mod daemon;
 mod ports;
 mod service;
+pub use access::{Denied, ServiceUser, check_runnable, checking_user, service_user};
 use aliases::*;
 pub use avahi::AVAHI_SERVICES;
 use daemon::*;
@@ -141,6 +143,9 @@ pub enum Error {
         /// The alias directory (real path).
         dir: PathBuf,
     },
+    /// The service's user cannot run the toolchain (a 0700 home on the way).
+    #[error(transparent)]
+    ServiceCannotRun(Box<access::Denied>),
     /// A port is already in use on this machine.
     #[error("port {port} ({what}) is already in use on this machine; pick another with --port")]
     PortTaken {
@@ -376,6 +381,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
         &tc_name,
     )?;
 
+    check_service_user(settings, &service, &located, &mut warnings)?;
     write_service(&mut plan, profile, &service)?;
     let out = (&mut plan, &mut notes, &mut warnings);
     avahi::plan_avahi(settings, facts, &inputs, &versions, out)?;
@@ -406,7 +412,6 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
             &mut warnings,
         )?;
     }
-    warn_home(&located, &mut warnings);
     Ok(Report {
         plan,
         notes,
@@ -444,14 +449,25 @@ fn warn_no_distcc(root: &SysRoot, warnings: &mut Vec<String>) -> Result<(), Erro
     Ok(())
 }
 
-/// A service user may not read a toolchain under a home directory.
-fn warn_home(located: &Located, warnings: &mut Vec<String>) {
-    if is_under_home(&located.bin_dir) {
-        warnings.push(format!(
-            "the toolchain is under a home directory ({}); the service user may not be able to read it \
-             (systemd's ProtectHome, 0700 homes): /opt is the usual place",
-            located.bin_dir.display()
-        ));
+/// The service's user must be able to run the compiler: refused on this machine, a
+/// warning under `--root` (the toolchain is looked up here, the service runs there).
+fn check_service_user(
+    settings: &Settings,
+    service: &Service,
+    located: &Located,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    let Some(user) = service_user(&settings.profile, service) else {
+        return Ok(());
+    };
+    let top = access::toolchain_top(located);
+    match check_runnable(&located.gcc(), Some(&top), &user) {
+        Ok(()) => Ok(()),
+        Err(denied) if settings.root.dir() != Path::new("/") => {
+            warnings.push(denied.to_string());
+            Ok(())
+        }
+        Err(denied) => Err(Error::ServiceCannotRun(denied)),
     }
 }
 

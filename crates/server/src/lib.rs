@@ -29,6 +29,7 @@ mod job;
 pub mod log;
 pub mod names;
 mod options;
+pub mod preflight;
 mod reply;
 mod shared;
 pub mod stats;
