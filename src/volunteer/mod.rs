@@ -146,6 +146,20 @@ pub enum Error {
     /// The service's user cannot run the toolchain (a 0700 home on the way).
     #[error(transparent)]
     ServiceCannotRun(Box<access::Denied>),
+    /// `--port` with the system distccd, whose port distsetup does not move.
+    #[error(
+        "--port {port}: this machine's own compiler is served by the system distccd ({service}) \
+         on port {system_port}; drop --port (a second daemon for the same compiler is not what \
+         you want)"
+    )]
+    SystemDaemonPort {
+        /// What was asked.
+        port: u16,
+        /// The system daemon's port.
+        system_port: u16,
+        /// Its service name.
+        service: String,
+    },
     /// A port is already in use on this machine.
     #[error("port {port} ({what}) is already in use on this machine; pick another with --port")]
     PortTaken {
@@ -338,10 +352,21 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     ));
 
     let jobs = settings.jobs.or(facts.cores).unwrap_or(2).max(1);
-    let port = settings
-        .port
-        .or(entry.map(|k| k.port))
-        .unwrap_or(profile.volunteer.port);
+    // This machine's own compiler with distccd: the system distccd is the one meant.
+    let system = settings.server == ServerKind::Distccd && is_system_compiler(&located, facts);
+    let port = match (system, settings.port) {
+        (true, Some(p)) if p != profile.volunteer.port => {
+            return Err(Error::SystemDaemonPort {
+                port: p,
+                system_port: profile.volunteer.port,
+                service: profile.volunteer.service.clone(),
+            });
+        }
+        (true, _) => profile.volunteer.port,
+        (false, p) => p
+            .or(entry.map(|k| k.port))
+            .unwrap_or(profile.volunteer.port),
+    };
     let stats_port = port
         .checked_add(STATS_OFFSET)
         .ok_or(Error::PortRange(port))?;
@@ -368,29 +393,35 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     };
     let (service, serve_args) = match settings.server {
         ServerKind::Embedded => embedded_service(settings, facts, &inputs),
+        ServerKind::Distccd if system => (system_service(profile, &path_env), Vec::new()),
         ServerKind::Distccd => distccd_service(settings, &inputs, &mut warnings)?,
     };
 
-    check_ports(
-        settings,
-        facts,
-        &service,
-        port,
-        stats_port,
-        (&mut notes, &mut warnings),
-        &tc_name,
-    )?;
-
+    if !system {
+        check_ports(
+            settings,
+            facts,
+            &service,
+            port,
+            stats_port,
+            (&mut notes, &mut warnings),
+            &tc_name,
+        )?;
+    }
     check_service_user(settings, &service, &located, &mut warnings)?;
-    write_service(&mut plan, profile, &service)?;
+    if !system {
+        write_service(&mut plan, profile, &service)?;
+    }
     let out = (&mut plan, &mut notes, &mut warnings);
     avahi::plan_avahi(settings, facts, &inputs, &versions, out)?;
-    notes.push(format!(
-        "service: {} ({}) on port {port}, stats on {stats_port}, {jobs} jobs, allowing {}",
-        service.name,
-        service.file.display(),
-        allow.join(" ")
-    ));
+    if !system {
+        notes.push(format!(
+            "service: {} ({}) on port {port}, stats on {stats_port}, {jobs} jobs, allowing {}",
+            service.name,
+            service.file.display(),
+            allow.join(" ")
+        ));
+    }
 
     if settings.server == ServerKind::Distccd {
         let names: Vec<&str> = links.iter().map(|l| l.name.as_str()).collect();
@@ -402,6 +433,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
             prefix: &located.prefix,
             service: &service,
             port,
+            system,
         };
         plan_system_daemon(
             settings,
@@ -565,6 +597,33 @@ struct SystemDaemon<'a> {
     prefix: &'a str,
     service: &'a Service,
     port: u16,
+    /// The toolchain is this machine's own compiler: the system distccd serves it, and is
+    /// configured to start.
+    system: bool,
+}
+
+/// Whether the toolchain is this machine's own compiler (a system triple that is the
+/// native one), which the system distccd already serves.
+fn is_system_compiler(located: &Located, facts: &Facts) -> bool {
+    located.layout == toolchain::Layout::System
+        && facts.native_triple.as_deref().is_some_and(|native| {
+            located.prefix == native || located.aliases.iter().any(|a| a == native)
+        })
+}
+
+/// The system distccd as the service (nothing written for it but its configuration).
+fn system_service(profile: &Profile, path_env: &str) -> Service {
+    let v = &profile.volunteer;
+    Service {
+        name: v.service.clone(),
+        file: v.service_file.clone(),
+        manager: match v.service_manager {
+            ServiceManager::Sysv => ServiceManager::Systemd,
+            m => m,
+        },
+        argv: vec!["/usr/bin/distccd".into()],
+        path_env: path_env.to_owned(),
+    }
 }
 
 /// `--server distccd`: the whitelist links, and the system distccd's configuration for
@@ -585,7 +644,17 @@ fn plan_system_daemon(
         .and_then(toolchain::elf_machine_for_triple)
         == Some(d.local_machine);
     if native {
-        plan_daemon_config(root, plan, profile, d.allow, d.jobs, settings.listen, notes)?;
+        plan_daemon_config(settings, plan, (d.allow, d.jobs), d.system, notes)?;
+        if d.system {
+            notes.push(format!(
+                "this machine's own compiler: the system distccd ({}, port {}) serves it; its \
+                 configuration ({}) gets the allow list, the jobs and every address to listen \
+                 on, and is set to start (no second daemon)",
+                profile.volunteer.service,
+                d.port,
+                profile.volunteer.config.display()
+            ));
+        }
     } else {
         notes.push(system_daemon_untouched(profile, d.service, d.port));
     }

@@ -5,3 +5,4 @@ mod e2e;
 mod install;
 mod ports;
 mod service_user;
+mod system_daemon;
