@@ -11,15 +11,24 @@ use distsetup::volunteer::{self, Facts, ServerKind, Service, Settings};
 use super::{CommandError, ExitStatus, Ui, apply};
 use crate::cli::{ServerArg, VolunteerArgs};
 
-/// Resolve `volunteer` arguments into settings.
-pub fn resolve(a: VolunteerArgs) -> anyhow::Result<Settings> {
+/// The profile `--profile` names, else the one the files under the root tell (as doctor
+/// and the wizard detect it) with what told; neither: refused, asking for `--profile`.
+pub fn profile_name(
+    given: Option<&str>,
+    root: &SysRoot,
+) -> anyhow::Result<(String, Option<String>)> {
+    match (given, distsetup::doctor::detect_profile(root)) {
+        (Some(name), _) => Ok((name.to_owned(), None)),
+        (None, Some(d)) => Ok((d.name.to_owned(), Some(d.evidence))),
+        (None, None) => Err(CommandError::BadArgument(distsetup::doctor::undetected(root)).into()),
+    }
+}
+
+/// Resolve `volunteer` arguments into settings, and what the profile was detected from.
+pub fn resolve(a: VolunteerArgs) -> anyhow::Result<(Settings, Option<String>)> {
     let root = a.write.sys_root()?;
-    // Without --profile: the distro of /etc/os-release, as doctor and the wizard detect it.
-    let profile = match &a.profile {
-        Some(name) => name.clone(),
-        None => distsetup::doctor::detect_profile(&root).to_string(),
-    };
-    Ok(Settings {
+    let (profile, detected) = profile_name(a.profile.as_deref(), &root)?;
+    let settings = Settings {
         profile: distsetup::profile::load(&profile)?,
         root,
         toolchain: a.toolchain,
@@ -38,17 +47,17 @@ pub fn resolve(a: VolunteerArgs) -> anyhow::Result<Settings> {
         zeroconf: a.zeroconf,
         zeroconf_version: a.zeroconf_version,
         mode: a.write.mode(),
-    })
+    };
+    Ok((settings, detected))
 }
 
 /// `distsetup volunteer`.
 pub fn run(a: VolunteerArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
-    let detected = a.profile.is_none();
-    let settings = resolve(a)?;
-    if detected {
+    let (settings, detected) = resolve(a)?;
+    if let Some(evidence) = detected {
         writeln!(
             ui.out,
-            "profile {} (detected from /etc/os-release; --profile NAME to choose)",
+            "profile {} (detected from {evidence}; --profile NAME to choose)",
             settings.profile.name
         )?;
     }

@@ -106,7 +106,8 @@ pub fn run(
 /// that can configure one, each with its master description; for a volunteer every
 /// profile, described by what a volunteer gets (service manager, distccd's files).
 fn ask_profile(root: &SysRoot, master: bool, ask: &mut dyn Ask) -> Result<String, Error> {
-    let detected = crate::doctor::detect_profile(root);
+    let found = crate::doctor::detect_profile(root);
+    let detected = found.as_ref().map_or("", |d| d.name);
     let mut names = Vec::new();
     let mut items = Vec::new();
     for s in crate::profile::list()? {
@@ -122,10 +123,16 @@ fn ask_profile(root: &SysRoot, master: bool, ask: &mut dyn Ask) -> Result<String
         names.push(s.name);
     }
     let default = names.iter().position(|n| *n == detected).unwrap_or(0);
-    ask.say(&format!(
-        "distro detected from /etc/os-release: profile {detected}"
-    ))?;
-    if master && !names.iter().any(|n| *n == detected) {
+    match &found {
+        Some(d) => ask.say(&format!(
+            "distro detected from {}: profile {detected}",
+            d.evidence
+        ))?,
+        None => {
+            ask.say("distro not detected (no /etc/os-release, no distro's own files): pick it")?
+        }
+    }
+    if master && found.is_some() && !names.iter().any(|n| *n == detected) {
         ask.say(&format!(
             "profile {detected} cannot configure a master (no makepkg or Portage configuration to edit)"
         ))?;

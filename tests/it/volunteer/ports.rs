@@ -17,6 +17,8 @@ fn dry_run(t: &Root, root: Option<&Path>, port: u16) -> Vec<String> {
     let tc = XTools::aarch64().build_in(t.path());
     let mut args: Vec<String> = [
         "volunteer",
+        "--profile",
+        "debian",
         "--toolchain",
         s(&tc),
         "--allow",

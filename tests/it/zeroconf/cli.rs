@@ -160,6 +160,7 @@ fn a_bad_zeroconf_version_is_refused_and_nothing_is_written() {
     assert!(!root.join("etc").exists());
     // And it needs --zeroconf.
     let o = Cmd::new("volunteer")
+        .args(["--profile", "debian"])
         .args(["--toolchain", "x", "--zeroconf-version", "14"])
         .run();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
