@@ -187,14 +187,7 @@ fn master(
             Ok(_) => Ok(()),
         }
     };
-    let hosts = ask.input(
-        "Volunteers (DISTCC_HOSTS syntax, e.g. 192.168.1.10:3636/8,lzo)",
-        "",
-        &validate,
-    )?;
-    if ask.confirm("Check now that each host accepts connections?", true)? {
-        probe_hosts(&hosts, ask)?;
-    }
+    let hosts = ask_hosts(ask, &validate)?;
     let jobs_ok = |s: &str| -> Result<(), String> {
         let max = crate::master::MAX_JOBS;
         if s == "auto" || s.parse::<usize>().is_ok_and(|n| (1..=max).contains(&n)) {
@@ -231,11 +224,37 @@ fn master(
     })
 }
 
-/// A TCP connect to each host, 2 s each.
-fn probe_hosts(spec: &str, ask: &mut dyn Ask) -> std::io::Result<()> {
+/// The host list; when checked and a host does not answer, the list is written only if
+/// the user says so, else offered again for editing.
+fn ask_hosts(ask: &mut dyn Ask, validate: crate::prompt::Validate) -> Result<String, Error> {
+    const PROMPT: &str = "Volunteers (DISTCC_HOSTS syntax, e.g. 192.168.1.10:3636/8,lzo)";
+    let mut hosts = ask.input(PROMPT, "", validate)?;
+    loop {
+        if !ask.confirm("Check now that each host accepts connections?", true)? {
+            return Ok(hosts);
+        }
+        let failed = probe_hosts(&hosts, ask)?;
+        if failed == 0
+            || ask.confirm(
+                &format!(
+                    "{failed} host{} did not answer. Write the list anyway?",
+                    if failed == 1 { "" } else { "s" }
+                ),
+                false,
+            )?
+        {
+            return Ok(hosts);
+        }
+        hosts = ask.input_again(PROMPT, &hosts, validate)?;
+    }
+}
+
+/// A TCP connect to each host, 2 s each; how many did not answer.
+fn probe_hosts(spec: &str, ask: &mut dyn Ask) -> std::io::Result<usize> {
     let Ok(list) = crate::hostspec::parse(spec) else {
-        return Ok(());
+        return Ok(0);
     };
+    let mut failed = 0;
     for h in list.hosts() {
         let crate::hostspec::Transport::Tcp { host, .. } = &h.transport else {
             ask.say(&format!("  {}: not a TCP host, not checked", h.address()))?;
@@ -246,11 +265,14 @@ fn probe_hosts(spec: &str, ask: &mut dyn Ask) -> std::io::Result<()> {
             .and_then(|a| crate::doctor::probe::connect(a, std::time::Duration::from_secs(2)))
         {
             Ok((_, t)) => format!("accepts connections ({:.1} ms)", t.as_secs_f64() * 1000.0),
-            Err(e) => format!("{e} — `distsetup doctor` tells more once it runs"),
+            Err(e) => {
+                failed += 1;
+                format!("{e} — `distsetup doctor` tells more once it runs")
+            }
         };
         ask.say(&format!("  {host}:{port}: {verdict}"))?;
     }
-    Ok(())
+    Ok(failed)
 }
 
 /// Toolchains found on this machine: the profile's known names, then cross compilers in
