@@ -83,7 +83,17 @@ always!(ExitStatus::Input =>
     distsetup::hostspec::Error,
     distsetup::wire::WireError,
 );
-always!(ExitStatus::System => distsetup::cores::Error, distsetup::toolchain::Error);
+always!(ExitStatus::System => distsetup::cores::Error);
+
+impl Classify for distsetup::toolchain::Error {
+    fn status(&self) -> ExitStatus {
+        match self {
+            // A name or path that names no toolchain is a usage error.
+            distsetup::toolchain::Error::NotFound { .. } => ExitStatus::Input,
+            _ => ExitStatus::System,
+        }
+    }
+}
 
 impl Classify for distsetup::plan::Error {
     fn status(&self) -> ExitStatus {

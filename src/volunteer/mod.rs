@@ -518,6 +518,8 @@ fn locate_and_probe(
         return Err(toolchain::Error::NotFound {
             query: settings.toolchain.clone(),
             places: Vec::new(),
+            known: Vec::new(),
+            found: Vec::new(),
         }
         .into());
     };

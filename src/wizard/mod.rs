@@ -275,52 +275,6 @@ fn probe_hosts(spec: &str, ask: &mut dyn Ask) -> std::io::Result<usize> {
     Ok(failed)
 }
 
-/// Toolchains found on this machine: the profile's known names, then cross compilers in
-/// the system directories (`aarch64-linux-gnu-gcc`).
-fn found_toolchains(
-    profile: &Profile,
-    facts: &crate::volunteer::Facts,
-) -> Vec<(String, crate::toolchain::Located)> {
-    let known = profile.known_toolchains();
-    let mut out = Vec::new();
-    for k in known {
-        if let Ok(mut v) = crate::toolchain::locate(&k.name, known, &facts.search) {
-            if !v.is_empty() {
-                out.push((k.name.clone(), v.remove(0)));
-            }
-        }
-    }
-    let mut triples: Vec<String> = Vec::new();
-    for dir in &facts.search.system_bin {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let Ok(n) = e.file_name().into_string() else {
-                continue;
-            };
-            let Some(t) = n.strip_suffix("-gcc") else {
-                continue;
-            };
-            if t.matches('-').count() >= 2
-                && Some(t) != facts.native_triple.as_deref()
-                && !triples.iter().any(|x| x == t)
-            {
-                triples.push(t.to_string());
-            }
-        }
-    }
-    triples.sort();
-    for t in triples {
-        if let Ok(mut v) = crate::toolchain::locate(&t, known, &facts.search) {
-            if !v.is_empty() {
-                out.push((t, v.remove(0)));
-            }
-        }
-    }
-    out
-}
-
 /// Master triples (from every profile) for the same machine as `target`.
 fn master_triples(target: &str) -> Vec<String> {
     let want = crate::toolchain::elf_machine_for_triple(target);
@@ -481,7 +435,11 @@ fn volunteer(
     if let Some(note) = crate::volunteer::host_search_note(root, &facts) {
         ask.say(&note)?;
     }
-    let found = found_toolchains(&profile, &facts);
+    let found = crate::toolchain::available(
+        profile.known_toolchains(),
+        &facts.search,
+        facts.native_triple.as_deref(),
+    );
     let mut items: Vec<String> = found
         .iter()
         .map(|(n, l)| format!("{n} ({}, in {})", l.prefix, l.bin_dir.display()))

@@ -6,3 +6,4 @@ mod install;
 mod ports;
 mod service_user;
 mod system_daemon;
+mod toolchain_errors;
