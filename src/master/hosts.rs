@@ -15,6 +15,8 @@ pub(super) struct Hosts {
     pub(super) zeroconf: bool,
     /// The `localhost` entry's slots (0 when the list has none).
     pub(super) localhost_slots: usize,
+    /// What distcc accepts but is probably not meant (`,cpp`, localhost first, ...).
+    pub(super) warnings: Vec<String>,
 }
 
 /// The DISTCC_HOSTS already configured for makepkg (main file, then drop-ins), when
@@ -115,6 +117,11 @@ pub(super) fn resolve_hosts(
             .filter(|h| matches!(h.transport, Transport::Local))
             .map(|h| h.effective_limit() as usize)
             .sum(),
+        warnings: list
+            .warnings
+            .iter()
+            .map(|w| format!("{origin}: {w}"))
+            .collect(),
     })
 }
 

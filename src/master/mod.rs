@@ -309,6 +309,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
         None => None,
     };
     let mut hosts = resolve_hosts(settings, existing_hosts, &client.hosts_file)?;
+    report.warnings.append(&mut hosts.warnings);
     report.notes.push(format!(
         "hosts: {} ({} remote {})",
         hosts.spec,
