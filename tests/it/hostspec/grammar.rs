@@ -306,3 +306,30 @@ fn master_warns_about_pump_mode() {
         "{err}"
     );
 }
+
+/// Issue 25 point 11: the hosts file keeps an inline `# comment` of a host line (it
+/// used to keep whole-line comments only).
+#[test]
+fn master_keeps_inline_comments_of_the_hosts_file() {
+    let t = crate::support::Root::new()
+        .file("etc/portage/make.conf", "FEATURES=\"\"\n")
+        .file(
+            "etc/distcc/hosts",
+            "# my cluster\n10.0.0.1/4  # the fast one\n10.0.0.2 # the pi\n",
+        );
+    let o = crate::support::Cmd::new("master")
+        .root(t.path())
+        .args(["--profile", "gentoo", "--hosts", "10.0.0.3/8 10.0.0.4"])
+        .args(["--jobs", "3", "--yes"])
+        .run();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.join("etc/distcc/hosts")).unwrap(),
+        "# my cluster\n10.0.0.3/8 10.0.0.4  # the fast one\n# the pi\n"
+    );
+}
