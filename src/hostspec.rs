@@ -428,6 +428,39 @@ fn parse_token(tok: &str) -> Result<Item, TokenError> {
     parse_tcp(tok).map(Item::Host)
 }
 
+/// A host name or address as distcc would resolve it: letters, digits, `-`, `.` and
+/// `_` (or an IPv6 address in brackets). Anything else is a typo distcc would take as part
+/// of a name (`192.168.1.10;3636`), and all digits and dots must be an IPv4 address
+/// (`192.168.1.300` is not). `at`: the host's offset in the token.
+fn check_host(host: &str, at: usize) -> Result<(), TokenError> {
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return match inner.parse::<std::net::Ipv6Addr>() {
+            Ok(_) => Ok(()),
+            Err(_) => Err((at + 1, format!("{inner} is not an IPv6 address"))),
+        };
+    }
+    if let Some((i, c)) = host
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
+    {
+        let hint = if c == ';' {
+            " (a port follows ':')"
+        } else {
+            ""
+        };
+        return Err((at + i, format!("{c:?} cannot be part of a host name{hint}")));
+    }
+    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && host.parse::<std::net::Ipv4Addr>().is_err()
+    {
+        return Err((
+            at,
+            format!("{host} is not an IPv4 address (four numbers from 0 to 255)"),
+        ));
+    }
+    Ok(())
+}
+
 fn parse_ssh(tok: &str, at_sign: usize) -> Result<Host, TokenError> {
     let user = &tok[..at_sign];
     let after = &tok[at_sign + 1..];
@@ -436,6 +469,7 @@ fn parse_ssh(tok: &str, at_sign: usize) -> Result<Host, TokenError> {
     if host.is_empty() {
         return Err((at_sign + 1, "hostname is required after '@'".into()));
     }
+    check_host(host, at_sign + 1)?;
     let mut pos = at_sign + 1 + host_len;
     let mut limit = None;
     if let Some(num) = tok[pos..].strip_prefix('/') {
@@ -477,6 +511,7 @@ fn parse_tcp(tok: &str) -> Result<Host, TokenError> {
     if host.is_empty() || host == "[]" {
         return Err((0, "hostname is required".into()));
     }
+    check_host(host, 0)?;
     let mut pos = host_len;
     let mut port = None;
     let mut limit = None;
@@ -608,6 +643,14 @@ fn warnings(list: &HostList, saw_comment: bool) -> Vec<Warning> {
             out.push(at(format!(
                 "localhost/{} is more parallel jobs than a single machine can usefully run",
                 h.effective_limit()
+            )));
+        }
+        if h.options.cpp {
+            out.push(at(format!(
+                "{} asks for pump mode (,cpp): distsetup serve refuses it, and distcc-pump's \
+                 include server fails on Python 3.10 and later (the build falls back to \
+                 preprocessing here); drop ,cpp",
+                h.address()
             )));
         }
         if h.options.down {

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::plan::{self, Before, SysRoot};
 use crate::profile::{Makepkg, Portage};
 use crate::shconf::portage;
-use crate::shconf::portage_check::{disagreement, intended};
+use crate::shconf::portage_check::{disagreement, intended, removed_by_stacking};
 use crate::shconf::{Dialect, Document, Edit};
 
 /// The files makepkg reads, by role.
@@ -393,6 +393,8 @@ pub fn edit_as_portage_reads(
         ),
         None => (unassigned, false),
     };
+    // `FEATURES="${FEATURES} -distcc"` after a `distcc`: only a new line after it adds it.
+    let append = append || removed_by_stacking(edit, old.as_deref());
     let (path, doc) = docs
         .get_mut(index)
         .ok_or_else(|| at(Path::new("make.conf"), 1, "no file to edit".into()))?;

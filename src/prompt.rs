@@ -14,6 +14,17 @@ pub trait Ask {
     /// Type a line, checked by `validate` (asked again until it passes).
     fn input(&mut self, prompt: &str, default: &str, validate: Validate)
     -> std::io::Result<String>;
+    /// Type a line again, starting from `typed` (an earlier answer to correct), checked by
+    /// `validate`. Scripts give a whole new answer.
+    fn input_again(
+        &mut self,
+        prompt: &str,
+        typed: &str,
+        validate: Validate,
+    ) -> std::io::Result<String> {
+        let _ = typed;
+        self.input(prompt, "", validate)
+    }
     /// Yes or no.
     fn confirm(&mut self, prompt: &str, default: bool) -> std::io::Result<bool>;
     /// Tell the user something between questions (a finding, a proposal).

@@ -21,13 +21,23 @@ pub use crate::triple::check_triple;
 /// Finding or probing a toolchain failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Nothing matching was found; every place looked at is listed.
-    #[error("toolchain `{query}` not found; looked in:\n{}", places.iter().map(|p| format!("  {}", p.display())).collect::<Vec<_>>().join("\n"))]
+    /// Nothing matching was found; every place looked at is listed, with the names the
+    /// profiles know and what is on this machine.
+    #[error(
+        "toolchain `{query}` not found; looked in:\n{}\nnames the profiles know: {}\nfound on this machine: {}",
+        places.iter().map(|p| format!("  {}", p.display())).collect::<Vec<_>>().join("\n"),
+        if known.is_empty() { "none".to_owned() } else { known.join(", ") },
+        if found.is_empty() { "none (pass the path of an x-tools tree or of its bin directory)".to_owned() } else { found.join(", ") }
+    )]
     NotFound {
         /// What the user asked for.
         query: String,
         /// Every directory or file checked, in order.
         places: Vec<PathBuf>,
+        /// The names the profiles know (`x-tools8`, ...).
+        known: Vec<String>,
+        /// What `--toolchain` could take on this machine: `NAME (DIRECTORY)`.
+        found: Vec<String>,
     },
     /// The compiler could not be run at all.
     #[error("cannot run {path}: {source}")]
@@ -161,14 +171,88 @@ fn home_of(user: &str) -> Option<PathBuf> {
     Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
 }
 
-/// Find the toolchain(s) `query` names. A path is used as given; a name in `known` or
-/// starting with `x-tools` is searched in `paths.home`, then `paths.dirs`; anything else
-/// is taken as a triple and searched in `paths.system_bin`.
+/// Find the toolchain(s) `query` names. A path is used as given (a toolchain's
+/// `PREFIX-gcc` itself too); a name in `known` or starting with `x-tools` is searched in
+/// `paths.home`, then `paths.dirs`; anything else is taken as a triple and searched in
+/// `paths.system_bin`. Not found: the error lists the places, the known names and what
+/// this machine has.
 pub fn locate(
     query: &str,
     known: &[KnownToolchain],
     paths: &SearchPaths,
 ) -> Result<Vec<Located>, Error> {
+    let (found, places) = find(query, known, paths);
+    if found.is_empty() {
+        Err(Error::NotFound {
+            query: query.to_owned(),
+            places,
+            known: known.iter().map(|k| k.name.clone()).collect(),
+            found: available(known, paths, None)
+                .into_iter()
+                .map(|(name, l)| format!("{name} ({})", l.bin_dir.display()))
+                .collect(),
+        })
+    } else {
+        Ok(found)
+    }
+}
+
+/// The toolchains on this machine, by the name `--toolchain` takes: the known names and
+/// other `x-tools*` trees in the search places, then the cross compilers in the system
+/// directories (`aarch64-linux-gnu`), without `exclude` (the native triple).
+pub fn available(
+    known: &[KnownToolchain],
+    paths: &SearchPaths,
+    exclude: Option<&str>,
+) -> Vec<(String, Located)> {
+    let mut names: Vec<String> = known.iter().map(|k| k.name.clone()).collect();
+    for dir in paths.home.iter().chain(&paths.dirs) {
+        let mut trees: Vec<String> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|n| n.starts_with("x-tools") && !names.contains(n))
+                    .collect()
+            })
+            .unwrap_or_default();
+        trees.sort();
+        names.extend(trees);
+    }
+    let mut triples: Vec<String> = Vec::new();
+    for dir in &paths.system_bin {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for n in rd
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+        {
+            let Some(t) = n.strip_suffix("-gcc") else {
+                continue;
+            };
+            if t.matches('-').count() >= 2 && Some(t) != exclude && !triples.iter().any(|x| x == t)
+            {
+                triples.push(t.to_string());
+            }
+        }
+    }
+    triples.sort();
+    names.extend(triples);
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let first = find(&name, known, paths).0.into_iter().next()?;
+            Some((name, first))
+        })
+        .collect()
+}
+
+/// What `query` finds, and every place looked at.
+fn find(
+    query: &str,
+    known: &[KnownToolchain],
+    paths: &SearchPaths,
+) -> (Vec<Located>, Vec<PathBuf>) {
     let mut places = Vec::new();
     let looks_like_path = query.contains('/') || query.starts_with('.') || query.starts_with('~');
     let found = if looks_like_path {
@@ -217,14 +301,7 @@ pub fn locate(
         }
         found
     };
-    if found.is_empty() {
-        Err(Error::NotFound {
-            query: query.to_owned(),
-            places,
-        })
-    } else {
-        Ok(found)
-    }
+    (found, places)
 }
 
 fn expand_tilde(query: &str, home: Option<&Path>) -> PathBuf {
@@ -234,8 +311,19 @@ fn expand_tilde(query: &str, home: Option<&Path>) -> PathBuf {
     }
 }
 
-/// Every toolchain at `path`: a bin dir, a `TRIPLE` dir with `bin/`, or an x-tools tree.
+/// Every toolchain at `path`: a bin dir, a `TRIPLE` dir with `bin/`, or an x-tools tree;
+/// or a toolchain's `PREFIX-gcc` itself (its directory, that prefix first).
 fn from_path(path: &Path) -> Vec<Located> {
+    if path.is_file() {
+        let name = path.file_name().and_then(|n| n.to_str());
+        let prefix = name.and_then(|n| n.strip_suffix("-gcc"));
+        let (Some(prefix), Some(dir)) = (prefix, path.parent()) else {
+            return Vec::new();
+        };
+        let mut found = scan_bin_dir(dir, Layout::BinDir, Some(prefix));
+        found.retain(|l| l.prefix == prefix);
+        return found;
+    }
     if !path.is_dir() {
         return Vec::new();
     }

@@ -10,17 +10,14 @@ use distsetup::plan::SysRoot;
 use super::{ExitStatus, Ui};
 use crate::cli::DoctorArgs;
 
-/// Resolve `doctor` arguments.
-fn resolve(a: &DoctorArgs) -> anyhow::Result<Settings> {
+/// Resolve `doctor` arguments, and what the profile was detected from.
+fn resolve(a: &DoctorArgs) -> anyhow::Result<(Settings, Option<String>)> {
     let root = match &a.root {
         Some(d) => SysRoot::new(d)?,
         None => SysRoot::system(),
     };
-    let name = a
-        .profile
-        .clone()
-        .unwrap_or_else(|| doctor::detect_profile(&root).to_string());
-    Ok(Settings {
+    let (name, detected) = super::volunteer::profile_name(a.profile.as_deref(), &root)?;
+    let settings = Settings {
         profile: distsetup::profile::load(&name)?,
         root,
         hosts: a.hosts.clone(),
@@ -31,7 +28,8 @@ fn resolve(a: &DoctorArgs) -> anyhow::Result<Settings> {
         connect_timeout: std::time::Duration::from_secs(a.connect_timeout.max(1)),
         compile_timeout: std::time::Duration::from_secs(a.timeout),
         speed_rounds: a.speed_rounds,
-    })
+    };
+    Ok((settings, detected))
 }
 
 /// Spinners on standard error: one per host being probed, one for other stages.
@@ -97,7 +95,7 @@ impl doctor::Progress for Bars {
 
 /// `distsetup doctor`.
 pub fn run(a: DoctorArgs, progress: bool, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
-    let settings = resolve(&a)?;
+    let (settings, detected) = resolve(&a)?;
     let report = if a.json {
         let report = doctor::run(&settings, &doctor::Quiet);
         serde_json::to_writer_pretty(&mut *ui.out, &report)?;
@@ -109,9 +107,12 @@ pub fn run(a: DoctorArgs, progress: bool, ui: &mut Ui) -> anyhow::Result<ExitSta
         } else {
             "master"
         };
+        let how = detected.map_or_else(String::new, |e| {
+            format!(", detected from {e}; --profile NAME to choose")
+        });
         writeln!(
             ui.out,
-            "distsetup doctor: {role} (profile {})",
+            "distsetup doctor: {role} (profile {}{how})",
             settings.profile.name
         )?;
         ui.out.flush()?;

@@ -93,7 +93,17 @@ always!(ExitStatus::Input =>
     distsetup::hostspec::Error,
     distsetup::wire::WireError,
 );
-always!(ExitStatus::System => distsetup::cores::Error, distsetup::toolchain::Error);
+always!(ExitStatus::System => distsetup::cores::Error);
+
+impl Classify for distsetup::toolchain::Error {
+    fn status(&self) -> ExitStatus {
+        match self {
+            // A name or path that names no toolchain is a usage error.
+            distsetup::toolchain::Error::NotFound { .. } => ExitStatus::Input,
+            _ => ExitStatus::System,
+        }
+    }
+}
 
 impl Classify for distsetup::plan::Error {
     fn status(&self) -> ExitStatus {
@@ -161,7 +171,10 @@ impl Classify for distsetup::volunteer::Error {
         match self {
             Error::Toolchain(e) => e.status(),
             Error::Plan(e) => e.status(),
-            Error::PortTaken { .. } | Error::Broken { .. } | Error::Output(_) => ExitStatus::System,
+            Error::PortTaken { .. }
+            | Error::Broken { .. }
+            | Error::ServiceCannotRun(_)
+            | Error::Output(_) => ExitStatus::System,
             _ => ExitStatus::Input,
         }
     }

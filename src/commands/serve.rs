@@ -125,6 +125,8 @@ async fn daemon(server: &Server) -> Result<(), ServeError> {
         .map(PidFile::write)
         .transpose()?;
     confine_process(server)?;
+    let user = confine::ConfineState::current().user;
+    server::preflight::check(server, &user);
     let result = server::run(server, listeners, shutdown).await;
     drop(pid_file);
     result

@@ -1,24 +1,34 @@
 //! `distsetup volunteer`: plan, show, apply; then enable the service or run the embedded
 //! server in the foreground.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use distsetup::plan::{Mode, Outcome};
+use distsetup::plan::{Mode, Outcome, SysRoot};
 use distsetup::profile::ServiceManager;
 use distsetup::volunteer::{self, Facts, ServerKind, Service, Settings};
 
 use super::{CommandError, ExitStatus, Ui, apply};
 use crate::cli::{ServerArg, VolunteerArgs};
 
-/// Resolve `volunteer` arguments into settings.
-pub fn resolve(a: VolunteerArgs) -> anyhow::Result<Settings> {
+/// The profile `--profile` names, else the one the files under the root tell (as doctor
+/// and the wizard detect it) with what told; neither: refused, asking for `--profile`.
+pub fn profile_name(
+    given: Option<&str>,
+    root: &SysRoot,
+) -> anyhow::Result<(String, Option<String>)> {
+    match (given, distsetup::doctor::detect_profile(root)) {
+        (Some(name), _) => Ok((name.to_owned(), None)),
+        (None, Some(d)) => Ok((d.name.to_owned(), Some(d.evidence))),
+        (None, None) => Err(CommandError::BadArgument(distsetup::doctor::undetected(root)).into()),
+    }
+}
+
+/// Resolve `volunteer` arguments into settings, and what the profile was detected from.
+pub fn resolve(a: VolunteerArgs) -> anyhow::Result<(Settings, Option<String>)> {
     let root = a.write.sys_root()?;
-    // Without --profile: the distro of /etc/os-release, as doctor and the wizard detect it.
-    let profile = match &a.profile {
-        Some(name) => name.clone(),
-        None => distsetup::doctor::detect_profile(&root).to_string(),
-    };
-    Ok(Settings {
+    let (profile, detected) = profile_name(a.profile.as_deref(), &root)?;
+    let settings = Settings {
         profile: distsetup::profile::load(&profile)?,
         root,
         toolchain: a.toolchain,
@@ -37,21 +47,21 @@ pub fn resolve(a: VolunteerArgs) -> anyhow::Result<Settings> {
         zeroconf: a.zeroconf,
         zeroconf_version: a.zeroconf_version,
         mode: a.write.mode(),
-    })
+    };
+    Ok((settings, detected))
 }
 
 /// `distsetup volunteer`.
 pub fn run(a: VolunteerArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
-    let detected = a.profile.is_none();
-    let settings = resolve(a)?;
-    if detected {
+    let (settings, detected) = resolve(a)?;
+    if let Some(evidence) = detected {
         writeln!(
             ui.out,
-            "profile {} (detected from /etc/os-release; --profile NAME to choose)",
+            "profile {} (detected from {evidence}; --profile NAME to choose)",
             settings.profile.name
         )?;
     }
-    let facts = Facts::detect(&settings.profile);
+    let facts = Facts::detect(&settings.profile, listening_ports(&settings.root));
     let done = configure(&settings, &facts, ui)?;
     if let Some(args) = done.foreground {
         use std::os::unix::process::CommandExt as _;
@@ -66,6 +76,26 @@ pub fn run(a: VolunteerArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
         return Err(anyhow::Error::new(e).context(format!("running {}", facts.exe.display())));
     }
     Ok(ExitStatus::of_outcome(&done.outcome))
+}
+
+/// The TCP ports this machine listens on, from its socket tables (`/proc/net/tcp`,
+/// `/proc/net/tcp6`): planning checks ports against these facts and never binds one.
+/// `None` under `--root` (this machine's sockets say nothing about the target) and when
+/// neither table can be read.
+pub fn listening_ports(root: &SysRoot) -> Option<BTreeSet<u16>> {
+    if root.dir() != Path::new("/") {
+        return None;
+    }
+    let tables: Vec<String> = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .into_iter()
+        .filter_map(|t| std::fs::read_to_string(t).ok())
+        .collect();
+    (!tables.is_empty()).then(|| {
+        tables
+            .iter()
+            .flat_map(|t| volunteer::listening_ports(t))
+            .collect()
+    })
 }
 
 /// What [`configure`] did.

@@ -221,33 +221,96 @@ fn real(root: &SysRoot, path: &str) -> PathBuf {
     root.path(std::path::Path::new(path))
 }
 
-/// The profile for this machine from `/etc/os-release` under the root (`ID`, `ID_LIKE`),
-/// with the machine deciding between Arch and Arch Linux ARM. Falls back to `debian`.
-pub fn detect_profile(root: &SysRoot) -> &'static str {
-    let text = read_text(root, std::path::Path::new("/etc/os-release"))
-        .or_else(|| read_text(root, std::path::Path::new("/usr/lib/os-release")))
-        .unwrap_or_default();
-    let field = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(k)?.strip_prefix('='))
-            .map(|v| v.trim().trim_matches('"').to_ascii_lowercase())
-            .unwrap_or_default()
-    };
-    let ids = format!("{} {}", field("ID"), field("ID_LIKE"));
-    let has = |w: &str| ids.split_whitespace().any(|x| x == w);
-    if has("archarm") {
-        "archarm"
-    } else if has("arch") {
-        if std::env::consts::ARCH.starts_with("arm") || std::env::consts::ARCH == "aarch64" {
+/// The profile the system under a root is, and what said so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    /// The profile's name.
+    pub name: &'static str,
+    /// What it was read from (`/etc/os-release`, `CARCH="aarch64" in /etc/makepkg.conf`).
+    pub evidence: String,
+}
+
+/// The profile of the system under `root`: from `/etc/os-release` (`ID`, `ID_LIKE`; the
+/// machine decides between Arch and Arch Linux ARM), else from files only one family of
+/// distros has (a root without os-release: a bare chroot, a tree made by `master --root`).
+/// `None` when nothing tells: the caller asks for `--profile` rather than guess.
+pub fn detect_profile(root: &SysRoot) -> Option<Detected> {
+    let os_release = ["/etc/os-release", "/usr/lib/os-release"]
+        .into_iter()
+        .find_map(|f| read_text(root, std::path::Path::new(f)).map(|t| (f, t)));
+    if let Some((file, text)) = os_release {
+        let field = |k: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(k)?.strip_prefix('='))
+                .map(|v| v.trim().trim_matches('"').to_ascii_lowercase())
+                .unwrap_or_default()
+        };
+        let ids = format!("{} {}", field("ID"), field("ID_LIKE"));
+        let has = |w: &str| ids.split_whitespace().any(|x| x == w);
+        let arm = std::env::consts::ARCH.starts_with("arm") || std::env::consts::ARCH == "aarch64";
+        let name = if has("archarm") || (has("arch") && arm) {
             "archarm"
-        } else {
+        } else if has("arch") {
             "arch"
-        }
-    } else if has("gentoo") {
-        "gentoo"
-    } else if has("void") {
-        "void"
-    } else {
-        "debian"
+        } else if has("gentoo") {
+            "gentoo"
+        } else if has("void") {
+            "void"
+        } else {
+            "debian"
+        };
+        return Some(Detected {
+            name,
+            evidence: file.to_owned(),
+        });
     }
+    detect_from_files(root)
+}
+
+/// A root without os-release: the configuration files tell the distro family.
+fn detect_from_files(root: &SysRoot) -> Option<Detected> {
+    let exists = |p: &str| real(root, p).exists();
+    let found = |name: &'static str, evidence: &str| {
+        Some(Detected {
+            name,
+            evidence: format!("{evidence} (no /etc/os-release)"),
+        })
+    };
+    for f in ["/etc/portage/make.conf", "/etc/make.conf"] {
+        if exists(f) {
+            return found("gentoo", f);
+        }
+    }
+    for f in ["/etc/debian_version", "/etc/default/distcc"] {
+        if exists(f) {
+            return found("debian", f);
+        }
+    }
+    if let Some(text) = read_text(root, std::path::Path::new("/etc/makepkg.conf")) {
+        let carch = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("CARCH="))
+            .map(|v| v.trim_matches(['"', '\''].as_ref()).to_owned());
+        return match carch {
+            Some(c) if c.starts_with("arm") || c == "aarch64" => {
+                found("archarm", &format!("CARCH=\"{c}\" in /etc/makepkg.conf"))
+            }
+            Some(c) => found("arch", &format!("CARCH=\"{c}\" in /etc/makepkg.conf")),
+            None => found("arch", "/etc/makepkg.conf"),
+        };
+    }
+    if exists("/etc/xbps.d") || exists("/etc/sv") {
+        return found("void", "/etc/xbps.d or /etc/sv");
+    }
+    None
+}
+
+/// Why no profile could be chosen without `--profile`.
+pub fn undetected(root: &SysRoot) -> String {
+    format!(
+        "cannot tell which distro is under {}: no /etc/os-release, and none of the files that \
+         tell (/etc/makepkg.conf, /etc/portage/make.conf, /etc/debian_version, \
+         /etc/default/distcc); pass --profile NAME (distsetup master --profile list)",
+        root.dir().display()
+    )
 }

@@ -131,6 +131,7 @@ fn check_toolchain(s: &Settings, tc: &str, f: &mut Vec<Finding>) {
         Status::Ok,
         format!("gcc {version} for {machine}"),
     ));
+    f.push(service_user_finding(s, &gcc, &subject));
     let want = elf_machine_for_triple(&machine);
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map(|rd| {
@@ -171,6 +172,38 @@ fn check_toolchain(s: &Settings, tc: &str, f: &mut Vec<Finding>) {
         Status::Ok,
         format!("{} names answer with {machine}", names.len()),
     ));
+}
+
+/// Whether the service's user can run the toolchain as root could: checked as `nobody`
+/// (what systemd's DynamicUser and an unrelated distcc user have in common: the
+/// permissions for others), by running it when doctor runs as root.
+fn service_user_finding(s: &Settings, gcc: &Path, subject: &str) -> Finding {
+    let Some(user) = crate::volunteer::checking_user(&s.profile, None) else {
+        return Finding::new(
+            "service-user",
+            subject,
+            Status::Warn,
+            "not checked: no user nobody on this machine",
+        );
+    };
+    match crate::volunteer::check_runnable(gcc, None, &user) {
+        Ok(()) => Finding::new(
+            "service-user",
+            subject,
+            Status::Ok,
+            format!("{} can run its gcc", user.name),
+        ),
+        Err(d) => Finding::new(
+            "service-user",
+            subject,
+            Status::Broken,
+            format!(
+                "the service's user ({}) cannot run its gcc: {}; every compile fails with                  \"Permission denied\" (exit 110) and the master builds by itself",
+                d.user.role, d.why
+            ),
+        )
+        .hint(d.fix),
+    }
 }
 
 /// A service `distsetup volunteer` writes, whichever the service manager.

@@ -15,6 +15,8 @@ pub(super) struct Hosts {
     pub(super) zeroconf: bool,
     /// The `localhost` entry's slots (0 when the list has none).
     pub(super) localhost_slots: usize,
+    /// What distcc accepts but is probably not meant (`,cpp`, localhost first, ...).
+    pub(super) warnings: Vec<String>,
 }
 
 /// The DISTCC_HOSTS already configured for makepkg (main file, then drop-ins), when
@@ -115,6 +117,11 @@ pub(super) fn resolve_hosts(
             .filter(|h| matches!(h.transport, Transport::Local))
             .map(|h| h.effective_limit() as usize)
             .sum(),
+        warnings: list
+            .warnings
+            .iter()
+            .map(|w| format!("{origin}: {w}"))
+            .collect(),
     })
 }
 
@@ -140,22 +147,35 @@ pub fn hosts_file_bytes(existing: Option<&str>, spec: &str) -> Option<Vec<u8>> {
     let mut out = String::new();
     let mut placed = false;
     for line in text.split_inclusive('\n') {
-        let content = line.split('#').next().unwrap_or_default();
+        let (content, comment) = match line.find('#') {
+            Some(i) => line.split_at(i),
+            None => (line, ""),
+        };
         if content.trim().is_empty() {
             out.push_str(line);
             continue;
         }
+        let ending = if line.ends_with("\r\n") {
+            "\r\n"
+        } else if line.ends_with('\n') {
+            "\n"
+        } else {
+            ""
+        };
+        // A comment after the hosts stays: on the new list's line, or on its own.
+        let comment = comment.trim_end_matches(['\r', '\n']);
+        let gap = &content[content.trim_end().len()..];
         if !placed {
-            let ending = if line.ends_with("\r\n") {
-                "\r\n"
-            } else if line.ends_with('\n') {
-                "\n"
-            } else {
-                ""
-            };
             out.push_str(spec);
+            if !comment.is_empty() {
+                out.push_str(if gap.is_empty() { " " } else { gap });
+                out.push_str(comment);
+            }
             out.push_str(ending);
             placed = true;
+        } else if !comment.is_empty() {
+            out.push_str(comment);
+            out.push_str(ending);
         }
     }
     if !placed {

@@ -310,6 +310,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
         None => None,
     };
     let mut hosts = resolve_hosts(settings, existing_hosts, &client.hosts_file)?;
+    report.warnings.append(&mut hosts.warnings);
     report.notes.push(format!(
         "hosts: {} ({} remote {})",
         hosts.spec,
@@ -329,6 +330,9 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     hosts.remote_slots += discovered;
     let advice = jobs(settings, facts, &hosts, &mut report.notes)?;
 
+    if makepkg.is_none() && client.portage.is_none() {
+        report.notes.push(no_make_config(&advice));
+    }
     if let Some((m, main)) = makepkg {
         plan_makepkg(settings, m, main, &hosts, &advice, facts, &mut report)?;
         if !client.masquerade_shipped {
@@ -350,6 +354,17 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
         plan_hosts_file(root, &client.hosts_file, &hosts, &mut report)?;
     }
     Ok(report)
+}
+
+/// Without makepkg or Portage nothing reads `-j` from a file: say how to pass it.
+fn no_make_config(advice: &JobsAdvice) -> String {
+    let flags = advice.flags();
+    format!(
+        "make: {flags} is written nowhere (no makepkg.conf here, and make reads no \
+         configuration file); pass it yourself: make {flags} CC=\"distcc gcc\" \
+         CXX=\"distcc g++\", or export MAKEFLAGS=\"{flags}\" in the shell that builds \
+         (dpkg-buildpackage {flags} for Debian packages)"
+    )
 }
 
 fn jobs(

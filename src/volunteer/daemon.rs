@@ -28,16 +28,16 @@ pub(super) fn system_daemon_untouched(profile: &Profile, service: &Service, port
 }
 
 /// The system distccd's configuration (a native volunteer only): `--allow` and `--jobs`
-/// in the profile's file.
+/// in the profile's file; with `start` (it serves this machine's own compiler), also the
+/// switch that starts it at boot (Debian's `STARTDISTCC`).
 pub(super) fn plan_daemon_config(
-    root: &SysRoot,
+    settings: &Settings,
     plan: &mut Plan,
-    profile: &Profile,
-    allow: &[String],
-    jobs: usize,
-    listen: Option<std::net::IpAddr>,
+    (allow, jobs): (&[String], usize),
+    start: bool,
     notes: &mut Vec<String>,
 ) -> Result<(), Error> {
+    let (root, profile, listen) = (&settings.root, &settings.profile, settings.listen);
     let v = &profile.volunteer;
     let file = &v.config;
     let original = root.read_file(file)?;
@@ -104,6 +104,13 @@ pub(super) fn plan_daemon_config(
                         name: "LISTENER".into(),
                         value: listen.map_or_else(|| "0.0.0.0".into(), |l| l.to_string()),
                     });
+                    // Debian's init script does nothing while STARTDISTCC is not "true".
+                    if start && doc.get("STARTDISTCC").is_some() {
+                        edits.push(Edit::Set {
+                            name: "STARTDISTCC".into(),
+                            value: "true".into(),
+                        });
+                    }
                     for e in &edits {
                         doc.apply(e).map_err(|e| shconf_unsafe(file, e))?;
                     }

@@ -17,7 +17,6 @@
 
 use crate::child::CheckedOutput as _;
 use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use crate::plan::{self, Before, Mode, Plan, SysRoot};
@@ -25,14 +24,17 @@ use crate::profile::{ConfigSyntax, KnownToolchain, Profile, ServiceManager};
 use crate::shconf::{self, Dialect, Document, Edit, Value};
 use crate::toolchain::{self, Located, SearchPaths, TOOLS};
 
+mod access;
 mod aliases;
 mod avahi;
 mod daemon;
 mod ports;
 mod service;
+pub use access::{Denied, ServiceUser, check_runnable, checking_user, service_user};
 use aliases::*;
 pub use avahi::AVAHI_SERVICES;
 use daemon::*;
+pub use ports::listening_ports;
 use ports::*;
 use service::*;
 pub use service::{foreground_args, service_text};
@@ -142,6 +144,23 @@ pub enum Error {
         /// The alias directory (real path).
         dir: PathBuf,
     },
+    /// The service's user cannot run the toolchain (a 0700 home on the way).
+    #[error(transparent)]
+    ServiceCannotRun(Box<access::Denied>),
+    /// `--port` with the system distccd, whose port distsetup does not move.
+    #[error(
+        "--port {port}: this machine's own compiler is served by the system distccd ({service}) \
+         on port {system_port}; drop --port (a second daemon for the same compiler is not what \
+         you want)"
+    )]
+    SystemDaemonPort {
+        /// What was asked.
+        port: u16,
+        /// The system daemon's port.
+        system_port: u16,
+        /// Its service name.
+        service: String,
+    },
     /// A port is already in use on this machine.
     #[error("port {port} ({what}) is already in use on this machine; pick another with --port")]
     PortTaken {
@@ -242,13 +261,15 @@ pub struct Facts {
     pub cores: Option<usize>,
     /// Absolute path of the distsetup binary (for `ExecStart=`).
     pub exe: PathBuf,
-    /// Whether ports are checked against this machine's listening sockets.
-    pub check_machine_ports: bool,
+    /// The TCP ports listening on this machine ([`listening_ports`] of its
+    /// `/proc/net/tcp` and `tcp6`, read by the command layer); `None` when they were not
+    /// read (under `--root` they say nothing about the target). Planning never binds.
+    pub listening: Option<BTreeSet<u16>>,
 }
 
 impl Facts {
-    /// The real machine.
-    pub fn detect(profile: &Profile) -> Facts {
+    /// The real machine, with the listening ports the caller read.
+    pub fn detect(profile: &Profile, listening: Option<BTreeSet<u16>>) -> Facts {
         let native_triple = std::process::Command::new("gcc")
             .arg("-dumpmachine")
             .stdin(std::process::Stdio::null())
@@ -263,7 +284,7 @@ impl Facts {
             native_triple,
             cores: crate::cores::detect().ok().map(|c| c.usable),
             exe: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/usr/bin/distsetup")),
-            check_machine_ports: true,
+            listening,
         }
     }
 }
@@ -332,10 +353,21 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     ));
 
     let jobs = settings.jobs.or(facts.cores).unwrap_or(2).max(1);
-    let port = settings
-        .port
-        .or(entry.map(|k| k.port))
-        .unwrap_or(profile.volunteer.port);
+    // This machine's own compiler with distccd: the system distccd is the one meant.
+    let system = settings.server == ServerKind::Distccd && is_system_compiler(&located, facts);
+    let port = match (system, settings.port) {
+        (true, Some(p)) if p != profile.volunteer.port => {
+            return Err(Error::SystemDaemonPort {
+                port: p,
+                system_port: profile.volunteer.port,
+                service: profile.volunteer.service.clone(),
+            });
+        }
+        (true, _) => profile.volunteer.port,
+        (false, p) => p
+            .or(entry.map(|k| k.port))
+            .unwrap_or(profile.volunteer.port),
+    };
     let stats_port = port
         .checked_add(STATS_OFFSET)
         .ok_or(Error::PortRange(port))?;
@@ -362,28 +394,35 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     };
     let (service, serve_args) = match settings.server {
         ServerKind::Embedded => embedded_service(settings, facts, &inputs),
+        ServerKind::Distccd if system => (system_service(profile, &path_env), Vec::new()),
         ServerKind::Distccd => distccd_service(settings, &inputs, &mut warnings)?,
     };
 
-    check_ports(
-        settings,
-        facts,
-        &service,
-        port,
-        stats_port,
-        &mut warnings,
-        &tc_name,
-    )?;
-
-    write_service(&mut plan, profile, &service)?;
+    if !system {
+        check_ports(
+            settings,
+            facts,
+            &service,
+            port,
+            stats_port,
+            (&mut notes, &mut warnings),
+            &tc_name,
+        )?;
+    }
+    check_service_user(settings, &service, &located, &mut warnings)?;
+    if !system {
+        write_service(&mut plan, profile, &service)?;
+    }
     let out = (&mut plan, &mut notes, &mut warnings);
     avahi::plan_avahi(settings, facts, &inputs, &versions, out)?;
-    notes.push(format!(
-        "service: {} ({}) on port {port}, stats on {stats_port}, {jobs} jobs, allowing {}",
-        service.name,
-        service.file.display(),
-        allow.join(" ")
-    ));
+    if !system {
+        notes.push(format!(
+            "service: {} ({}) on port {port}, stats on {stats_port}, {jobs} jobs, allowing {}",
+            service.name,
+            service.file.display(),
+            allow.join(" ")
+        ));
+    }
 
     if settings.server == ServerKind::Distccd {
         let names: Vec<&str> = links.iter().map(|l| l.name.as_str()).collect();
@@ -395,6 +434,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
             prefix: &located.prefix,
             service: &service,
             port,
+            system,
         };
         plan_system_daemon(
             settings,
@@ -405,7 +445,6 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
             &mut warnings,
         )?;
     }
-    warn_home(&located, &mut warnings);
     Ok(Report {
         plan,
         notes,
@@ -443,14 +482,25 @@ fn warn_no_distcc(root: &SysRoot, warnings: &mut Vec<String>) -> Result<(), Erro
     Ok(())
 }
 
-/// A service user may not read a toolchain under a home directory.
-fn warn_home(located: &Located, warnings: &mut Vec<String>) {
-    if is_under_home(&located.bin_dir) {
-        warnings.push(format!(
-            "the toolchain is under a home directory ({}); the service user may not be able to read it \
-             (systemd's ProtectHome, 0700 homes): /opt is the usual place",
-            located.bin_dir.display()
-        ));
+/// The service's user must be able to run the compiler: refused on this machine, a
+/// warning under `--root` (the toolchain is looked up here, the service runs there).
+fn check_service_user(
+    settings: &Settings,
+    service: &Service,
+    located: &Located,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    let Some(user) = service_user(&settings.profile, service) else {
+        return Ok(());
+    };
+    let top = access::toolchain_top(located);
+    match check_runnable(&located.gcc(), Some(&top), &user) {
+        Ok(()) => Ok(()),
+        Err(denied) if settings.root.dir() != Path::new("/") => {
+            warnings.push(denied.to_string());
+            Ok(())
+        }
+        Err(denied) => Err(Error::ServiceCannotRun(denied)),
     }
 }
 
@@ -469,6 +519,8 @@ fn locate_and_probe(
         return Err(toolchain::Error::NotFound {
             query: settings.toolchain.clone(),
             places: Vec::new(),
+            known: Vec::new(),
+            found: Vec::new(),
         }
         .into());
     };
@@ -548,6 +600,33 @@ struct SystemDaemon<'a> {
     prefix: &'a str,
     service: &'a Service,
     port: u16,
+    /// The toolchain is this machine's own compiler: the system distccd serves it, and is
+    /// configured to start.
+    system: bool,
+}
+
+/// Whether the toolchain is this machine's own compiler (a system triple that is the
+/// native one), which the system distccd already serves.
+fn is_system_compiler(located: &Located, facts: &Facts) -> bool {
+    located.layout == toolchain::Layout::System
+        && facts.native_triple.as_deref().is_some_and(|native| {
+            located.prefix == native || located.aliases.iter().any(|a| a == native)
+        })
+}
+
+/// The system distccd as the service (nothing written for it but its configuration).
+fn system_service(profile: &Profile, path_env: &str) -> Service {
+    let v = &profile.volunteer;
+    Service {
+        name: v.service.clone(),
+        file: v.service_file.clone(),
+        manager: match v.service_manager {
+            ServiceManager::Sysv => ServiceManager::Systemd,
+            m => m,
+        },
+        argv: vec!["/usr/bin/distccd".into()],
+        path_env: path_env.to_owned(),
+    }
 }
 
 /// `--server distccd`: the whitelist links, and the system distccd's configuration for
@@ -568,7 +647,17 @@ fn plan_system_daemon(
         .and_then(toolchain::elf_machine_for_triple)
         == Some(d.local_machine);
     if native {
-        plan_daemon_config(root, plan, profile, d.allow, d.jobs, settings.listen, notes)?;
+        plan_daemon_config(settings, plan, (d.allow, d.jobs), d.system, notes)?;
+        if d.system {
+            notes.push(format!(
+                "this machine's own compiler: the system distccd ({}, port {}) serves it; its \
+                 configuration ({}) gets the allow list, the jobs and every address to listen \
+                 on, and is set to start (no second daemon)",
+                profile.volunteer.service,
+                d.port,
+                profile.volunteer.config.display()
+            ));
+        }
     } else {
         notes.push(system_daemon_untouched(profile, d.service, d.port));
     }

@@ -24,17 +24,31 @@ pub(super) fn ports_in(text: &str) -> Vec<(String, u16)> {
     out
 }
 
-#[allow(
-    clippy::disallowed_methods,
-    reason = "issue 20 point 3: a live bind while planning, to be replaced by /proc/net/tcp facts"
-)]
+/// The TCP ports something listens on, from the text of `/proc/net/tcp` or
+/// `/proc/net/tcp6` (one socket a line after the header: `sl local_address rem_address st
+/// ...`, the local address `HEXADDR:HEXPORT`, state `0A` for LISTEN). Lines that do not
+/// parse are skipped. Planning reads these facts instead of binding ports to try them.
+pub fn listening_ports(table: &str) -> BTreeSet<u16> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let local = fields.nth(1)?;
+            let state = fields.nth(1)?;
+            let (_, port) = local.rsplit_once(':')?;
+            (state == "0A").then(|| u16::from_str_radix(port, 16).ok())?
+        })
+        .collect()
+}
+
 pub(super) fn check_ports(
     settings: &Settings,
     facts: &Facts,
     service: &Service,
     port: u16,
     stats_port: u16,
-    warnings: &mut Vec<String>,
+    (notes, warnings): (&mut Vec<String>, &mut Vec<String>),
     tc_name: &str,
 ) -> Result<(), Error> {
     let profile = &settings.profile;
@@ -90,24 +104,27 @@ pub(super) fn check_ports(
             ));
         }
     }
-    if !facts.check_machine_ports {
+    let Some(listening) = &facts.listening else {
+        notes.push(format!(
+            "ports {port} and {stats_port} were not checked against listening sockets: {}",
+            if settings.root.dir() == Path::new("/") {
+                "this machine's socket tables (/proc/net/tcp, /proc/net/tcp6) could not be read"
+            } else {
+                "under --root, this machine's sockets say nothing about the target system"
+            }
+        ));
         return Ok(());
-    }
+    };
     // Our own service already configured with these ports may be what holds them now.
     let already: Vec<u16> = std::fs::read_to_string(&own_file)
         .map(|t| ports_in(&t).into_iter().map(|(_, p)| p).collect())
         .unwrap_or_default();
     for (p, what) in ours {
-        if already.contains(&p) {
-            continue;
-        }
-        if let Err(e) = TcpListener::bind(("0.0.0.0", p)) {
-            if e.kind() == std::io::ErrorKind::AddrInUse {
-                return Err(Error::PortTaken {
-                    port: p,
-                    what: what.into(),
-                });
-            }
+        if listening.contains(&p) && !already.contains(&p) {
+            return Err(Error::PortTaken {
+                port: p,
+                what: what.into(),
+            });
         }
     }
     Ok(())

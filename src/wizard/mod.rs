@@ -3,7 +3,8 @@
 //! result are the same; it ends by printing the equivalent command line. Nothing is
 //! written before the final confirmation (a "no" or Ctrl-C leaves the system as it was).
 
-use std::net::{Ipv4Addr, TcpListener};
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
 use std::path::Path;
 
 use crate::plan::{Mode, SysRoot};
@@ -72,8 +73,15 @@ fn command_line(words: &[String]) -> String {
     words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
 }
 
-/// Run the wizard against `root` (`/` for the real system).
-pub fn run(root: &SysRoot, root_arg: Option<&Path>, ask: &mut dyn Ask) -> Result<Answers, Error> {
+/// Run the wizard against `root` (`/` for the real system). `listening`: the TCP ports
+/// this machine listens on, read by the caller (`None` under `--root`); the proposed port
+/// avoids them.
+pub fn run(
+    root: &SysRoot,
+    root_arg: Option<&Path>,
+    listening: Option<BTreeSet<u16>>,
+    ask: &mut dyn Ask,
+) -> Result<Answers, Error> {
     let roles = vec![
         "master — this machine starts builds (makepkg, Portage, make)".to_string(),
         "volunteer — this machine compiles for a master".to_string(),
@@ -90,7 +98,7 @@ pub fn run(root: &SysRoot, root_arg: Option<&Path>, ask: &mut dyn Ask) -> Result
         master(root, profile, base, root_words, ask)
     } else {
         base.extend(["volunteer".into(), "--profile".into(), name.clone()]);
-        volunteer(root, profile, base, root_words, ask)
+        volunteer(root, profile, (base, root_words), listening, ask)
     }
 }
 
@@ -98,7 +106,8 @@ pub fn run(root: &SysRoot, root_arg: Option<&Path>, ask: &mut dyn Ask) -> Result
 /// that can configure one, each with its master description; for a volunteer every
 /// profile, described by what a volunteer gets (service manager, distccd's files).
 fn ask_profile(root: &SysRoot, master: bool, ask: &mut dyn Ask) -> Result<String, Error> {
-    let detected = crate::doctor::detect_profile(root);
+    let found = crate::doctor::detect_profile(root);
+    let detected = found.as_ref().map_or("", |d| d.name);
     let mut names = Vec::new();
     let mut items = Vec::new();
     for s in crate::profile::list()? {
@@ -114,10 +123,16 @@ fn ask_profile(root: &SysRoot, master: bool, ask: &mut dyn Ask) -> Result<String
         names.push(s.name);
     }
     let default = names.iter().position(|n| *n == detected).unwrap_or(0);
-    ask.say(&format!(
-        "distro detected from /etc/os-release: profile {detected}"
-    ))?;
-    if master && !names.iter().any(|n| *n == detected) {
+    match &found {
+        Some(d) => ask.say(&format!(
+            "distro detected from {}: profile {detected}",
+            d.evidence
+        ))?,
+        None => {
+            ask.say("distro not detected (no /etc/os-release, no distro's own files): pick it")?
+        }
+    }
+    if master && found.is_some() && !names.iter().any(|n| *n == detected) {
         ask.say(&format!(
             "profile {detected} cannot configure a master (no makepkg or Portage configuration to edit)"
         ))?;
@@ -172,14 +187,7 @@ fn master(
             Ok(_) => Ok(()),
         }
     };
-    let hosts = ask.input(
-        "Volunteers (DISTCC_HOSTS syntax, e.g. 192.168.1.10:3636/8,lzo)",
-        "",
-        &validate,
-    )?;
-    if ask.confirm("Check now that each host accepts connections?", true)? {
-        probe_hosts(&hosts, ask)?;
-    }
+    let hosts = ask_hosts(ask, &validate)?;
     let jobs_ok = |s: &str| -> Result<(), String> {
         let max = crate::master::MAX_JOBS;
         if s == "auto" || s.parse::<usize>().is_ok_and(|n| (1..=max).contains(&n)) {
@@ -216,11 +224,37 @@ fn master(
     })
 }
 
-/// A TCP connect to each host, 2 s each.
-fn probe_hosts(spec: &str, ask: &mut dyn Ask) -> std::io::Result<()> {
+/// The host list; when checked and a host does not answer, the list is written only if
+/// the user says so, else offered again for editing.
+fn ask_hosts(ask: &mut dyn Ask, validate: crate::prompt::Validate) -> Result<String, Error> {
+    const PROMPT: &str = "Volunteers (DISTCC_HOSTS syntax, e.g. 192.168.1.10:3636/8,lzo)";
+    let mut hosts = ask.input(PROMPT, "", validate)?;
+    loop {
+        if !ask.confirm("Check now that each host accepts connections?", true)? {
+            return Ok(hosts);
+        }
+        let failed = probe_hosts(&hosts, ask)?;
+        if failed == 0
+            || ask.confirm(
+                &format!(
+                    "{failed} host{} did not answer. Write the list anyway?",
+                    if failed == 1 { "" } else { "s" }
+                ),
+                false,
+            )?
+        {
+            return Ok(hosts);
+        }
+        hosts = ask.input_again(PROMPT, &hosts, validate)?;
+    }
+}
+
+/// A TCP connect to each host, 2 s each; how many did not answer.
+fn probe_hosts(spec: &str, ask: &mut dyn Ask) -> std::io::Result<usize> {
     let Ok(list) = crate::hostspec::parse(spec) else {
-        return Ok(());
+        return Ok(0);
     };
+    let mut failed = 0;
     for h in list.hosts() {
         let crate::hostspec::Transport::Tcp { host, .. } = &h.transport else {
             ask.say(&format!("  {}: not a TCP host, not checked", h.address()))?;
@@ -231,57 +265,14 @@ fn probe_hosts(spec: &str, ask: &mut dyn Ask) -> std::io::Result<()> {
             .and_then(|a| crate::doctor::probe::connect(a, std::time::Duration::from_secs(2)))
         {
             Ok((_, t)) => format!("accepts connections ({:.1} ms)", t.as_secs_f64() * 1000.0),
-            Err(e) => format!("{e} — `distsetup doctor` tells more once it runs"),
+            Err(e) => {
+                failed += 1;
+                format!("{e} — `distsetup doctor` tells more once it runs")
+            }
         };
         ask.say(&format!("  {host}:{port}: {verdict}"))?;
     }
-    Ok(())
-}
-
-/// Toolchains found on this machine: the profile's known names, then cross compilers in
-/// the system directories (`aarch64-linux-gnu-gcc`).
-fn found_toolchains(
-    profile: &Profile,
-    facts: &crate::volunteer::Facts,
-) -> Vec<(String, crate::toolchain::Located)> {
-    let known = profile.known_toolchains();
-    let mut out = Vec::new();
-    for k in known {
-        if let Ok(mut v) = crate::toolchain::locate(&k.name, known, &facts.search) {
-            if !v.is_empty() {
-                out.push((k.name.clone(), v.remove(0)));
-            }
-        }
-    }
-    let mut triples: Vec<String> = Vec::new();
-    for dir in &facts.search.system_bin {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let Ok(n) = e.file_name().into_string() else {
-                continue;
-            };
-            let Some(t) = n.strip_suffix("-gcc") else {
-                continue;
-            };
-            if t.matches('-').count() >= 2
-                && Some(t) != facts.native_triple.as_deref()
-                && !triples.iter().any(|x| x == t)
-            {
-                triples.push(t.to_string());
-            }
-        }
-    }
-    triples.sort();
-    for t in triples {
-        if let Ok(mut v) = crate::toolchain::locate(&t, known, &facts.search) {
-            if !v.is_empty() {
-                out.push((t, v.remove(0)));
-            }
-        }
-    }
-    out
+    Ok(failed)
 }
 
 /// Master triples (from every profile) for the same machine as `target`.
@@ -345,13 +336,10 @@ pub fn own_subnet() -> Option<String> {
     found
 }
 
-/// The first port from `start` that is free here, with its stats port (+1000).
-#[allow(
-    clippy::disallowed_methods,
-    reason = "issue 20 point 3: a live bind while planning, to be replaced by /proc/net/tcp facts"
-)]
-fn free_port_from(start: u16) -> u16 {
-    let free = |p: u16| TcpListener::bind(("0.0.0.0", p)).is_ok();
+/// The first port from `start` that nothing listens on here (when the listening ports
+/// are known), with its stats port (+1000) free too.
+fn free_port_from(start: u16, listening: Option<&BTreeSet<u16>>) -> u16 {
+    let free = |p: u16| listening.is_none_or(|l| !l.contains(&p));
     (start..start.saturating_add(200))
         .find(|&p| p != 3633 && free(p) && p.checked_add(1000).is_some_and(free))
         .unwrap_or(start)
@@ -439,15 +427,19 @@ fn ask_enable(profile: &Profile, ask: &mut dyn Ask) -> Result<bool, Error> {
 fn volunteer(
     root: &SysRoot,
     profile: Profile,
-    mut words: Vec<String>,
-    root_words: Vec<String>,
+    (mut words, root_words): (Vec<String>, Vec<String>),
+    listening: Option<BTreeSet<u16>>,
     ask: &mut dyn Ask,
 ) -> Result<Answers, Error> {
-    let facts = crate::volunteer::Facts::detect(&profile);
+    let facts = crate::volunteer::Facts::detect(&profile, listening);
     if let Some(note) = crate::volunteer::host_search_note(root, &facts) {
         ask.say(&note)?;
     }
-    let found = found_toolchains(&profile, &facts);
+    let found = crate::toolchain::available(
+        profile.known_toolchains(),
+        &facts.search,
+        facts.native_triple.as_deref(),
+    );
     let mut items: Vec<String> = found
         .iter()
         .map(|(n, l)| format!("{n} ({}, in {})", l.prefix, l.bin_dir.display()))
@@ -486,7 +478,7 @@ fn volunteer(
     };
     let (allow, allow_anyone) = ask_allow(ask)?;
     let start = known.as_ref().map_or(3632, |k| k.port);
-    let port_default = free_port_from(start).to_string();
+    let port_default = free_port_from(start, facts.listening.as_ref()).to_string();
     let port_ok = |s: &str| -> Result<(), String> {
         match s.parse::<u16>() {
             Ok(p) if p > 0 && p != 3633 => Ok(()),

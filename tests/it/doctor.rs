@@ -209,6 +209,8 @@ fn distccd_answers_and_refuses_an_unknown_compiler() {
     let empty = tempfile::tempdir().unwrap();
     // The name Debian's client sends for a plain gcc: whitelisted, compiled, read back.
     let (_, ok) = doctor(&[
+        "--profile",
+        "debian",
         "--root",
         root_arg(&empty),
         "--hosts",
@@ -218,6 +220,8 @@ fn distccd_answers_and_refuses_an_unknown_compiler() {
     ]);
     // A master whose compiler name distccd has not whitelisted: closed without a word.
     let (o, refused) = doctor(&[
+        "--profile",
+        "debian",
         "--root",
         root_arg(&empty),
         "--hosts",

@@ -354,6 +354,8 @@ fn volunteer_x_tools8(dir: &Path) -> Vec<String> {
     let port = PORT.get_or_init(free_port).to_string();
     [
         "volunteer",
+        "--profile",
+        "debian",
         "--toolchain",
         &tc.display().to_string(),
         "--allow",

@@ -16,6 +16,7 @@ mod cli;
 mod cores;
 mod doctor;
 mod doctor_agrees;
+mod doctor_profile;
 mod faults;
 mod hostspec;
 mod master;

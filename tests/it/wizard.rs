@@ -74,7 +74,7 @@ fn run_script(
 ) -> (Result<Done, distsetup::wizard::Error>, Script, String) {
     let sys = distsetup::plan::SysRoot::new(root).unwrap();
     let mut script = Script::new(answers);
-    let answers = match distsetup::wizard::run(&sys, Some(root), &mut script) {
+    let answers = match distsetup::wizard::run(&sys, Some(root), None, &mut script) {
         Ok(a) => a,
         Err(e) => {
             let said = script.said.join("\n");
@@ -251,13 +251,19 @@ fn volunteer_flow_with_debians_cross_compiler_equals_the_command() {
 }
 
 fn drive(steps: &str, root: &Path) -> (i32, String) {
+    let root = root.display().to_string();
+    drive_command(steps, &["wizard", "--root", &root])
+}
+
+/// Run `distsetup ARGS` in a pseudo-terminal through `steps`: (status, transcript).
+fn drive_command(steps: &str, args: &[&str]) -> (i32, String) {
     let o = Command::new("timeout")
         .arg("180")
         .arg("python3")
         .arg(fixture("drive.py"))
         .arg(steps)
-        .args([BIN, "wizard", "--root"])
-        .arg(root)
+        .arg(BIN)
+        .args(args)
         .output()
         .unwrap();
     (
@@ -270,8 +276,8 @@ fn drive(steps: &str, root: &Path) -> (i32, String) {
 fn pty_master_run() {
     let t = arch_arm_root();
     let steps = r#"[["Role of this machine", "\r"], ["Distro profile", "\r"],
-        ["Volunteers", "10.0.0.1:99999\r"], ["column 10", "\u0015"],
-        ["Volunteers", "10.0.0.1:3636/8,lzo\r"], ["Check now", "n"],
+        ["Volunteers", "10.0.0.1:99999\r"],
+        ["column 10", "\u007f\u007f\u007f\u007f\u007f3636/8,lzo\r"], ["Check now", "n"],
         ["make -j", "\r"], ["Apply these changes", "y"]]"#;
     let (code, out) = drive(steps, t.path());
     assert_eq!(code, 0, "{out}");
@@ -341,7 +347,11 @@ fn pty_ctrl_c_changes_nothing() {
     let steps = r#"[["Role of this machine", "\r"], ["Distro profile", "\r"],
         ["Volunteers", "10.0.0.1/4\r"], ["Check now", "\u0003"]]"#;
     let (code, out) = drive(steps, t.path());
-    assert_ne!(code, 0, "{out}");
+    assert_eq!(code, 4, "{out}");
+    assert!(
+        out.contains("distsetup: interrupted: nothing was changed"),
+        "{out}"
+    );
     assert_eq!(snapshot(t.path()), before, "{out}");
 }
 
@@ -446,4 +456,100 @@ fn pty_volunteer_allow_anyone_is_asked_and_enable_is_offered() {
     )
     .unwrap();
     assert!(unit.contains("--allow 0.0.0.0/0"), "{unit}");
+}
+
+/// Issue 25 point 7: Ctrl-C at `master`'s own "Apply these changes?" ends as the wizard's
+/// does and as the man page says: exit 4, said in words, cursor shown, nothing written.
+#[test]
+fn pty_ctrl_c_at_the_masters_prompt_exits_4_and_says_so() {
+    let t = arch_arm_root();
+    let before = snapshot(t.path());
+    let root = t.path().display().to_string();
+    let raw = tempfile::NamedTempFile::new().unwrap();
+    let o = Command::new("timeout")
+        .arg("180")
+        .arg("python3")
+        .arg(fixture("drive.py"))
+        .arg(r#"[["Apply these changes", "\u0003"]]"#)
+        .args([
+            BIN,
+            "master",
+            "--profile",
+            "archarm",
+            "--hosts",
+            "10.0.0.1/4",
+        ])
+        .args(["--jobs", "3", "--root", &root])
+        .env("DRIVE_RAW", raw.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(4), "{out}");
+    assert!(
+        out.contains("distsetup: interrupted: nothing was changed"),
+        "{out}"
+    );
+    assert_eq!(snapshot(t.path()), before, "{out}");
+    let raw = std::fs::read(raw.path()).unwrap();
+    if let Some(hidden) = rfind(&raw, b"\x1b[?25l") {
+        assert!(
+            rfind(&raw, b"\x1b[?25h").is_some_and(|s| s > hidden),
+            "{out}"
+        );
+    }
+}
+
+/// Issue 25 point 6: an empty answer says why it is refused; after a syntax error the
+/// text typed is offered again for editing (five backspaces fix the port).
+#[test]
+fn pty_host_prompt_explains_an_empty_answer_and_keeps_the_text() {
+    let t = arch_arm_root();
+    let steps = r#"[["Role of this machine", "\r"], ["Distro profile", "\r"],
+        ["Volunteers", "\r"], ["name at least one host", "10.0.0.1:99999\r"],
+        ["column 10", "\u007f\u007f\u007f\u007f\u007f3636/8\r"], ["Check now", "n"],
+        ["make -j", "\r"], ["Apply these changes", "n"]]"#;
+    let (code, out) = drive(steps, t.path());
+    assert_eq!(code, 4, "{out}");
+    assert!(
+        out.contains("distsetup master --profile archarm --hosts 10.0.0.1:3636/8 --jobs auto"),
+        "{out}"
+    );
+}
+
+/// Issue 25 point 6: a host that fails its check is written only when the user says so;
+/// "no" offers the list again.
+#[test]
+fn a_host_that_fails_its_check_is_asked_about_and_can_be_corrected() {
+    let t = arch_arm_root();
+    let dead = format!("127.0.0.1:{}/4", free_port());
+    let (r, script, text) = run_script(
+        t.path(),
+        vec![
+            Answer::Default,
+            Answer::Default,
+            Answer::Text(dead.clone()),
+            Answer::Yes(true),  // check: refused
+            Answer::Yes(false), // not written anyway
+            Answer::Text("10.0.0.1/4".into()),
+            Answer::Yes(false), // no check
+            Answer::Default,
+            Answer::Yes(true),
+        ],
+    );
+    let done = r.unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(
+        script
+            .prompts
+            .iter()
+            .any(|p| p == "1 host did not answer. Write the list anyway?"),
+        "{:?}",
+        script.prompts
+    );
+    assert!(text.contains("Connection refused"), "{text}");
+    assert!(
+        done.command.contains("--hosts 10.0.0.1/4 "),
+        "{}",
+        done.command
+    );
+    assert!(!done.command.contains(&dead), "{}", done.command);
 }

@@ -181,6 +181,22 @@ impl CompilerTable {
         })
     }
 
+    /// Every executable a name of the table maps to (whitelisted names are looked up per
+    /// request and are not included), each once.
+    pub fn executables(&self) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = self.fixed.values().map(|r| r.path.clone()).collect();
+        for (_, to) in &self.triples {
+            out.extend(
+                TOOLS
+                    .iter()
+                    .filter_map(|t| self.find_target(&format!("{to}-{t}"))),
+            );
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// A one-line summary for the startup log.
     pub fn describe(&self) -> String {
         let mut parts: Vec<String> = self

@@ -29,6 +29,7 @@ pub mod inetd;
 mod job;
 pub mod log;
 pub mod names;
+pub mod preflight;
 mod reply;
 pub mod seccomp;
 mod shared;

@@ -4,5 +4,6 @@ mod assets;
 mod contract;
 mod edit;
 mod edit_doc;
+mod frictions;
 mod packaging;
 mod readme;

@@ -147,6 +147,45 @@ fn warnings_for_what_distcc_accepts_but_users_get_wrong() {
     );
     assert_eq!(msgs("a,down").len(), 1);
     assert_eq!(msgs("127.0.0.1").len(), 1);
+    // Issue 25 point 10: pump mode is refused by the embedded server and broken upstream.
+    assert_eq!(
+        msgs("a b:3636/8,lzo,cpp"),
+        [
+            "line 1, column 3: b asks for pump mode (,cpp): distsetup serve refuses it, and \
+             distcc-pump's include server fails on Python 3.10 and later (the build falls back \
+             to preprocessing here); drop ,cpp"
+        ]
+    );
+}
+
+/// Issue 25 point 10: typos distcc would take as host names.
+#[test]
+fn host_names_with_typos_are_refused_where_the_typo_is() {
+    assert_eq!(
+        err("192.168.1.10;3636/8"),
+        "line 1, column 13: ';' cannot be part of a host name (a port follows ':') in \"192.168.1.10;3636/8\""
+    );
+    assert_eq!(
+        err("a 192.168.1.300"),
+        "line 1, column 3: 192.168.1.300 is not an IPv4 address (four numbers from 0 to 255) in \"192.168.1.300\""
+    );
+    assert_eq!(
+        err("me@host!name/2"),
+        "line 1, column 8: '!' cannot be part of a host name in \"me@host!name/2\""
+    );
+    assert_eq!(
+        err("[fe80::zz]:3632"),
+        "line 1, column 2: fe80::zz is not an IPv6 address in \"[fe80::zz]:3632\""
+    );
+    for fine in [
+        "192.168.1.10:3636/8",
+        "build-box.lan",
+        "box_2",
+        "[::1]:4000",
+        "10.0.0.1",
+    ] {
+        assert!(hostspec::parse(fine).is_ok(), "{fine}");
+    }
 }
 
 /// distcc's own reading of a list: the host tokens it prints and its total slots, or None
@@ -208,6 +247,8 @@ fn distcc_itself_agrees_with_our_parse() {
         ("--localslotsx a", true),
         ("a:99999", true),
         ("a a", true),
+        ("192.168.1.10;3636/8", true),
+        ("192.168.1.300", true),
     ];
     for &(spec, stricter) in table {
         let ours = hostspec::parse(spec);
@@ -240,4 +281,55 @@ fn distcc_itself_agrees_with_our_parse() {
             (ours, theirs) => panic!("{spec:?}: we say {ours:?}, distcc says {theirs:?}"),
         }
     }
+}
+
+/// `master` says what the host list's warnings say (`,cpp` was accepted silently).
+#[test]
+fn master_warns_about_pump_mode() {
+    let t = crate::support::Root::new().file("etc/portage/make.conf", "FEATURES=\"\"\n");
+    let o = crate::support::Cmd::new("master")
+        .root(t.path())
+        .args([
+            "--profile",
+            "gentoo",
+            "--hosts",
+            "10.0.0.5:3636/4,lzo,cpp",
+            "--jobs",
+            "3",
+            "--dry-run",
+        ])
+        .run();
+    assert_eq!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: --hosts: line 1, column 1: 10.0.0.5 asks for pump mode (,cpp)"),
+        "{err}"
+    );
+}
+
+/// Issue 25 point 11: the hosts file keeps an inline `# comment` of a host line (it
+/// used to keep whole-line comments only).
+#[test]
+fn master_keeps_inline_comments_of_the_hosts_file() {
+    let t = crate::support::Root::new()
+        .file("etc/portage/make.conf", "FEATURES=\"\"\n")
+        .file(
+            "etc/distcc/hosts",
+            "# my cluster\n10.0.0.1/4  # the fast one\n10.0.0.2 # the pi\n",
+        );
+    let o = crate::support::Cmd::new("master")
+        .root(t.path())
+        .args(["--profile", "gentoo", "--hosts", "10.0.0.3/8 10.0.0.4"])
+        .args(["--jobs", "3", "--yes"])
+        .run();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(t.join("etc/distcc/hosts")).unwrap(),
+        "# my cluster\n10.0.0.3/8 10.0.0.4  # the fast one\n# the pi\n"
+    );
 }

@@ -208,7 +208,7 @@ fn hosts_file_rewrite_keeps_comments_and_leaves_equal_lists_alone() {
     let old = "# header\n\n10.0.0.1/4 # first\n# middle\n10.0.0.2\n";
     assert_eq!(
         String::from_utf8(master::hosts_file_bytes(Some(old), "h1/2 h2").unwrap()).unwrap(),
-        "# header\n\nh1/2 h2\n# middle\n"
+        "# header\n\nh1/2 h2 # first\n# middle\n"
     );
     assert_eq!(
         master::hosts_file_bytes(Some(old), "10.0.0.1/4 10.0.0.2"),

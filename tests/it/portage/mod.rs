@@ -3,6 +3,7 @@
 
 mod cases;
 mod emulator;
+mod incremental;
 mod oracle;
 
 use std::path::{Path, PathBuf};

@@ -20,6 +20,9 @@ pub enum Job {
     /// What Portage's config reads for make.conf under this root: `/etc/make.conf`, then
     /// `/etc/portage/make.conf` (file or directory, recursive), later wins.
     MakeConf(PathBuf),
+    /// As [`Job::MakeConf`], each incremental variable (FEATURES, USE, ...) stacked as
+    /// Portage's config stacks it (`stack_lists`: `-word` removes, `-*` clears).
+    Stacked(PathBuf),
     /// `getconfig(root/path)` alone, nothing known before.
     File(PathBuf, PathBuf),
 }
@@ -57,6 +60,7 @@ pub fn getconfig(py: &Path, jobs: &[Job]) -> Vec<Read> {
         .iter()
         .map(|j| match j {
             Job::MakeConf(root) => serde_json::json!({"root": root, "mode": "makeconf"}),
+            Job::Stacked(root) => serde_json::json!({"root": root, "mode": "stacked"}),
             Job::File(root, path) => {
                 serde_json::json!({"root": root, "mode": "file", "path": path})
             }

@@ -5,6 +5,9 @@ Reads a JSON list of jobs on stdin and prints one JSON result per job (a list):
       make.conf under DIR: DIR/etc/make.conf then DIR/etc/portage/make.conf (a file or a
       directory read recursively), each getconfig() expanding with the variables read
       before, the later file winning (config.py's first pass, before the profile).
+  {"root": DIR, "mode": "stacked"}  as "makeconf", each incremental variable
+      (portage.const.INCREMENTALS) stacked as config.py stacks it (portage.util.stack_lists:
+      `-word` removes, `-*` clears), its words joined by one space.
   {"root": DIR, "mode": "file", "path": P}  getconfig(DIR/P) alone, expand={}.
 Result: {"vars": {NAME: VALUE}} or {"error": MESSAGE, "line": N}: N is the line emerge
 stops at, from the exception or from what getconfig wrote to stderr before raising
@@ -21,7 +24,8 @@ import re
 import shlex
 import sys
 
-from portage.util import getconfig
+from portage.const import INCREMENTALS
+from portage.util import getconfig, stack_lists
 
 ROOT = ["/"]
 _plain_sourcehook = shlex.shlex.sourcehook
@@ -75,6 +79,12 @@ def run(job):
         with contextlib.redirect_stderr(said):
             if job["mode"] == "makeconf":
                 return {"vars": make_conf(root)}
+            if job["mode"] == "stacked":
+                got = make_conf(root)
+                for k in INCREMENTALS:
+                    if k in got:
+                        got[k] = " ".join(stack_lists([got[k].split()], incremental=1))
+                return {"vars": got}
             got = read(os.path.join(root, job["path"].lstrip("/")), {})
             return {"vars": got or {}}
     except Exception as e:  # what emerge would die of

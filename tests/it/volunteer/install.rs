@@ -9,6 +9,7 @@ fn warns_loudly_when_the_binary_is_in_a_build_tree() {
     let t = Root::new().dir("root");
     let tc = XTools::aarch64().build_in(t.path());
     let o = volunteer()
+        .args(["--profile", "debian"])
         .root(t.join("root"))
         .toolchain(&tc)
         .port(free_port())
@@ -84,6 +85,7 @@ fn toolchain_search_under_root_says_it_looks_at_this_machine() {
     let t = Root::new().dir("root").dir("home");
     let tc = XTools::aarch64().build_in(t.path());
     let o = volunteer()
+        .args(["--profile", "debian"])
         .root(t.join("root"))
         .toolchain(&tc)
         .port(free_port())
@@ -99,6 +101,7 @@ fn toolchain_search_under_root_says_it_looks_at_this_machine() {
         "{out}"
     );
     let o = volunteer()
+        .args(["--profile", "debian"])
         .root(t.join("root"))
         .env("HOME", t.join("home"))
         .args([

@@ -3,3 +3,7 @@
 mod cli;
 mod e2e;
 mod install;
+mod ports;
+mod service_user;
+mod system_daemon;
+mod toolchain_errors;

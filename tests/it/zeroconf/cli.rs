@@ -160,6 +160,7 @@ fn a_bad_zeroconf_version_is_refused_and_nothing_is_written() {
     assert!(!root.join("etc").exists());
     // And it needs --zeroconf.
     let o = Cmd::new("volunteer")
+        .args(["--profile", "debian"])
         .args(["--toolchain", "x", "--zeroconf-version", "14"])
         .run();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -283,7 +284,7 @@ fn the_wizard_asks_and_its_command_says_zeroconf() {
         Answer::Yes(true),  // zeroconf
         Answer::Yes(false), // do not enable the service
     ]);
-    let answers = distsetup::wizard::run(&sys, Some(root.path()), &mut script)
+    let answers = distsetup::wizard::run(&sys, Some(root.path()), None, &mut script)
         .unwrap_or_else(|e| panic!("{e}: {:?}", script.prompts));
     assert!(
         script.prompts.iter().any(|p| p.contains("zeroconf")),

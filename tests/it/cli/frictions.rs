@@ -1,0 +1,33 @@
+//! Small frictions a new user met (issue 25): what the output says and where.
+
+use crate::support::volunteer::text;
+use crate::support::{Cmd, Root};
+
+/// Point 12: a Debian master without makepkg computed -jN and wrote it nowhere; it now
+/// says so and how to pass it to make.
+#[test]
+fn debian_master_without_makepkg_says_how_to_pass_j() {
+    let t = Root::new().dir("etc");
+    let o = Cmd::new("master")
+        .root(t.path())
+        .args([
+            "--profile",
+            "debian",
+            "--hosts",
+            "10.0.0.2/4",
+            "--jobs",
+            "3",
+        ])
+        .arg("--dry-run")
+        .run();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.lines().any(|l| l
+            == "make: -j3 is written nowhere (no makepkg.conf here, and make reads no \
+                configuration file); pass it yourself: make -j3 CC=\"distcc gcc\" \
+                CXX=\"distcc g++\", or export MAKEFLAGS=\"-j3\" in the shell that builds \
+                (dpkg-buildpackage -j3 for Debian packages)"),
+        "{out}"
+    );
+}
