@@ -38,9 +38,9 @@ pub fn run(a: &RelayArgs) -> anyhow::Result<ExitStatus> {
         hedge_after: Duration::from_millis(a.hedge_after_ms),
         ..RelaySettings::default()
     };
-    let slots = a.local_slots.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-    });
+    let slots = a
+        .local_slots
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -106,7 +106,12 @@ fn volunteers(
             ),
         };
         out.push(Volunteer {
-            name: h.to_string().split(['/', ',']).next().unwrap_or_default().to_owned(),
+            name: h
+                .to_string()
+                .split(['/', ','])
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
             transport,
             slots: h.effective_limit(),
             lzo: h.options.lzo,

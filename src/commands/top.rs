@@ -20,14 +20,19 @@ pub fn run(a: &TopArgs, ui: &mut Ui<'_>) -> anyhow::Result<ExitStatus> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let fetch = |timeline| runtime.block_on(distsetup::relay::fetch(a.relay, timeline, ASK_TIMEOUT));
+    let fetch =
+        |timeline| runtime.block_on(distsetup::relay::fetch(a.relay, timeline, ASK_TIMEOUT));
     if let Some(path) = &a.timeline {
         let snap = fetch(true)?;
         let spans = distsetup::relay::timeline::last_build(&snap.timeline, BUILD_GAP_MS);
         if spans.is_empty() {
-            anyhow::bail!("the relay at {} has not run a job yet: no timeline to draw", a.relay);
+            anyhow::bail!(
+                "the relay at {} has not run a job yet: no timeline to draw",
+                a.relay
+            );
         }
-        let svg = distsetup::relay::timeline::render(&spans, &format!("distsetup relay {}", snap.listen));
+        let svg =
+            distsetup::relay::timeline::render(&spans, &format!("distsetup relay {}", snap.listen));
         write_file(path, &svg)?;
         writeln!(ui.out, "{}: {} attempts", path.display(), spans.len())?;
         return Ok(ExitStatus::Ok);
@@ -84,7 +89,11 @@ pub fn screen(s: &Snapshot) -> String {
         o,
         "retries {}{}   hedges {} (won {}, cancelled {})",
         c.retries,
-        if fails.is_empty() { String::new() } else { format!(" ({})", fails.join(", ")) },
+        if fails.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", fails.join(", "))
+        },
         c.hedges,
         c.hedge_wins,
         c.cancelled

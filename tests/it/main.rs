@@ -22,6 +22,7 @@ mod master;
 mod plan;
 mod portage;
 mod profile;
+mod relay;
 mod server;
 mod shconf;
 mod structure;

@@ -177,7 +177,6 @@ pub async fn attempt(
         }
         let n = match tokio::time::timeout(io_timeout, stream.read(&mut buf)).await {
             Err(_) => return Err(Failure::Timeout(secs)),
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
             Ok(Err(e)) => return Err(Failure::Io(e.to_string())),
             Ok(Ok(n)) => n,
         };

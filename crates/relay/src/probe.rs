@@ -54,7 +54,8 @@ pub async fn facts(
     let answer = exchange::attempt(transport, &wire, version, version, timeout, limits)
         .await
         .map_err(|f| match f {
-            Failure::Connect(_) | Failure::Io(_) | Failure::Timeout(_) => ProbeError::Host(f),
+            // A reset after connecting is how distccd refuses a name it does not know.
+            Failure::Connect(_) | Failure::Timeout(_) => ProbeError::Host(f),
             other => ProbeError::Answer(other.to_string()),
         })?;
     let mut decoder = distcc_wire::ReplyDecoder::new(version, limits.clone());

@@ -27,6 +27,9 @@ use crate::host::{Host, Probe, Volunteer, spb_of};
 use crate::status::{Counters, Span};
 use crate::transport::Transport;
 
+mod probing;
+mod view;
+
 /// Finished attempts kept for the timeline.
 const MAX_SPANS: usize = 50_000;
 /// Overshoot ratios kept for the hedging percentile.
@@ -229,84 +232,6 @@ impl Scheduler {
         deliver(deliveries);
         rx.await
             .unwrap_or_else(|_| Grant::NoHost("the relay is shutting down".into()))
-    }
-
-    /// Start the master's and every host's probe for `compiler` if not done yet.
-    fn ensure_probes(self: &Arc<Self>, st: &mut State, compiler: &str) {
-        if !st.local.contains_key(compiler) {
-            st.local.insert(compiler.to_owned(), Probe::Running);
-            let (me, name) = (Arc::clone(self), compiler.to_owned());
-            tokio::spawn(async move { me.probe_local(name).await });
-        }
-        for h in &mut st.hosts {
-            if h.removed || h.bench.is_some() || h.compilers.contains_key(compiler) {
-                continue;
-            }
-            h.compilers.insert(compiler.to_owned(), Probe::Running);
-            let (me, name, id) = (Arc::clone(self), compiler.to_owned(), h.id);
-            let (t, lzo) = (Arc::clone(&h.vol.transport), h.vol.lzo);
-            tokio::spawn(async move { me.probe_host(id, t, lzo, name, false).await });
-        }
-    }
-
-    async fn probe_local(self: Arc<Self>, compiler: String) {
-        let s = &self.settings;
-        let r = crate::probe::facts(&*self.local, &compiler, 1, s.probe_timeout, &s.limits).await;
-        let deliveries = {
-            let mut st = self.lock();
-            let probe = match r {
-                Ok((facts, _)) => Probe::Facts(facts),
-                Err(e) => Probe::Failed(e.to_string()),
-            };
-            st.local.insert(compiler, probe);
-            self.dispatch(&mut st)
-        };
-        deliver(deliveries);
-    }
-
-    /// Probe `compiler` on host `id`. `revive`: the host is benched and this probe
-    /// decides whether it comes back.
-    async fn probe_host(
-        self: Arc<Self>,
-        id: u64,
-        t: Arc<dyn Transport>,
-        lzo: bool,
-        compiler: String,
-        revive: bool,
-    ) {
-        let s = &self.settings;
-        let version = if lzo { 2 } else { 1 };
-        let r = crate::probe::facts(&*t, &compiler, version, s.probe_timeout, &s.limits).await;
-        let deliveries = {
-            let mut st = self.lock();
-            let now = Instant::now();
-            let Some(h) = st.hosts.iter_mut().find(|h| h.id == id) else {
-                return;
-            };
-            match r {
-                Ok((facts, secs)) => {
-                    h.learn_probe(secs.as_secs_f64(), now);
-                    h.compilers.insert(compiler, Probe::Facts(facts));
-                    if revive {
-                        h.bench = None;
-                    }
-                }
-                Err(crate::probe::ProbeError::Host(f)) => {
-                    // Unreachable: bench it; every name is probed again when it is back.
-                    h.compilers.retain(|_, p| !matches!(p, Probe::Running));
-                    h.compilers.remove(&compiler);
-                    h.fail(f.word(), now);
-                }
-                Err(e) => {
-                    h.compilers.insert(compiler, Probe::Failed(e.to_string()));
-                    if revive {
-                        h.bench = None;
-                    }
-                }
-            }
-            self.dispatch(&mut st)
-        };
-        deliver(deliveries);
     }
 
     fn elig(st: &State, h: &Host, compiler: &str) -> Elig {
@@ -633,49 +558,6 @@ impl Scheduler {
         drop(dropped);
     }
 
-    fn revive_and_refresh(self: &Arc<Self>, st: &mut State, now: Instant) {
-        let first_local = st.local.keys().next().cloned();
-        for h in &mut st.hosts {
-            let probe_name = h
-                .compilers
-                .iter()
-                .find(|(_, p)| matches!(p, Probe::Facts(_)))
-                .map(|(c, _)| c.clone())
-                .or_else(|| first_local.clone());
-            let revive = match &mut h.bench {
-                Some(b) if !b.probing && b.until <= now => {
-                    b.probing = true;
-                    true
-                }
-                Some(_) => continue,
-                None => false,
-            };
-            let stale = !revive
-                && !h.removed
-                && h.busy() == 0
-                && h.last_done.is_none_or(|t| now.duration_since(t) > STALE)
-                && h.last_probe.is_none_or(|t| now.duration_since(t) > STALE);
-            if !(revive || stale) {
-                continue;
-            }
-            let Some(name) = probe_name else {
-                // Nothing to probe with yet: a revived host simply comes back.
-                if revive {
-                    h.bench = None;
-                }
-                continue;
-            };
-            h.last_probe = Some(now);
-            let (me, id, t, lzo) = (
-                Arc::clone(self),
-                h.id,
-                Arc::clone(&h.vol.transport),
-                h.vol.lzo,
-            );
-            tokio::spawn(async move { me.probe_host(id, t, lzo, name, revive).await });
-        }
-    }
-
     /// Send duplicates for stragglers. Returns the leases to hand to their jobs.
     #[allow(clippy::type_complexity)]
     fn hedge(
@@ -745,100 +627,6 @@ impl Scheduler {
             }
         }
         (out, Vec::new())
-    }
-
-    /// The state for `top`.
-    pub(crate) fn snapshot(&self, listen: String, timeline: bool) -> crate::status::Snapshot {
-        let st = self.lock();
-        let now = Instant::now();
-        let hosts = st
-            .hosts
-            .iter()
-            .filter(|h| !h.removed)
-            .map(|h| host_state(&st, h, now))
-            .collect();
-        let mut running: Vec<crate::status::RunningJob> = st
-            .running
-            .values()
-            .map(|r| crate::status::RunningJob {
-                job: r.job,
-                source: r.source.clone(),
-                host: st
-                    .hosts
-                    .iter()
-                    .find(|h| h.id == r.host)
-                    .map(|h| h.vol.name.clone())
-                    .unwrap_or_default(),
-                age_s: now.duration_since(r.started).as_secs_f64(),
-                duplicate: r.duplicate,
-            })
-            .collect();
-        running.extend(
-            st.local_running
-                .values()
-                .map(|l| crate::status::RunningJob {
-                    job: l.job,
-                    source: l.source.clone(),
-                    host: "master".into(),
-                    age_s: now.duration_since(l.started).as_secs_f64(),
-                    duplicate: false,
-                }),
-        );
-        crate::status::Snapshot {
-            listen,
-            uptime_s: now.duration_since(self.started).as_secs_f64(),
-            hosts,
-            waiting: st.pending.len(),
-            running,
-            counters: st.counters.clone(),
-            timeline: if timeline {
-                st.spans.iter().cloned().collect()
-            } else {
-                Vec::new()
-            },
-        }
-    }
-}
-
-fn host_state(st: &State, h: &Host, now: Instant) -> crate::status::HostState {
-    use crate::status::CompilerState;
-    let compilers = h
-        .compilers
-        .keys()
-        .map(|c| {
-            let (state, detail) = match (Scheduler::elig(st, h, c), h.compilers.get(c)) {
-                (Elig::Yes, Some(Probe::Facts(f))) => ("match", f.describe()),
-                (Elig::No(why), Some(Probe::Facts(_))) => ("mismatch", why),
-                (Elig::No(why), _) => ("failed", why),
-                _ => ("probing", String::new()),
-            };
-            (
-                c.clone(),
-                CompilerState {
-                    state: state.into(),
-                    detail,
-                },
-            )
-        })
-        .collect();
-    crate::status::HostState {
-        address: h.vol.name.clone(),
-        transport: h.vol.transport.kind(),
-        busy: h.busy(),
-        slots: h.slots.len(),
-        done: h.done,
-        failures: h.failures,
-        speed_bps: h.spb.map(|s| 1.0 / s.max(1e-12)),
-        probe_ms: h.probe_secs.map(|s| s * 1000.0),
-        benched: h.bench.as_ref().map(|b| {
-            let left = b.until.saturating_duration_since(now).as_secs_f64();
-            if b.probing {
-                format!("{}; probing", b.reason)
-            } else {
-                format!("{}; {left:.0} s left", b.reason)
-            }
-        }),
-        compilers,
     }
 }
 
