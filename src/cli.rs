@@ -314,6 +314,14 @@ pub struct MasterArgs {
     /// ran sudo].
     #[arg(long, value_name = "USER", requires = "ccache")]
     pub build_user: Option<String>,
+    /// Put `distsetup relay` between the distcc client and the volunteers: the client
+    /// sends every job to 127.0.0.1, the relay picks the volunteer (its service is
+    /// written too).
+    #[arg(long)]
+    pub relay: bool,
+    /// The relay's port [default: 3632 when free on 127.0.0.1, else the next free one].
+    #[arg(long, value_name = "PORT", requires = "relay")]
+    pub relay_port: Option<u16>,
     /// Shared write flags.
     #[command(flatten)]
     pub write: WriteFlags,

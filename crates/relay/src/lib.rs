@@ -141,6 +141,15 @@ pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, RelayErro
         .map_err(|source| RelayError::Bind { addr, source })
 }
 
+/// Whether `port` is free on 127.0.0.1 now (for choosing the relay's port).
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the relay's door: trying its own listening port"
+)]
+pub fn port_free(port: u16) -> bool {
+    std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)).is_ok()
+}
+
 /// Serve jobs and state requests on `listener` until `shutdown` completes.
 pub async fn run(
     relay: &Relay,
