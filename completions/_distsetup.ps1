@@ -183,6 +183,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--attempts', '--attempts', [CompletionResultType]::ParameterName, 'Attempts on volunteers per job before this machine compiles it')
             [CompletionResult]::new('--hedge-percent', '--hedge-percent', [CompletionResultType]::ParameterName, 'Duplicates for stragglers, at most this percentage of the jobs (0: never)')
             [CompletionResult]::new('--hedge-after-ms', '--hedge-after-ms', [CompletionResultType]::ParameterName, 'No duplicate for a job younger than this many milliseconds')
+            [CompletionResult]::new('--hedge-warmup', '--hedge-warmup', [CompletionResultType]::ParameterName, 'No duplicate before this many jobs finished (the predictions need a track record)')
             [CompletionResult]::new('--local-slots', '--local-slots', [CompletionResultType]::ParameterName, 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)')
             [CompletionResult]::new('--lifetime', '--lifetime', [CompletionResultType]::ParameterName, 'Stop by itself after SECS (tests, benchmarks)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

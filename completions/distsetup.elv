@@ -170,6 +170,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --attempts 'Attempts on volunteers per job before this machine compiles it'
             cand --hedge-percent 'Duplicates for stragglers, at most this percentage of the jobs (0: never)'
             cand --hedge-after-ms 'No duplicate for a job younger than this many milliseconds'
+            cand --hedge-warmup 'No duplicate before this many jobs finished (the predictions need a track record)'
             cand --local-slots 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)'
             cand --lifetime 'Stop by itself after SECS (tests, benchmarks)'
             cand -h 'Print help'

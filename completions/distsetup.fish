@@ -159,6 +159,7 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l connect-ti
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l attempts -d 'Attempts on volunteers per job before this machine compiles it' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-percent -d 'Duplicates for stragglers, at most this percentage of the jobs (0: never)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-after-ms -d 'No duplicate for a job younger than this many milliseconds' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-warmup -d 'No duplicate before this many jobs finished (the predictions need a track record)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l local-slots -d 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l lifetime -d 'Stop by itself after SECS (tests, benchmarks)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -s h -l help -d 'Print help'

@@ -90,6 +90,9 @@ pub struct RelayArgs {
     /// No duplicate for a job younger than this many milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub hedge_after_ms: u64,
+    /// No duplicate before this many jobs finished (the predictions need a track record).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub hedge_warmup: usize,
     /// Parallel compiles on this machine when no volunteer is left (default: its CPUs).
     #[arg(long, value_name = "N")]
     pub local_slots: Option<usize>,

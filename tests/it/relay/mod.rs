@@ -295,7 +295,14 @@ fn a_straggler_gets_a_duplicate_and_the_loser_is_cancelled() {
     let hosts = format!("127.0.0.1:{}/1 {}", slow.port, good.hosts("/1"));
     let relay = Relay::start(
         &hosts,
-        &["--hedge-percent", "100", "--hedge-after-ms", "300"],
+        &[
+            "--hedge-percent",
+            "100",
+            "--hedge-after-ms",
+            "300",
+            "--hedge-warmup",
+            "0",
+        ],
     );
     let dir = tempfile::tempdir().unwrap();
     let names = units(dir.path(), 2);
@@ -337,7 +344,17 @@ fn hedging_is_off_when_the_cap_is_zero() {
     let upstream = Server::start(&["--jobs", "2"]);
     let slow = Faulty::start(upstream.port, Fault::Slow(3));
     let hosts = format!("127.0.0.1:{}/1 {}", slow.port, good.hosts("/1"));
-    let relay = Relay::start(&hosts, &["--hedge-percent", "0", "--hedge-after-ms", "100"]);
+    let relay = Relay::start(
+        &hosts,
+        &[
+            "--hedge-percent",
+            "0",
+            "--hedge-after-ms",
+            "100",
+            "--hedge-warmup",
+            "0",
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let names = units(dir.path(), 2);
     let results = build(&relay.hosts(2), dir.path(), &names);
