@@ -34,6 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Set up this machine as a master or a volunteer by answering questions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
+            [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'The master''s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers')
+            [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -77,8 +79,10 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'make''s -j: `auto` (from the cores, the remote slots and the profile''s rule) or a number')
             [CompletionResult]::new('--build-user', '--build-user', [CompletionResultType]::ParameterName, 'The user makepkg builds as, who owns the cache (with --ccache) [default: the user who ran sudo]')
+            [CompletionResult]::new('--relay-port', '--relay-port', [CompletionResultType]::ParameterName, 'The relay''s port [default: 3632 when free on 127.0.0.1, else the next free one]')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist')
             [CompletionResult]::new('--ccache', '--ccache', [CompletionResultType]::ParameterName, 'Put ccache in front of distcc: makepkg''s `ccache` build option, Portage''s FEATURES=ccache with CCACHE_DIR, ccache''s prefix_command on Debian; the cache directory is created for the user who builds')
+            [CompletionResult]::new('--relay', '--relay', [CompletionResultType]::ParameterName, 'Put `distsetup relay` between the distcc client and the volunteers: the client sends every job to 127.0.0.1, the relay picks the volunteer (its service is written too)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the diff and change nothing')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Apply without asking')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 1 when changes are pending, 0 when there are none; change nothing')
@@ -175,6 +179,30 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'distsetup;relay' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Loopback address and port to listen on')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The volunteers, in distcc''s host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`)')
+            [CompletionResult]::new('--io-timeout', '--io-timeout', [CompletionResultType]::ParameterName, 'Seconds of silence from a volunteer (a compile included) before the attempt fails')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds a connect to a volunteer may take')
+            [CompletionResult]::new('--attempts', '--attempts', [CompletionResultType]::ParameterName, 'Attempts on volunteers per job before this machine compiles it')
+            [CompletionResult]::new('--hedge-percent', '--hedge-percent', [CompletionResultType]::ParameterName, 'Duplicates for stragglers, at most this percentage of the jobs (0: never)')
+            [CompletionResult]::new('--hedge-after-ms', '--hedge-after-ms', [CompletionResultType]::ParameterName, 'No duplicate for a job younger than this many milliseconds')
+            [CompletionResult]::new('--hedge-warmup', '--hedge-warmup', [CompletionResultType]::ParameterName, 'No duplicate before this many jobs finished (the predictions need a track record)')
+            [CompletionResult]::new('--local-slots', '--local-slots', [CompletionResultType]::ParameterName, 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)')
+            [CompletionResult]::new('--lifetime', '--lifetime', [CompletionResultType]::ParameterName, 'Stop by itself after SECS (tests, benchmarks)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'distsetup;top' {
+            [CompletionResult]::new('--relay', '--relay', [CompletionResultType]::ParameterName, 'The relay''s address (where the client sends jobs)')
+            [CompletionResult]::new('--timeline', '--timeline', [CompletionResultType]::ParameterName, 'Draw the last build''s timeline (one row per host slot) into FILE as SVG, and exit')
+            [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Print one snapshot and exit')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'With --once: the snapshot as JSON (for scripts)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'distsetup;help' {
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Read or change assignments in a shell-style config file, keeping every other byte')
             [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'Check a distcc host list: one line per host, total slots, warnings')
@@ -185,6 +213,8 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Set up this machine as a master or a volunteer by answering questions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
+            [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'The master''s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers')
+            [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -213,6 +243,12 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             break
         }
         'distsetup;help;serve' {
+            break
+        }
+        'distsetup;help;relay' {
+            break
+        }
+        'distsetup;help;top' {
             break
         }
         'distsetup;help;help' {

@@ -31,6 +31,8 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand wizard 'Set up this machine as a master or a volunteer by answering questions'
             cand completions 'Print shell completions for SHELL to standard output'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+            cand relay 'The master''s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers'
+            cand top 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'distsetup;edit'= {
@@ -70,8 +72,10 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --hosts 'The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured'
             cand --jobs 'make''s -j: `auto` (from the cores, the remote slots and the profile''s rule) or a number'
             cand --build-user 'The user makepkg builds as, who owns the cache (with --ccache) [default: the user who ran sudo]'
+            cand --relay-port 'The relay''s port [default: 3632 when free on 127.0.0.1, else the next free one]'
             cand --root 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist'
             cand --ccache 'Put ccache in front of distcc: makepkg''s `ccache` build option, Portage''s FEATURES=ccache with CCACHE_DIR, ccache''s prefix_command on Debian; the cache directory is created for the user who builds'
+            cand --relay 'Put `distsetup relay` between the distcc client and the volunteers: the client sends every job to 127.0.0.1, the relay picks the volunteer (its service is written too)'
             cand --dry-run 'Print the diff and change nothing'
             cand --yes 'Apply without asking'
             cand --check 'Exit 1 when changes are pending, 0 when there are none; change nothing'
@@ -162,6 +166,28 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'distsetup;relay'= {
+            cand --listen 'Loopback address and port to listen on'
+            cand --hosts 'The volunteers, in distcc''s host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`)'
+            cand --io-timeout 'Seconds of silence from a volunteer (a compile included) before the attempt fails'
+            cand --connect-timeout 'Seconds a connect to a volunteer may take'
+            cand --attempts 'Attempts on volunteers per job before this machine compiles it'
+            cand --hedge-percent 'Duplicates for stragglers, at most this percentage of the jobs (0: never)'
+            cand --hedge-after-ms 'No duplicate for a job younger than this many milliseconds'
+            cand --hedge-warmup 'No duplicate before this many jobs finished (the predictions need a track record)'
+            cand --local-slots 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)'
+            cand --lifetime 'Stop by itself after SECS (tests, benchmarks)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'distsetup;top'= {
+            cand --relay 'The relay''s address (where the client sends jobs)'
+            cand --timeline 'Draw the last build''s timeline (one row per host slot) into FILE as SVG, and exit'
+            cand --once 'Print one snapshot and exit'
+            cand --json 'With --once: the snapshot as JSON (for scripts)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'distsetup;help'= {
             cand edit 'Read or change assignments in a shell-style config file, keeping every other byte'
             cand hosts 'Check a distcc host list: one line per host, total slots, warnings'
@@ -172,6 +198,8 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand wizard 'Set up this machine as a master or a volunteer by answering questions'
             cand completions 'Print shell completions for SHELL to standard output'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+            cand relay 'The master''s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers'
+            cand top 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'distsetup;help;edit'= {
@@ -191,6 +219,10 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;help;completions'= {
         }
         &'distsetup;help;serve'= {
+        }
+        &'distsetup;help;relay'= {
+        }
+        &'distsetup;help;top'= {
         }
         &'distsetup;help;help'= {
         }

@@ -35,6 +35,8 @@ complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "doctor" -d 'Dia
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "wizard" -d 'Set up this machine as a master or a volunteer by answering questions'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "relay" -d 'The master\'s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers'
+complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "top" -d 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l get -d 'Print the value bash would see (array: one element per line); exit 1 when unassigned. For a Portage make.conf: the value Portage\'s own parser reads from this file (newlines become spaces, ${VAR} expands inside single quotes too, an unquoted # ends the value, sourced files are read); a file emerge cannot parse is an error' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand edit" -l set -d 'Set a scalar (repeatable; all edits apply in command-line order)' -r
@@ -69,8 +71,10 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l profile-f
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l hosts -d 'The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l jobs -d 'make\'s -j: `auto` (from the cores, the remote slots and the profile\'s rule) or a number' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l build-user -d 'The user makepkg builds as, who owns the cache (with --ccache) [default: the user who ran sudo]' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l relay-port -d 'The relay\'s port [default: 3632 when free on 127.0.0.1, else the next free one]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l root -d 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l ccache -d 'Put ccache in front of distcc: makepkg\'s `ccache` build option, Portage\'s FEATURES=ccache with CCACHE_DIR, ccache\'s prefix_command on Debian; the cache directory is created for the user who builds'
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l relay -d 'Put `distsetup relay` between the distcc client and the volunteers: the client sends every job to 127.0.0.1, the relay picks the volunteer (its service is written too)'
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l dry-run -d 'Print the diff and change nothing'
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l yes -d 'Apply without asking'
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
@@ -152,13 +156,31 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l verbose -d
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l log-stderr -d 'distccd\'s spelling: log to stderr (the default without --log-file)'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l version -d 'Print the version, the protocols and the default port, distccd style, and exit'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s h -l help -d 'Print help'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "undo" -d 'Undo an applied change set of this root (default: the newest), or list them'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "doctor" -d 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer\'s)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "wizard" -d 'Set up this machine as a master or a volunteer by answering questions'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l listen -d 'Loopback address and port to listen on' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hosts -d 'The volunteers, in distcc\'s host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l io-timeout -d 'Seconds of silence from a volunteer (a compile included) before the attempt fails' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l connect-timeout -d 'Seconds a connect to a volunteer may take' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l attempts -d 'Attempts on volunteers per job before this machine compiles it' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-percent -d 'Duplicates for stragglers, at most this percentage of the jobs (0: never)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-after-ms -d 'No duplicate for a job younger than this many milliseconds' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-warmup -d 'No duplicate before this many jobs finished (the predictions need a track record)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l local-slots -d 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l lifetime -d 'Stop by itself after SECS (tests, benchmarks)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -s h -l help -d 'Print help'
+complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l relay -d 'The relay\'s address (where the client sends jobs)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l timeline -d 'Draw the last build\'s timeline (one row per host slot) into FILE as SVG, and exit' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l once -d 'Print one snapshot and exit'
+complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l json -d 'With --once: the snapshot as JSON (for scripts)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand top" -s h -l help -d 'Print help'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "undo" -d 'Undo an applied change set of this root (default: the newest), or list them'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "doctor" -d 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer\'s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "wizard" -d 'Set up this machine as a master or a volunteer by answering questions'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "relay" -d 'The master\'s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "top" -d 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -12,7 +12,9 @@ mod message;
 pub use message::error_text;
 mod master;
 mod prompt;
+mod relay;
 mod serve;
+mod top;
 mod undo;
 mod volunteer;
 mod wizard;
@@ -70,5 +72,7 @@ pub fn run(args: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitStatus> 
             Ok(ExitStatus::Ok)
         }
         Command::Serve(a) => serve::run(&a),
+        Command::Relay(a) => relay::run(&a),
+        Command::Top(a) => top::run(&a, &mut ui),
     }
 }

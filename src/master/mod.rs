@@ -77,6 +77,7 @@ mod conf;
 mod hosts;
 mod makepkg;
 mod portage;
+mod relay;
 mod zeroconf;
 use ccache::*;
 pub use ccache::{Ccache, PasswdEntry, lookup_user, with_prefix_command};
@@ -86,6 +87,7 @@ pub use hosts::hosts_file_bytes;
 use hosts::*;
 use makepkg::*;
 use portage::*;
+pub use relay::{RelayChoice, client_env, client_hosts};
 
 /// The drop-in we own in `makepkg.conf.d/` and `make.conf/`.
 pub const DROPIN_NAME: &str = "distcc.conf";
@@ -187,6 +189,8 @@ pub struct Settings {
     pub mode: Mode,
     /// `--ccache`: ccache in front of distcc.
     pub ccache: Option<Ccache>,
+    /// `--relay`: the client talks to `distsetup relay` on this machine.
+    pub relay: Option<RelayChoice>,
 }
 
 /// What `-march=native` means on this machine (`gcc -march=native -Q --help=target`).
@@ -329,6 +333,12 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     // What +zeroconf finds now counts as remote slots for -j (a snapshot, said so).
     hosts.remote_slots += discovered;
     let advice = jobs(settings, facts, &hosts, &mut report.notes)?;
+    if let Some(r) = &settings.relay {
+        relay::plan_relay(settings, r, &mut hosts, &mut report)?;
+        if client.portage.is_none() && makepkg_optional {
+            relay::plan_profile_d(&mut report)?;
+        }
+    }
 
     if makepkg.is_none() && client.portage.is_none() {
         report.notes.push(no_make_config(&advice));

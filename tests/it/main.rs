@@ -23,6 +23,7 @@ mod master;
 mod plan;
 mod portage;
 mod profile;
+mod relay;
 mod scripts;
 mod server;
 mod shconf;
