@@ -13,6 +13,8 @@ pub use message::error_text;
 mod master;
 mod prompt;
 mod serve;
+mod serve_tls;
+mod trust;
 mod undo;
 mod volunteer;
 mod wizard;
@@ -70,5 +72,6 @@ pub fn run(args: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitStatus> 
             Ok(ExitStatus::Ok)
         }
         Command::Serve(a) => serve::run(&a),
+        Command::Trust(a) => trust::run(a, &mut ui),
     }
 }

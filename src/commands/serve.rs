@@ -66,10 +66,12 @@ fn serve(a: &ServeArgs) -> anyhow::Result<ExitStatus> {
             what: "starting the async runtime".into(),
             source,
         })?;
-    let result = if server.settings().inetd {
-        runtime.block_on(inetd(&server))
+    let result = if a.tls {
+        runtime.block_on(super::serve_tls::run(&server, a))
+    } else if server.settings().inetd {
+        runtime.block_on(inetd(&server)).map_err(Into::into)
     } else {
-        runtime.block_on(daemon(&server))
+        runtime.block_on(daemon(&server)).map_err(Into::into)
     };
     // A blocking stdin read (inetd on a tty or file) must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
@@ -132,7 +134,7 @@ async fn daemon(server: &Server) -> Result<(), ServeError> {
 
 /// Completes with the reason on the first SIGTERM, SIGINT or SIGHUP, or when `lifetime`
 /// has passed. The handlers are installed now, before the server announces itself.
-fn shutdown_signal(
+pub(super) fn shutdown_signal(
     lifetime: Option<Duration>,
 ) -> Result<impl Future<Output = &'static str>, ServeError> {
     use tokio::signal::unix::{SignalKind, signal};
@@ -162,14 +164,14 @@ fn shutdown_signal(
 }
 
 /// `--pid-file`: holds our pid while the server runs; removed when dropped.
-struct PidFile(PathBuf);
+pub(super) struct PidFile(PathBuf);
 
 impl PidFile {
     #[allow(
         clippy::disallowed_methods,
         reason = "a pid file is the running server's own state (like distccd's), not configuration to plan or undo"
     )]
-    fn write(path: &Path) -> Result<PidFile, ServeError> {
+    pub(super) fn write(path: &Path) -> Result<PidFile, ServeError> {
         std::fs::write(path, format!("{}\n", std::process::id())).map_err(|source| {
             ServeError::Io {
                 what: format!("writing pid file {}", path.display()),
@@ -196,7 +198,7 @@ impl Drop for PidFile {
 
 /// Once the ports are bound: give up root (and the chance to regain any privilege),
 /// check the job directories can still be made, and log how compiles are confined.
-fn confine_process(server: &Server) -> Result<(), ServeError> {
+pub(super) fn confine_process(server: &Server) -> Result<(), ServeError> {
     let settings = server.settings();
     let user = settings.user.clone().unwrap_or_else(confine::default_user);
     let keep: Vec<&Path> = settings.pid_file.as_deref().into_iter().collect();

@@ -36,6 +36,17 @@ where
     outcome
 }
 
+/// Serve one job that arrived over the secure link from `peer`: the link already
+/// admitted it by its pinned key, so `--allow` is not asked. Other jobs may be running
+/// on the same link: nothing else is killed when this one ends.
+pub async fn serve_link_stream<S>(server: &Server, stream: S, peer: SocketAddr) -> Outcome
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    server.shared.stats.accepted();
+    conn::serve(&server.shared, stream, Some(peer)).await
+}
+
 /// The reading half: stdin.
 pub type StdinHalf = Box<dyn AsyncRead + Unpin + Send>;
 /// The writing half: stdout.
