@@ -118,6 +118,24 @@ fn lower_priority(server: &Server) {
 
 /// The TCP server until SIGTERM, SIGINT, SIGHUP or `--lifetime`.
 async fn daemon(server: &Server) -> Result<(), ServeError> {
+    let (listeners, shutdown, pid_file) = start(server).await?;
+    let result = server::run(server, listeners, shutdown).await;
+    drop(pid_file);
+    result
+}
+
+/// What the TCP server and the secure link start alike: bind, install the signal
+/// handlers, write the pid file, give up root.
+pub(super) async fn start(
+    server: &Server,
+) -> Result<
+    (
+        server::Listeners,
+        impl Future<Output = &'static str> + use<>,
+        Option<PidFile>,
+    ),
+    ServeError,
+> {
     let listeners = server::bind(server.settings()).await?;
     let shutdown = shutdown_signal(server.settings().lifetime)?;
     let pid_file = server
@@ -127,14 +145,12 @@ async fn daemon(server: &Server) -> Result<(), ServeError> {
         .map(PidFile::write)
         .transpose()?;
     confine_process(server)?;
-    let result = server::run(server, listeners, shutdown).await;
-    drop(pid_file);
-    result
+    Ok((listeners, shutdown, pid_file))
 }
 
 /// Completes with the reason on the first SIGTERM, SIGINT or SIGHUP, or when `lifetime`
 /// has passed. The handlers are installed now, before the server announces itself.
-pub(super) fn shutdown_signal(
+fn shutdown_signal(
     lifetime: Option<Duration>,
 ) -> Result<impl Future<Output = &'static str>, ServeError> {
     use tokio::signal::unix::{SignalKind, signal};
@@ -171,7 +187,7 @@ impl PidFile {
         clippy::disallowed_methods,
         reason = "a pid file is the running server's own state (like distccd's), not configuration to plan or undo"
     )]
-    pub(super) fn write(path: &Path) -> Result<PidFile, ServeError> {
+    fn write(path: &Path) -> Result<PidFile, ServeError> {
         std::fs::write(path, format!("{}\n", std::process::id())).map_err(|source| {
             ServeError::Io {
                 what: format!("writing pid file {}", path.display()),
@@ -198,7 +214,7 @@ impl Drop for PidFile {
 
 /// Once the ports are bound: give up root (and the chance to regain any privilege),
 /// check the job directories can still be made, and log how compiles are confined.
-pub(super) fn confine_process(server: &Server) -> Result<(), ServeError> {
+fn confine_process(server: &Server) -> Result<(), ServeError> {
     let settings = server.settings();
     let user = settings.user.clone().unwrap_or_else(confine::default_user);
     let keep: Vec<&Path> = settings.pid_file.as_deref().into_iter().collect();

@@ -13,7 +13,6 @@ use distsetup::link::{Fingerprint, LinkEvent, LinkServer, MuxStream};
 use distsetup::plan::SysRoot;
 use distsetup::server::{self, LogLevel, ServeError, Server};
 
-use super::serve::{PidFile, confine_process, shutdown_signal};
 use super::trust::{KeyOwner, identity};
 use crate::cli::ServeArgs;
 
@@ -83,16 +82,8 @@ pub async fn run(server: &Server, a: &ServeArgs) -> anyhow::Result<()> {
         .settings()
         .io_timeout
         .min(std::time::Duration::from_secs(10));
-    let listeners = server::bind(server.settings()).await?;
+    let (listeners, shutdown, pid_file) = super::serve::start(server).await?;
     let addrs = listeners.job_addrs();
-    let shutdown = shutdown_signal(server.settings().lifetime)?;
-    let pid_file = server
-        .settings()
-        .pid_file
-        .as_deref()
-        .map(PidFile::write)
-        .transpose()?;
-    confine_process(server)?;
     let where_to = match forward {
         Some(f) => format!("jobs forwarded to {f}"),
         None => "jobs compiled here".into(),

@@ -100,13 +100,23 @@ pub fn run(a: TrustArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
 fn add(a: &TrustAddArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
     let root = a.write.sys_root()?;
     let mode = a.write.mode();
+    if let Some(fp) = a.master.as_ref().or(a.fingerprint.as_ref()) {
+        fingerprint(fp)?;
+    }
     apply::recover_first(&root, mode, ui)?;
+    // The other side pins this machine's key: made on first use, before the plan is made
+    // (so /etc/distsetup is not the plan's to create, and undo leaves the key alone).
+    let owner = match a.master {
+        Some(_) => KeyOwner::ServiceUser,
+        None => KeyOwner::Root,
+    };
+    let id = identity(&root, owner, matches!(mode, Mode::Yes | Mode::Ask))?;
     let mut plan = Plan::new(root.clone());
-    let (kind, owner) = if let Some(fp) = &a.master {
+    let kind = if let Some(fp) = &a.master {
         let mut store = read_store(&root, StoreKind::Masters)?;
         store.add(a.note.as_deref().unwrap_or_default(), fingerprint(fp)?);
         plan_store(&mut plan, &store, StoreKind::Masters)?;
-        (StoreKind::Masters, KeyOwner::ServiceUser)
+        StoreKind::Masters
     } else {
         let (Some(host), Some(fp)) = (&a.host, &a.fingerprint) else {
             return Err(CommandError::BadArgument(
@@ -117,12 +127,10 @@ fn add(a: &TrustAddArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
         let mut store = read_store(&root, StoreKind::Volunteers)?;
         store.add(host, fingerprint(fp)?);
         plan_store(&mut plan, &store, StoreKind::Volunteers)?;
-        (StoreKind::Volunteers, KeyOwner::Root)
+        StoreKind::Volunteers
     };
     let outcome = apply::execute(&plan, mode, ui)?;
-    // The other side pins this machine's key: show it (made on first use).
-    let writes = matches!(mode, Mode::Yes | Mode::Ask);
-    match identity(&root, owner, writes)? {
+    match id {
         Some((id, made)) => {
             print_identity(&id, made, ui)?;
             if kind == StoreKind::Volunteers {

@@ -18,6 +18,7 @@ mod doctor;
 mod doctor_agrees;
 mod faults;
 mod hostspec;
+mod link;
 mod master;
 mod plan;
 mod portage;

@@ -165,7 +165,15 @@ impl LinkClient {
                     format!("TLS handshake with {addr} timed out"),
                 )
             })?
-            .map_err(|e| io::Error::new(e.kind(), format!("TLS handshake with {addr}: {e}")))?;
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "TLS handshake with {addr}: {}",
+                        tls::describe_handshake_error(&e)
+                    ),
+                )
+            })?;
         if tls.get_ref().1.alpn_protocol() != Some(tls::ALPN) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,

@@ -407,9 +407,6 @@ impl AsyncRead for MuxStream {
         let Some(s) = st.streams.get_mut(&self.id) else {
             return Poll::Ready(Err(gone(st)));
         };
-        if s.reset {
-            return Poll::Ready(Err(cancelled()));
-        }
         if let Some(front) = s.chunks.front() {
             let n = (front.len() - s.front).min(buf.remaining());
             buf.put_slice(&front[s.front..s.front + n]);
@@ -427,8 +424,13 @@ impl AsyncRead for MuxStream {
             }
             return Poll::Ready(Ok(()));
         }
+        // What arrived before an END is read to the end even if a RESET followed (the
+        // peer finished, then stopped listening); a RESET without an END is a cancel.
         if s.recv_end {
             return Poll::Ready(Ok(()));
+        }
+        if s.reset {
+            return Poll::Ready(Err(cancelled()));
         }
         if closed {
             return Poll::Ready(Err(gone(st)));

@@ -189,3 +189,25 @@ async fn a_silent_peer_is_pinged_then_dropped_and_a_live_one_kept() {
     assert!(why.starts_with("no frame from the peer for"), "{why}");
     assert!(lonely.open().is_err());
 }
+
+/// The volunteer's side ends a job by writing the reply, END, and dropping the stream
+/// (which RESETs the request half the client never closed): the reply still arrives whole.
+#[tokio::test]
+async fn a_reply_ended_then_dropped_is_read_whole() {
+    let (client, _server, mut incoming) = pair();
+    let mut s = client.open().expect("a stream");
+    s.write_all(b"request, never half-closed")
+        .await
+        .expect("written");
+    let mut far = incoming.recv().await.expect("arrived");
+    let reply = vec![9u8; INITIAL_WINDOW as usize / 2];
+    far.write_all(&reply).await.expect("reply written");
+    far.shutdown().await.expect("ended");
+    drop(far);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut got = Vec::new();
+    s.read_to_end(&mut got)
+        .await
+        .expect("the whole reply, then EOF");
+    assert_eq!(got, reply);
+}

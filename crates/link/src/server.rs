@@ -192,7 +192,10 @@ async fn handshake(ctx: &Accepting, tcp: tokio::net::TcpStream, peer: SocketAddr
             return None;
         }
         Ok(Err(e)) => {
-            refuse(format!("TLS handshake failed: {e}"));
+            refuse(format!(
+                "TLS handshake failed: {}",
+                tls::describe_handshake_error(&e)
+            ));
             return None;
         }
         Ok(Ok(tls)) => tls,

@@ -172,6 +172,27 @@ impl ClientCertVerifier for PinnedClient {
     pinned_signatures!();
 }
 
+/// A failed handshake in words: a pin refusal says which key and why, an old TLS
+/// version says so, everything else as rustls puts it.
+pub fn describe_handshake_error(e: &std::io::Error) -> String {
+    use rustls::{CertificateError, PeerIncompatible};
+    let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
+        return e.to_string();
+    };
+    match tls {
+        rustls::Error::InvalidCertificate(CertificateError::Other(other)) => {
+            format!("invalid peer certificate: {}", other.0)
+        }
+        rustls::Error::PeerIncompatible(
+            PeerIncompatible::SupportedVersionsExtensionRequired
+            | PeerIncompatible::Tls13RequiredForQuic
+            | PeerIncompatible::Tls12NotOffered
+            | PeerIncompatible::Tls12NotOfferedOrEnabled,
+        ) => "the peer does not offer TLS 1.3 (older versions are refused)".into(),
+        other => other.to_string(),
+    }
+}
+
 fn tls_err(e: rustls::Error) -> LinkError {
     LinkError::Tls(e.to_string())
 }
