@@ -34,6 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Set up this machine as a master or a volunteer by answering questions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
+            [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'The master''s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers')
+            [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -171,6 +173,29 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'distsetup;relay' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Loopback address and port to listen on')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The volunteers, in distcc''s host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`)')
+            [CompletionResult]::new('--io-timeout', '--io-timeout', [CompletionResultType]::ParameterName, 'Seconds of silence from a volunteer (a compile included) before the attempt fails')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds a connect to a volunteer may take')
+            [CompletionResult]::new('--attempts', '--attempts', [CompletionResultType]::ParameterName, 'Attempts on volunteers per job before this machine compiles it')
+            [CompletionResult]::new('--hedge-percent', '--hedge-percent', [CompletionResultType]::ParameterName, 'Duplicates for stragglers, at most this percentage of the jobs (0: never)')
+            [CompletionResult]::new('--hedge-after-ms', '--hedge-after-ms', [CompletionResultType]::ParameterName, 'No duplicate for a job younger than this many milliseconds')
+            [CompletionResult]::new('--local-slots', '--local-slots', [CompletionResultType]::ParameterName, 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)')
+            [CompletionResult]::new('--lifetime', '--lifetime', [CompletionResultType]::ParameterName, 'Stop by itself after SECS (tests, benchmarks)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'distsetup;top' {
+            [CompletionResult]::new('--relay', '--relay', [CompletionResultType]::ParameterName, 'The relay''s address (where the client sends jobs)')
+            [CompletionResult]::new('--timeline', '--timeline', [CompletionResultType]::ParameterName, 'Draw the last build''s timeline (one row per host slot) into FILE as SVG, and exit')
+            [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Print one snapshot and exit')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'With --once: the snapshot as JSON (for scripts)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'distsetup;help' {
             [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Read or change assignments in a shell-style config file, keeping every other byte')
             [CompletionResult]::new('hosts', 'hosts', [CompletionResultType]::ParameterValue, 'Check a distcc host list: one line per host, total slots, warnings')
@@ -181,6 +206,8 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Set up this machine as a master or a volunteer by answering questions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
+            [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'The master''s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers')
+            [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -209,6 +236,12 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             break
         }
         'distsetup;help;serve' {
+            break
+        }
+        'distsetup;help;relay' {
+            break
+        }
+        'distsetup;help;top' {
             break
         }
         'distsetup;help;help' {

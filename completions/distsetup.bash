@@ -34,8 +34,14 @@ _distsetup() {
             distsetup,master)
                 cmd="distsetup__subcmd__master"
                 ;;
+            distsetup,relay)
+                cmd="distsetup__subcmd__relay"
+                ;;
             distsetup,serve)
                 cmd="distsetup__subcmd__serve"
+                ;;
+            distsetup,top)
+                cmd="distsetup__subcmd__top"
                 ;;
             distsetup,undo)
                 cmd="distsetup__subcmd__undo"
@@ -64,8 +70,14 @@ _distsetup() {
             distsetup__subcmd__help,master)
                 cmd="distsetup__subcmd__help__subcmd__master"
                 ;;
+            distsetup__subcmd__help,relay)
+                cmd="distsetup__subcmd__help__subcmd__relay"
+                ;;
             distsetup__subcmd__help,serve)
                 cmd="distsetup__subcmd__help__subcmd__serve"
+                ;;
+            distsetup__subcmd__help,top)
+                cmd="distsetup__subcmd__help__subcmd__top"
                 ;;
             distsetup__subcmd__help,undo)
                 cmd="distsetup__subcmd__help__subcmd__undo"
@@ -83,7 +95,7 @@ _distsetup() {
 
     case "${cmd}" in
         distsetup)
-            opts="-h -V --help --version edit hosts undo master volunteer doctor wizard completions serve help"
+            opts="-h -V --help --version edit hosts undo master volunteer doctor wizard completions serve relay top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -207,7 +219,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__help)
-            opts="edit hosts undo master volunteer doctor wizard completions serve help"
+            opts="edit hosts undo master volunteer doctor wizard completions serve relay top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -304,7 +316,35 @@ _distsetup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        distsetup__subcmd__help__subcmd__relay)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         distsetup__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__help__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -416,6 +456,56 @@ _distsetup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        distsetup__subcmd__relay)
+            opts="-h --listen --hosts --io-timeout --connect-timeout --attempts --hedge-percent --hedge-after-ms --local-slots --lifetime --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --io-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hedge-percent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hedge-after-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --local-slots)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lifetime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         distsetup__subcmd__serve)
             opts="-p -a -j -P -N -h --listen --port --allow --jobs --toolchain --alias --whitelist-dir --stats --stats-port --inetd --enable-tcp-insecure --log-level --log-file --job-lifetime --pid-file --io-timeout --max-connections --grace --lifetime --nice --user --allow-anyone --max-object --daemon --no-detach --verbose --log-stderr --version --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -516,6 +606,28 @@ _distsetup() {
                     return 0
                     ;;
                 --max-object)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__top)
+            opts="-h --relay --once --json --timeline --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --relay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeline)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -31,6 +31,8 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand wizard 'Set up this machine as a master or a volunteer by answering questions'
             cand completions 'Print shell completions for SHELL to standard output'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+            cand relay 'The master''s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers'
+            cand top 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'distsetup;edit'= {
@@ -158,6 +160,27 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'distsetup;relay'= {
+            cand --listen 'Loopback address and port to listen on'
+            cand --hosts 'The volunteers, in distcc''s host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`)'
+            cand --io-timeout 'Seconds of silence from a volunteer (a compile included) before the attempt fails'
+            cand --connect-timeout 'Seconds a connect to a volunteer may take'
+            cand --attempts 'Attempts on volunteers per job before this machine compiles it'
+            cand --hedge-percent 'Duplicates for stragglers, at most this percentage of the jobs (0: never)'
+            cand --hedge-after-ms 'No duplicate for a job younger than this many milliseconds'
+            cand --local-slots 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)'
+            cand --lifetime 'Stop by itself after SECS (tests, benchmarks)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'distsetup;top'= {
+            cand --relay 'The relay''s address (where the client sends jobs)'
+            cand --timeline 'Draw the last build''s timeline (one row per host slot) into FILE as SVG, and exit'
+            cand --once 'Print one snapshot and exit'
+            cand --json 'With --once: the snapshot as JSON (for scripts)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'distsetup;help'= {
             cand edit 'Read or change assignments in a shell-style config file, keeping every other byte'
             cand hosts 'Check a distcc host list: one line per host, total slots, warnings'
@@ -168,6 +191,8 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand wizard 'Set up this machine as a master or a volunteer by answering questions'
             cand completions 'Print shell completions for SHELL to standard output'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+            cand relay 'The master''s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers'
+            cand top 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'distsetup;help;edit'= {
@@ -187,6 +212,10 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;help;completions'= {
         }
         &'distsetup;help;serve'= {
+        }
+        &'distsetup;help;relay'= {
+        }
+        &'distsetup;help;top'= {
         }
         &'distsetup;help;help'= {
         }

@@ -52,6 +52,69 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Pin the keys of the secure link: the volunteers this master uses, the masters this volunteer serves.
     Trust(TrustArgs),
+    /// The master's scheduler in front of the stock distcc client: compiler-aware host
+    /// choice, retries instead of silent local builds, hedged stragglers.
+    Relay(RelayArgs),
+    /// Watch the relay: volunteers, running jobs, retries, hedges, local compiles.
+    Top(TopArgs),
+}
+
+/// `distsetup relay`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Listen on a loopback address for the stock distcc client \
+                  (DISTCC_HOSTS=127.0.0.1:PORT/N, as `distsetup master --relay` writes) and \
+                  send each job to the volunteer expected to finish it first, among those whose \
+                  compiler of the same name matches this machine's (target, gcc version, PIE \
+                  default). A volunteer that fails is benched and the job goes elsewhere; only \
+                  when none is left does this machine compile it, and `distsetup top` counts \
+                  it. A compile error is passed through unchanged."
+)]
+pub struct RelayArgs {
+    /// Loopback address and port to listen on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:3632")]
+    pub listen: std::net::SocketAddr,
+    /// The volunteers, in distcc's host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`).
+    #[arg(long, value_name = "SPEC")]
+    pub hosts: String,
+    /// Seconds of silence from a volunteer (a compile included) before the attempt fails.
+    #[arg(long, value_name = "SECS", default_value_t = distsetup::relay::DEFAULT_IO_TIMEOUT_SECS)]
+    pub io_timeout: u64,
+    /// Seconds a connect to a volunteer may take.
+    #[arg(long, value_name = "SECS", default_value_t = 4)]
+    pub connect_timeout: u64,
+    /// Attempts on volunteers per job before this machine compiles it.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub attempts: u32,
+    /// Duplicates for stragglers, at most this percentage of the jobs (0: never).
+    #[arg(long, value_name = "PCT", default_value_t = 5)]
+    pub hedge_percent: u32,
+    /// No duplicate for a job younger than this many milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub hedge_after_ms: u64,
+    /// Parallel compiles on this machine when no volunteer is left (default: its CPUs).
+    #[arg(long, value_name = "N")]
+    pub local_slots: Option<usize>,
+    /// Stop by itself after SECS (tests, benchmarks).
+    #[arg(long, value_name = "SECS")]
+    pub lifetime: Option<u64>,
+}
+
+/// `distsetup top`.
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// The relay's address (where the client sends jobs).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:3632")]
+    pub relay: std::net::SocketAddr,
+    /// Print one snapshot and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// With --once: the snapshot as JSON (for scripts).
+    #[arg(long, requires = "once")]
+    pub json: bool,
+    /// Draw the last build's timeline (one row per host slot) into FILE as SVG, and exit.
+    #[arg(long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
 }
 
 /// Flags shared by every command that writes.

@@ -26,5 +26,6 @@ pub mod zeroconf;
 pub use distcc_wire as wire;
 pub use distsetup_link as link;
 pub use distsetup_plan as plan;
+pub use distsetup_relay as relay;
 pub use distsetup_server as server;
 pub use distsetup_shconf as shconf;

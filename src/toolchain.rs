@@ -542,31 +542,7 @@ fn test_compile(gcc: &Path) -> Result<CompileCheck, Error> {
 }
 
 /// The machine an ELF file is for, from its header (`e_machine`).
-pub fn elf_machine(bytes: &[u8]) -> Option<String> {
-    if bytes.get(..4)? != b"\x7fELF" {
-        return None;
-    }
-    let pair = [*bytes.get(18)?, *bytes.get(19)?];
-    let machine = match bytes.get(5)? {
-        1 => u16::from_le_bytes(pair),
-        2 => u16::from_be_bytes(pair),
-        _ => return None,
-    };
-    Some(
-        match machine {
-            3 => "i386",
-            40 => "arm",
-            62 => "x86_64",
-            183 => "aarch64",
-            243 => "riscv",
-            8 => "mips",
-            20 => "ppc",
-            21 => "ppc64",
-            other => return Some(format!("elf-machine-{other}")),
-        }
-        .to_owned(),
-    )
-}
+pub use distsetup_relay::elf::machine as elf_machine;
 
 /// The ELF machine name a triple's objects should carry.
 pub fn elf_machine_for_triple(triple: &str) -> Option<&'static str> {

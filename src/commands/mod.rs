@@ -12,9 +12,11 @@ mod message;
 pub use message::error_text;
 mod master;
 mod prompt;
+mod relay;
 mod serve;
 mod serve_tls;
 mod trust;
+mod top;
 mod undo;
 mod volunteer;
 mod wizard;
@@ -73,5 +75,7 @@ pub fn run(args: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitStatus> 
         }
         Command::Serve(a) => serve::run(&a),
         Command::Trust(a) => trust::run(a, &mut ui),
+        Command::Relay(a) => relay::run(&a),
+        Command::Top(a) => top::run(&a, &mut ui),
     }
 }

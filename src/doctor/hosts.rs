@@ -141,17 +141,7 @@ pub(super) fn local_facts(cc: &str) -> Option<ObjectFacts> {
 }
 
 pub(super) fn describe(o: &ObjectFacts) -> String {
-    format!(
-        "{} objects ({}-bit), {}, {}",
-        o.machine.as_deref().unwrap_or("unknown"),
-        o.bits.unwrap_or(0),
-        o.ident.as_deref().unwrap_or("no compiler ident"),
-        match o.pic {
-            Some(true) => "PIE by default",
-            Some(false) => "no PIE by default",
-            None => "PIE default unknown",
-        }
-    )
+    o.describe()
 }
 
 #[allow(clippy::too_many_arguments)]

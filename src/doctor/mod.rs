@@ -8,7 +8,7 @@
 //! proposes a host line. Volunteer side: what `distsetup volunteer` set up is still there
 //! and works. Findings are `ok`, `warn` or `broken`; only `broken` fails the run.
 
-pub mod elf;
+pub use distsetup_relay::elf;
 mod hosts;
 mod master;
 pub mod probe;

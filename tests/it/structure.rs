@@ -358,7 +358,12 @@ fn the_checks_themselves_catch_what_they_look_for() {
 /// The workspace crates each package depends on (normal dependencies).
 fn workspace_deps(manifest: &Path) -> BTreeSet<String> {
     let doc: toml_edit::DocumentMut = std::fs::read_to_string(manifest).unwrap().parse().unwrap();
-    let members = ["distcc-wire", "distsetup-shconf", "distsetup-plan", "distsetup-server"];
+    let members = [
+        "distcc-wire",
+        "distsetup-shconf",
+        "distsetup-plan",
+        "distsetup-server",
+    ];
     doc.get("dependencies")
         .and_then(|d| d.as_table_like())
         .map(|t| {
@@ -376,7 +381,11 @@ fn the_crate_graph_points_one_way() {
     let deps = |dir: &str| workspace_deps(&crates.join(dir).join("Cargo.toml"));
     // The leaves know no other crate of ours; the server knows only the codec.
     for leaf in ["wire", "shconf", "plan"] {
-        assert!(deps(leaf).is_empty(), "crates/{leaf} depends on {:?}", deps(leaf));
+        assert!(
+            deps(leaf).is_empty(),
+            "crates/{leaf} depends on {:?}",
+            deps(leaf)
+        );
     }
     assert_eq!(deps("server"), ["distcc-wire"].map(String::from).into());
     // Every member opts into the workspace lints.

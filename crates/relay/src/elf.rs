@@ -6,7 +6,7 @@
 //! generated position-independent code by default (GOT relocations) or not.
 
 /// What a probe object says about the compiler that produced it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectFacts {
     /// ELF machine (`x86_64`, `aarch64`, `arm`, ...).
     pub machine: Option<String>,
@@ -19,6 +19,53 @@ pub struct ObjectFacts {
     /// Position-independent code by default (`Some(true)`: PIE default), when the
     /// relocations tell.
     pub pic: Option<bool>,
+}
+
+impl ObjectFacts {
+    /// One line: machine, bits, compiler ident, PIE default.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} objects ({}-bit), {}, {}",
+            self.machine.as_deref().unwrap_or("unknown"),
+            self.bits.unwrap_or(0),
+            self.ident.as_deref().unwrap_or("no compiler ident"),
+            match self.pic {
+                Some(true) => "PIE by default",
+                Some(false) => "no PIE by default",
+                None => "PIE default unknown",
+            }
+        )
+    }
+
+    /// Why objects from `self` (a volunteer) cannot be linked with `local`'s (the
+    /// master's), or `None` when they can: machine and bits, gcc major version, default PIE.
+    pub fn mismatch(&self, local: &ObjectFacts) -> Option<String> {
+        if self.machine != local.machine || self.bits != local.bits {
+            return Some(format!(
+                "makes {} ({}-bit) objects, the master {} ({}-bit)",
+                self.machine.as_deref().unwrap_or("unknown"),
+                self.bits.unwrap_or(0),
+                local.machine.as_deref().unwrap_or("unknown"),
+                local.bits.unwrap_or(0)
+            ));
+        }
+        if let (Some(a), Some(b)) = (self.gcc_major, local.gcc_major) {
+            if a != b {
+                return Some(format!("gcc {a} there, gcc {b} on the master"));
+            }
+        }
+        if let (Some(a), Some(b)) = (self.pic, local.pic) {
+            if a != b {
+                let word = |p: bool| if p { "PIE" } else { "no PIE" };
+                return Some(format!(
+                    "default {} there, {} on the master",
+                    word(a),
+                    word(b)
+                ));
+            }
+        }
+        None
+    }
 }
 
 struct Elf<'a> {
@@ -124,9 +171,37 @@ fn reloc_kind(machine: &str, t: u32) -> Option<bool> {
     }
 }
 
+/// The ELF machine of an object, by the names the rest of distsetup uses (`x86_64`,
+/// `aarch64`, `arm`, ...); `elf-machine-N` for others; `None` when it is not ELF.
+pub fn machine(bytes: &[u8]) -> Option<String> {
+    if bytes.get(..4)? != b"\x7fELF" {
+        return None;
+    }
+    let pair = [*bytes.get(18)?, *bytes.get(19)?];
+    let machine = match bytes.get(5)? {
+        1 => u16::from_le_bytes(pair),
+        2 => u16::from_be_bytes(pair),
+        _ => return None,
+    };
+    Some(
+        match machine {
+            3 => "i386",
+            40 => "arm",
+            62 => "x86_64",
+            183 => "aarch64",
+            243 => "riscv",
+            8 => "mips",
+            20 => "ppc",
+            21 => "ppc64",
+            other => return Some(format!("elf-machine-{other}")),
+        }
+        .to_owned(),
+    )
+}
+
 /// Read the facts out of `object` (anything: a failed or hostile reply gives `None`s).
 pub fn inspect(object: &[u8]) -> ObjectFacts {
-    let machine = crate::toolchain::elf_machine(object);
+    let machine = machine(object);
     let mut facts = ObjectFacts {
         machine: machine.clone(),
         bits: None,

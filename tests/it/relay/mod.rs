@@ -1,0 +1,344 @@
+//! Issue 22: `distsetup relay` between the real distcc client and real volunteers
+//! (`distsetup serve`, distccd, and proxies that fail on purpose), all on 127.0.0.1.
+//! The client runs with `DISTCC_FALLBACK=0` and the default backoff period: a failure the
+//! relay let through would fail the compile or leave a backoff file.
+
+mod support;
+
+use std::path::Path;
+
+use support::{Distccd, Fault, Faulty, Relay, backoff_files, build, distcc, machine_of, units};
+
+use crate::support::server::Server;
+use crate::support::{on_path, require};
+
+fn need_distcc() -> bool {
+    require(
+        "the distcc client and distccd",
+        on_path("distcc") && on_path("distccd"),
+    )
+}
+
+/// Every unit compiled, each an x86_64 object, and no backoff file.
+fn assert_built(dir: &Path, results: &[(String, std::process::Output)]) {
+    for (name, o) in results {
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            crate::support::server::text(o)
+        );
+        assert_eq!(machine_of(dir, name).as_deref(), Some("x86_64"), "{name}");
+    }
+    assert_eq!(backoff_files(dir), Vec::<String>::new());
+}
+
+fn count(state: &serde_json::Value, key: &str) -> u64 {
+    state["counters"][key].as_u64().unwrap()
+}
+
+#[test]
+fn a_build_goes_through_the_relay_to_serve_and_distccd() {
+    if !need_distcc() {
+        return;
+    }
+    let serve = Server::start(&["--jobs", "2"]);
+    let distccd = Distccd::start(None);
+    let hosts = format!("{}/2 127.0.0.1:{}/2,lzo", serve.hosts(""), distccd.port);
+    let relay = Relay::start(&hosts, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let names = units(dir.path(), 8);
+    let results = build(&relay.hosts(4), dir.path(), &names);
+    assert_built(dir.path(), &results);
+    let state = relay.settled_state();
+    assert_eq!(count(&state, "jobs"), 8, "{state:#}");
+    assert_eq!(count(&state, "remote"), 8, "{state:#}");
+    assert_eq!(count(&state, "local"), 0, "{state:#}");
+    assert_eq!(count(&state, "retries"), 0, "{state:#}");
+    let hosts = state["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 2);
+    let done: u64 = hosts.iter().map(|h| h["done"].as_u64().unwrap()).sum();
+    assert_eq!(done, 8, "{state:#}");
+    for h in hosts {
+        // The client names the compiler by its triple (distcc rewrites gcc).
+        let c = &h["compilers"]["x86_64-linux-gnu-gcc"];
+        assert_eq!(c["state"], "match", "{state:#}");
+        assert!(
+            c["detail"].as_str().unwrap().contains("x86_64 objects"),
+            "{state:#}"
+        );
+        assert_eq!(h["slots"], 2);
+        assert!(h["benched"].is_null());
+    }
+    // The text view names both volunteers and the match.
+    let o = std::process::Command::new(crate::support::server::bin())
+        .args([
+            "top",
+            "--relay",
+            &format!("127.0.0.1:{}", relay.port),
+            "--once",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!("127.0.0.1:{}", serve.port)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("127.0.0.1:{}", distccd.port)),
+        "{text}"
+    );
+    assert!(text.contains("x86_64-linux-gnu-gcc: match"), "{text}");
+}
+
+#[test]
+fn a_compile_error_passes_through_byte_for_byte_and_is_not_retried() {
+    if !need_distcc() {
+        return;
+    }
+    let serve = Server::start(&["--jobs", "2"]);
+    let other = Server::start(&["--jobs", "2"]);
+    let relay = Relay::start(&format!("{} {}", serve.hosts("/2"), other.hosts("/2")), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.c"),
+        "#include <stdio.h>\nint main(void) { printf(\"%d\\n\", 1) return 0; }\nint x = ;\n",
+    )
+    .unwrap();
+    let args = ["gcc", "-c", "bad.c", "-o", "bad.o"];
+    let direct = distcc(&serve.hosts("/2"), &args, dir.path());
+    let relayed = distcc(&relay.hosts(4), &args, dir.path());
+    // The compiler's own lines (the client adds "distcc[pid] ERROR" lines of its own).
+    let diagnostics = |o: &std::process::Output| -> Vec<u8> {
+        o.stderr
+            .split_inclusive(|&b| b == b'\n')
+            .filter(|l| !l.starts_with(b"distcc["))
+            .flatten()
+            .copied()
+            .collect()
+    };
+    assert_eq!(
+        direct.status.code(),
+        Some(1),
+        "{}",
+        crate::support::server::text(&direct)
+    );
+    assert_eq!(relayed.status.code(), direct.status.code());
+    assert!(!diagnostics(&direct).is_empty());
+    assert_eq!(diagnostics(&relayed), diagnostics(&direct));
+    let state = relay.settled_state();
+    assert_eq!(count(&state, "compile_errors"), 1, "{state:#}");
+    assert_eq!(count(&state, "retries"), 0, "{state:#}");
+    assert_eq!(count(&state, "local"), 0, "{state:#}");
+    assert_eq!(backoff_files(dir.path()), Vec::<String>::new());
+    // Exactly one volunteer compiled it, once.
+    let bad_c = |s: &Server| {
+        s.remote_jobs()
+            .iter()
+            .filter(|l| l.contains("bad.c"))
+            .count()
+    };
+    assert_eq!(bad_c(&serve) + bad_c(&other), 2, "one direct, one relayed");
+}
+
+/// A faulty volunteer listed first beside a good one: every job ends on the good one,
+/// the fault is counted as a retry, the faulty host is benched, nothing runs locally.
+fn one_fault(fault: Fault, word: &str, extra: &[&str]) {
+    if !need_distcc() {
+        return;
+    }
+    let good = Server::start(&["--jobs", "4"]);
+    let upstream = Server::start(&["--jobs", "2"]);
+    let bad = Faulty::start(upstream.port, fault);
+    // The good host has one slot, so waiting for it is worse than trying the other.
+    let hosts = format!("127.0.0.1:{}/2 {}", bad.port, good.hosts("/1"));
+    let relay = Relay::start(&hosts, extra);
+    let dir = tempfile::tempdir().unwrap();
+    let names = units(dir.path(), 6);
+    let results = build(&relay.hosts(3), dir.path(), &names);
+    assert_built(dir.path(), &results);
+    let state = relay.settled_state();
+    let events = bad.events();
+    assert!(events.iter().any(|e| e == "probe"), "{events:?}");
+    if fault != Fault::RefuseAfterProbe {
+        assert!(events.iter().any(|e| e == "job"), "{events:?} {state:#}");
+    }
+    assert!(count(&state, "retries") >= 1, "{state:#}");
+    assert!(
+        state["counters"]["failures"][word].as_u64().unwrap_or(0) >= 1,
+        "{state:#}"
+    );
+    assert_eq!(count(&state, "local"), 0, "{state:#}");
+    assert_eq!(count(&state, "remote"), 6, "{state:#}");
+    let b = Relay::host(&state, &format!("127.0.0.1:{}", bad.port));
+    assert_eq!(b["done"], 0, "{state:#}");
+    assert!(b["failures"].as_u64().unwrap() >= 1, "{state:#}");
+    let g = Relay::host(&state, &format!("127.0.0.1:{}", good.port));
+    assert_eq!(g["done"], 6, "{state:#}");
+}
+
+#[test]
+fn a_volunteer_that_closes_is_retried_elsewhere() {
+    one_fault(Fault::Close, "closed", &[]);
+}
+
+#[test]
+fn a_volunteer_that_resets_is_retried_elsewhere() {
+    one_fault(Fault::Reset, "reset", &[]);
+}
+
+#[test]
+fn a_silent_volunteer_times_out_and_is_retried_elsewhere() {
+    one_fault(
+        Fault::Hang,
+        "timeout",
+        &["--io-timeout", "2", "--hedge-percent", "0"],
+    );
+}
+
+#[test]
+fn a_garbage_reply_is_retried_elsewhere() {
+    one_fault(Fault::Garbage, "garbage", &[]);
+}
+
+#[test]
+fn a_volunteer_killed_mid_reply_is_retried_elsewhere() {
+    one_fault(Fault::KilledMidReply, "closed", &[]);
+}
+
+#[test]
+fn a_volunteer_that_stops_listening_is_retried_elsewhere() {
+    one_fault(Fault::RefuseAfterProbe, "refused", &[]);
+}
+
+#[test]
+fn with_no_volunteer_left_the_master_compiles_and_says_why() {
+    if !need_distcc() {
+        return;
+    }
+    let upstream = Server::start(&["--jobs", "2"]);
+    let bad = Faulty::start(upstream.port, Fault::Close);
+    let relay = Relay::start(&format!("127.0.0.1:{}/2", bad.port), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let names = units(dir.path(), 3);
+    let results = build(&relay.hosts(2), dir.path(), &names);
+    assert_built(dir.path(), &results);
+    let state = relay.settled_state();
+    assert_eq!(count(&state, "local"), 3, "{state:#}");
+    let why = state["counters"]["local_why"].as_object().unwrap();
+    let total: u64 = why.values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(total, 3, "{state:#}");
+    // The first job failed on the only volunteer; the others found it benched.
+    assert!(
+        why.keys()
+            .all(|k| k == "every eligible volunteer failed this job"
+                || k == "every eligible volunteer is benched"),
+        "{state:#}"
+    );
+    assert_eq!(count(&state, "failed"), 0, "{state:#}");
+}
+
+#[test]
+fn a_volunteer_with_another_target_gets_no_job() {
+    if !need_distcc() {
+        return;
+    }
+    if !require(
+        "an aarch64 cross gcc",
+        Path::new("/usr/bin/aarch64-linux-gnu-gcc").exists(),
+    ) {
+        return;
+    }
+    // distccd whose x86_64-linux-gnu-gcc (the name the client sends) is an aarch64 gcc.
+    let bin = tempfile::tempdir().unwrap();
+    for name in ["x86_64-linux-gnu-gcc", "gcc", "cc"] {
+        std::os::unix::fs::symlink("/usr/bin/aarch64-linux-gnu-gcc", bin.path().join(name))
+            .unwrap();
+    }
+    let _ = std::process::Command::new("chmod")
+        .arg("755")
+        .arg(bin.path())
+        .status();
+    let wrong = Distccd::start(Some(bin.path()));
+    let good = Server::start(&["--jobs", "2"]);
+    let hosts = format!("127.0.0.1:{}/4 {}", wrong.port, good.hosts("/2"));
+    let relay = Relay::start(&hosts, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let names = units(dir.path(), 6);
+    let results = build(&relay.hosts(6), dir.path(), &names);
+    assert_built(dir.path(), &results);
+    let state = relay.settled_state();
+    let w = Relay::host(&state, &format!("127.0.0.1:{}", wrong.port));
+    assert_eq!(w["done"], 0, "{state:#}");
+    let c = &w["compilers"]["x86_64-linux-gnu-gcc"];
+    assert_eq!(c["state"], "mismatch", "{state:#}");
+    assert!(
+        c["detail"].as_str().unwrap().contains("aarch64"),
+        "{state:#}"
+    );
+    assert_eq!(count(&state, "remote"), 6, "{state:#}");
+    assert_eq!(count(&state, "local"), 0, "{state:#}");
+}
+
+#[test]
+fn a_straggler_gets_a_duplicate_and_the_loser_is_cancelled() {
+    if !need_distcc() {
+        return;
+    }
+    let good = Server::start(&["--jobs", "2"]);
+    let upstream = Server::start(&["--jobs", "2"]);
+    let slow = Faulty::start(upstream.port, Fault::Slow(120));
+    // One slot each: two jobs at once put one on the straggler.
+    let hosts = format!("127.0.0.1:{}/1 {}", slow.port, good.hosts("/1"));
+    let relay = Relay::start(
+        &hosts,
+        &["--hedge-percent", "100", "--hedge-after-ms", "300"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let names = units(dir.path(), 2);
+    let results = build(&relay.hosts(2), dir.path(), &names);
+    assert_built(dir.path(), &results);
+    let events = slow.wait_for("cancelled");
+    assert!(events.iter().any(|e| e == "job"), "{events:?}");
+    assert!(events.iter().any(|e| e == "cancelled"), "{events:?}");
+    assert!(!events.iter().any(|e| e == "answered"), "{events:?}");
+    let state = relay.settled_state();
+    assert!(count(&state, "hedges") >= 1, "{state:#}");
+    assert!(count(&state, "hedge_wins") >= 1, "{state:#}");
+    assert!(count(&state, "cancelled") >= 1, "{state:#}");
+    assert_eq!(count(&state, "local"), 0, "{state:#}");
+    // The timeline draws every attempt, the cancelled one too.
+    let svg = dir.path().join("build.svg");
+    let o = std::process::Command::new(crate::support::server::bin())
+        .args([
+            "top",
+            "--relay",
+            &format!("127.0.0.1:{}", relay.port),
+            "--timeline",
+        ])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg"), "{text}");
+    assert!(text.contains("cancelled"), "{text}");
+}
+
+#[test]
+fn hedging_is_off_when_the_cap_is_zero() {
+    if !need_distcc() {
+        return;
+    }
+    let good = Server::start(&["--jobs", "2"]);
+    let upstream = Server::start(&["--jobs", "2"]);
+    let slow = Faulty::start(upstream.port, Fault::Slow(3));
+    let hosts = format!("127.0.0.1:{}/1 {}", slow.port, good.hosts("/1"));
+    let relay = Relay::start(&hosts, &["--hedge-percent", "0", "--hedge-after-ms", "100"]);
+    let dir = tempfile::tempdir().unwrap();
+    let names = units(dir.path(), 2);
+    let results = build(&relay.hosts(2), dir.path(), &names);
+    assert_built(dir.path(), &results);
+    let state = relay.settled_state();
+    assert_eq!(count(&state, "hedges"), 0, "{state:#}");
+}
