@@ -74,7 +74,7 @@ pub struct RelayArgs {
     /// Loopback address and port to listen on.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:3632")]
     pub listen: std::net::SocketAddr,
-    /// The volunteers, in distcc's host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`).
+    /// The volunteers, in distcc's host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`); `,tls`: over the secure link (pinned with `distsetup trust add`).
     #[arg(long, value_name = "SPEC")]
     pub hosts: String,
     /// Seconds of silence from a volunteer (a compile included) before the attempt fails.
@@ -98,6 +98,9 @@ pub struct RelayArgs {
     /// Stop by itself after SECS (tests, benchmarks).
     #[arg(long, value_name = "SECS")]
     pub lifetime: Option<u64>,
+    /// Find /etc/distsetup (this master's key pair, the pinned volunteers of `,tls` hosts) under DIR.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 /// `distsetup top`.

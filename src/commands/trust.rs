@@ -3,9 +3,10 @@
 //! once and kept outside the journal (an identity others pinned survives an undo).
 
 use std::path::Path;
+use std::sync::Arc;
 
-use distsetup::link::trust::{IDENTITY_KEY, StoreKind, TrustStore};
-use distsetup::link::{Fingerprint, Identity};
+use distsetup::link::trust::{IDENTITY_KEY, StoreKind, TRUSTED_VOLUNTEERS, TrustStore};
+use distsetup::link::{Fingerprint, Identity, LinkClient, LinkTarget};
 use distsetup::plan::{Mode, Plan, SysRoot};
 
 use super::{CommandError, ExitStatus, Ui, apply};
@@ -80,6 +81,43 @@ pub fn plan_store(plan: &mut Plan, store: &TrustStore, kind: StoreKind) -> anyho
 /// The store of `kind` under `root`.
 pub fn read_store(root: &SysRoot, kind: StoreKind) -> anyhow::Result<TrustStore> {
     Ok(TrustStore::read(kind, &root.path(kind.path()))?)
+}
+
+/// The relay's link to the `,tls` volunteer `host:port`, showing this master's key (made
+/// on first use) and accepting the keys pinned for that host, read again on every
+/// handshake (a `trust remove` needs no restart).
+pub fn link_client(root: &SysRoot, host: &str, port: u16) -> anyhow::Result<LinkClient> {
+    let addr = format!("{host}:{port}");
+    let file = root.path(StoreKind::Volunteers.path());
+    if read_store(root, StoreKind::Volunteers)?
+        .pins_for(&addr)
+        .is_empty()
+    {
+        return Err(CommandError::BadArgument(format!(
+            "--hosts: {addr},tls: no key is pinned for {host} in {TRUSTED_VOLUNTEERS}; run \
+             `distsetup trust add {addr} FINGERPRINT` with the fingerprint the volunteer printed"
+        ))
+        .into());
+    }
+    let Some((id, _)) = identity(root, KeyOwner::Root, true)? else {
+        anyhow::bail!("no key pair could be made under {}", root.dir().display());
+    };
+    let pins = move |fp: &Fingerprint| {
+        let pinned = TrustStore::read(StoreKind::Volunteers, &file)
+            .map_err(|e| e.to_string())?
+            .pins_for(&addr);
+        if pinned.contains(fp) {
+            Ok(())
+        } else {
+            Err(format!(
+                "volunteer key {fp} is not the one pinned for {addr} in {TRUSTED_VOLUNTEERS}"
+            ))
+        }
+    };
+    let target = LinkTarget {
+        addr: format!("{host}:{port}"),
+    };
+    Ok(LinkClient::new(target, &id, Arc::new(pins))?)
 }
 
 /// `distsetup trust`.

@@ -5,6 +5,7 @@
 
 mod pairing;
 mod refusals;
+mod relay;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

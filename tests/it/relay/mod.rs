@@ -3,7 +3,7 @@
 //! The client runs with `DISTCC_FALLBACK=0` and the default backoff period: a failure the
 //! relay let through would fail the compile or leave a backoff file.
 
-mod support;
+pub(crate) mod support;
 
 use std::path::Path;
 

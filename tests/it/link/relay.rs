@@ -1,0 +1,117 @@
+//! The real relay with `,tls` hosts: the stock distcc client, `distsetup relay`, the
+//! secure link, `distsetup serve --tls` (compiling, or forwarding to a local distccd).
+
+use super::*;
+use crate::relay::support::{Distccd, Relay};
+use crate::support::{on_path, require};
+
+/// A volunteer paired with a fresh master, and a relay on the master using it.
+fn relay_over_tls(vol: &TlsVolunteer) -> (MasterRoot, Relay) {
+    let master = MasterRoot::new();
+    assert!(master.pin(&vol.addr(), &vol.key).status.success());
+    let mkey = master.identity().fingerprint();
+    assert!(vol.trust_master(&mkey).status.success());
+    let root = master.root.path().display().to_string();
+    let hosts = format!("{}/2,tls", vol.addr());
+    let relay = Relay::start(&hosts, &["--root", &root, "--local-slots", "1"]);
+    (master, relay)
+}
+
+fn compile_through(relay: &Relay, dir: &Path) -> Output {
+    write(dir, "hello.c", "int hello(void) { return 42; }\n");
+    distcc(
+        &relay.hosts(2),
+        &["gcc", "-c", "hello.c", "-o", "hello.o"],
+        dir,
+        &[],
+    )
+}
+
+#[test]
+fn the_relay_sends_jobs_over_the_secure_link_and_top_shows_tls() {
+    let vol = TlsVolunteer::start(&[]);
+    let (_master, relay) = relay_over_tls(&vol);
+    let dir = tempfile::tempdir().unwrap();
+    let o = compile_through(&relay, dir.path());
+    assert_compiled(&o, dir.path(), "hello.o", &vol);
+    let state = relay.settled_state();
+    let host = Relay::host(&state, &vol.addr());
+    assert_eq!(host["transport"], "tls", "{state:#}");
+    assert!(host["done"].as_u64().unwrap() >= 1, "{state:#}");
+    assert!(
+        state["local"].as_u64().unwrap_or(0) == 0,
+        "compiled on the master: {state:#}"
+    );
+    let log = vol.wait_log("(remote, protocol");
+    assert!(
+        log.contains("link: master 127.0.0.1 connected with key"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_tls_host_without_a_pinned_key_is_refused_at_start() {
+    let vol = TlsVolunteer::start(&[]);
+    let master = MasterRoot::new();
+    let o = Command::new(bin())
+        .args(["relay", "--listen", "127.0.0.1:0", "--lifetime", "5"])
+        .args(["--hosts", &format!("{},tls", vol.addr())])
+        .arg("--root")
+        .arg(master.root.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "no key is pinned for 127.0.0.1 in /etc/distsetup/trusted-volunteers; run `distsetup trust add {} FINGERPRINT`",
+            vol.addr()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn serve_tls_forward_fronts_a_distccd_listening_on_loopback_only() {
+    if !require("distccd", on_path("distccd")) {
+        return;
+    }
+    let distccd = Distccd::start(None);
+    let target = format!("127.0.0.1:{}", distccd.port);
+    let vol = TlsVolunteer::start(&["--forward", &target]);
+    assert!(
+        vol.log_text()
+            .contains(&format!("jobs forwarded to {target}"))
+    );
+    let (_master, relay) = relay_over_tls(&vol);
+    let dir = tempfile::tempdir().unwrap();
+    let o = compile_through(&relay, dir.path());
+    assert_compiled(&o, dir.path(), "hello.o", &vol);
+    let state = relay.settled_state();
+    assert!(
+        Relay::host(&state, &vol.addr())["done"].as_u64().unwrap() >= 1,
+        "{state:#}"
+    );
+    assert_eq!(
+        vol.compiled(),
+        0,
+        "serve compiled itself: {}",
+        vol.log_text()
+    );
+}
+
+#[test]
+fn forwarding_to_another_machine_is_refused() {
+    // Checked before anything is bound or connected: no traffic leaves the machine.
+    let root = tempfile::tempdir().unwrap();
+    let o = Command::new(bin())
+        .args(["serve", "--tls", "--port", "0", "--forward", "0.0.0.0:3632"])
+        .args(["--lifetime", "1", "--root"])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--forward"), "{err}");
+    assert!(err.contains("this machine only"), "{err}");
+}
