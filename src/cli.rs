@@ -384,6 +384,9 @@ pub struct VolunteerArgs {
     /// Advertise for masters whose `cc -dumpversion` says V (a gcc that differs in patch level).
     #[arg(long, value_name = "V", requires = "zeroconf")]
     pub zeroconf_version: Option<String>,
+    /// Serve the secure link (`serve --tls`): only masters pinned with `distsetup trust add --master` get in; prints this volunteer's fingerprint for the master to pin.
+    #[arg(long)]
+    pub secure: bool,
     /// Shared write flags.
     #[command(flatten)]
     pub write: WriteFlags,

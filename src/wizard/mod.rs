@@ -523,6 +523,7 @@ fn volunteer(
         foreground: false,
         zeroconf,
         zeroconf_version: None,
+        secure: false,
         mode: Mode::Ask,
     };
     words.extend(["--toolchain".into(), toolchain]);

@@ -32,7 +32,11 @@ impl TlsVolunteer {
     /// Start on 127.0.0.1, any port, with `extra` flags; its root is a fresh directory
     /// (the key pair is made on this first start).
     pub fn start(extra: &[&str]) -> TlsVolunteer {
-        let root = tempfile::tempdir().unwrap();
+        TlsVolunteer::start_in(tempfile::tempdir().unwrap(), extra)
+    }
+
+    /// [`TlsVolunteer::start`] on a root made before (by `distsetup volunteer`).
+    pub fn start_in(root: tempfile::TempDir, extra: &[&str]) -> TlsVolunteer {
         let tmpdir = tempfile::tempdir().unwrap();
         let tmp = tmpdir.path().join("tmp");
         std::fs::create_dir(&tmp).unwrap();

@@ -115,3 +115,92 @@ fn forwarding_to_another_machine_is_refused() {
     assert!(err.contains("--forward"), "{err}");
     assert!(err.contains("this machine only"), "{err}");
 }
+
+/// The whole pairing as a user does it: `volunteer --secure` (key, unit with `serve
+/// --tls`), `serve --tls` on that root, one `trust add` on each side, the
+/// relay with the `,tls` host, the first compile; then undo keeps the key pair.
+#[test]
+fn volunteer_secure_then_pairing_then_the_first_compile_then_undo() {
+    let tools = crate::support::Root::new();
+    let tc = crate::support::XTools::aarch64().build_in(tools.path());
+    let root = tempfile::tempdir().unwrap();
+    let port = crate::support::free_port().to_string();
+    let volunteer = |mode: &str| {
+        crate::support::Cmd::new("volunteer")
+            .no_home()
+            .args(["--toolchain", tc.to_str().unwrap(), "--allow", "127.0.0.1"])
+            .args(["--port", &port, "--secure", mode])
+            .root(root.path())
+            .run()
+    };
+    let dry = volunteer("--dry-run");
+    let out = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        out.contains("the secure link's key pair is made when the change is applied"),
+        "{out}"
+    );
+    let key_file = root.path().join("etc/distsetup/identity.key");
+    assert!(!key_file.exists(), "a dry run made a key");
+    let yes = volunteer("--yes");
+    assert!(yes.status.success(), "{}", text(&yes));
+    let out = String::from_utf8_lossy(&yes.stdout).into_owned();
+    let printed = out
+        .split("this machine's fingerprint: ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap_or_else(|| panic!("no fingerprint in {out}"))
+        .to_owned();
+    assert!(
+        out.contains(&format!(
+            "on the master, run: distsetup trust add THIS-HOST:{port} {printed}"
+        )),
+        "{out}"
+    );
+    assert_eq!(mode(&key_file), 0o600);
+    let unit = std::fs::read_to_string(
+        root.path()
+            .join("etc/systemd/system/distsetup-serve-x-tools8.service"),
+    )
+    .unwrap();
+    assert!(
+        unit.contains(&format!(" serve --port {port} --tls --allow 127.0.0.1 ")),
+        "{unit}"
+    );
+    let key = std::fs::read(&key_file).unwrap();
+
+    // The server as the unit starts it, on this root: the key is the one printed.
+    let vol = TlsVolunteer::start_in(root, &[]);
+    assert_eq!(vol.key.to_string(), printed);
+    let (_master, relay) = relay_over_tls(&vol);
+    let dir = tempfile::tempdir().unwrap();
+    assert_compiled(
+        &compile_through(&relay, dir.path()),
+        dir.path(),
+        "hello.o",
+        &vol,
+    );
+
+    // Undo the trust entry and the volunteer's files: the key pair stays.
+    for _ in 0..2 {
+        let undo = distsetup_cmd(vol.root.path(), &["undo", "--yes"]);
+        assert!(undo.status.success(), "{}", text(&undo));
+    }
+    assert!(
+        !vol.root
+            .path()
+            .join("etc/systemd/system/distsetup-serve-x-tools8.service")
+            .exists()
+    );
+    assert!(
+        !vol.root
+            .path()
+            .join("etc/distsetup/trusted-masters")
+            .exists()
+    );
+    assert_eq!(std::fs::read(&key_file_of(&vol)).unwrap(), key);
+}
+
+fn key_file_of(vol: &TlsVolunteer) -> std::path::PathBuf {
+    vol.root.path().join("etc/distsetup/identity.key")
+}
