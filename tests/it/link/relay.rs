@@ -198,9 +198,5 @@ fn volunteer_secure_then_pairing_then_the_first_compile_then_undo() {
             .join("etc/distsetup/trusted-masters")
             .exists()
     );
-    assert_eq!(std::fs::read(&key_file_of(&vol)).unwrap(), key);
-}
-
-fn key_file_of(vol: &TlsVolunteer) -> std::path::PathBuf {
-    vol.root.path().join("etc/distsetup/identity.key")
+    assert_eq!(std::fs::read(&key_file).unwrap(), key);
 }
