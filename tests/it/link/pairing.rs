@@ -108,3 +108,56 @@ fn undo_takes_back_the_trust_entries_and_keeps_the_key_pair() {
         )
     );
 }
+
+/// With `+zeroconf` the volunteer advertises its key's fingerprint; what the master's
+/// wizard and doctor show of a discovered volunteer carries it, to compare by eye.
+#[test]
+fn volunteer_secure_zeroconf_advertises_the_fingerprint_and_masters_show_it() {
+    let tools = crate::support::Root::new();
+    let tc = crate::support::XTools::aarch64().build_in(tools.path());
+    let root = tempfile::tempdir().unwrap();
+    let o = crate::support::Cmd::new("volunteer")
+        .no_home()
+        .args(["--toolchain", tc.to_str().unwrap(), "--allow", "127.0.0.1"])
+        .args(["--secure", "--zeroconf", "--yes"])
+        .root(root.path())
+        .run();
+    assert!(o.status.success(), "{}", text(&o));
+    let key = Identity::load(&root.path().join("etc/distsetup/identity.key"))
+        .unwrap()
+        .unwrap()
+        .fingerprint();
+    let service = std::fs::read_to_string(
+        root.path()
+            .join("etc/avahi/services/distsetup-x-tools8.service"),
+    )
+    .unwrap();
+    assert!(
+        service.contains("<txt-record>link=tls</txt-record>"),
+        "{service}"
+    );
+    assert!(
+        service.contains(&format!("<txt-record>link_key={key}</txt-record>")),
+        "{service}"
+    );
+    let found = distsetup::zeroconf::Found {
+        name: "distcc x-tools8 on vol".into(),
+        interface: "lo".into(),
+        protocol: "IPv4".into(),
+        host: "vol.local".into(),
+        address: "127.0.0.1".parse().unwrap(),
+        port: 3632,
+        txt: vec!["jobs=2".into(), format!("link_key={key}")],
+    };
+    let id = distsetup::zeroconf::CompilerId {
+        machine: "aarch64-unknown-linux-gnu".into(),
+        version: "12".into(),
+    };
+    let shown = distsetup::zeroconf::classify(vec![found], &[], &id)[0].describe();
+    assert!(
+        shown.ends_with(&format!(
+            "; secure link, key {key}: compare it with what `distsetup volunteer --secure` printed there before pinning it"
+        )),
+        "{shown}"
+    );
+}
