@@ -419,7 +419,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__master)
-            opts="-h --profile --profile-file --hosts --jobs --ccache --build-user --root --dry-run --yes --check --help"
+            opts="-h --profile --profile-file --hosts --jobs --ccache --build-user --relay --relay-port --root --dry-run --yes --check --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -445,6 +445,10 @@ _distsetup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --relay-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -457,7 +461,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__relay)
-            opts="-h --listen --hosts --io-timeout --connect-timeout --attempts --hedge-percent --hedge-after-ms --local-slots --lifetime --help"
+            opts="-h --listen --hosts --io-timeout --connect-timeout --attempts --hedge-percent --hedge-after-ms --hedge-warmup --local-slots --lifetime --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -488,6 +492,10 @@ _distsetup() {
                     return 0
                     ;;
                 --hedge-after-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hedge-warmup)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -70,8 +70,10 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l profile-f
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l hosts -d 'The distcc host list (DISTCC_HOSTS syntax); default: the hosts already configured' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l jobs -d 'make\'s -j: `auto` (from the cores, the remote slots and the profile\'s rule) or a number' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l build-user -d 'The user makepkg builds as, who owns the cache (with --ccache) [default: the user who ran sudo]' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l relay-port -d 'The relay\'s port [default: 3632 when free on 127.0.0.1, else the next free one]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l root -d 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l ccache -d 'Put ccache in front of distcc: makepkg\'s `ccache` build option, Portage\'s FEATURES=ccache with CCACHE_DIR, ccache\'s prefix_command on Debian; the cache directory is created for the user who builds'
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l relay -d 'Put `distsetup relay` between the distcc client and the volunteers: the client sends every job to 127.0.0.1, the relay picks the volunteer (its service is written too)'
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l dry-run -d 'Print the diff and change nothing'
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l yes -d 'Apply without asking'
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
@@ -157,6 +159,7 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l connect-ti
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l attempts -d 'Attempts on volunteers per job before this machine compiles it' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-percent -d 'Duplicates for stragglers, at most this percentage of the jobs (0: never)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-after-ms -d 'No duplicate for a job younger than this many milliseconds' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-warmup -d 'No duplicate before this many jobs finished (the predictions need a track record)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l local-slots -d 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l lifetime -d 'Stop by itself after SECS (tests, benchmarks)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -s h -l help -d 'Print help'

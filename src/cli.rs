@@ -92,6 +92,9 @@ pub struct RelayArgs {
     /// No duplicate for a job younger than this many milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub hedge_after_ms: u64,
+    /// No duplicate before this many jobs finished (the predictions need a track record).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub hedge_warmup: usize,
     /// Parallel compiles on this machine when no volunteer is left (default: its CPUs).
     #[arg(long, value_name = "N")]
     pub local_slots: Option<usize>,
@@ -319,6 +322,14 @@ pub struct MasterArgs {
     /// ran sudo].
     #[arg(long, value_name = "USER", requires = "ccache")]
     pub build_user: Option<String>,
+    /// Put `distsetup relay` between the distcc client and the volunteers: the client
+    /// sends every job to 127.0.0.1, the relay picks the volunteer (its service is
+    /// written too).
+    #[arg(long)]
+    pub relay: bool,
+    /// The relay's port [default: 3632 when free on 127.0.0.1, else the next free one].
+    #[arg(long, value_name = "PORT", requires = "relay")]
+    pub relay_port: Option<u16>,
     /// Shared write flags.
     #[command(flatten)]
     pub write: WriteFlags,

@@ -30,6 +30,20 @@ fn resolve(a: MasterArgs) -> anyhow::Result<Action> {
             .into());
         }
     };
+    let relay = if a.relay {
+        let port = match a.relay_port {
+            Some(p) => p,
+            None => (3632..3700)
+                .find(|&p| distsetup::relay::port_free(p))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no free port for the relay in 3632-3699; pass --relay-port")
+                })?,
+        };
+        let exe = std::env::current_exe().unwrap_or_else(|_| "/usr/bin/distsetup".into());
+        Some(master::RelayChoice { port, exe })
+    } else {
+        None
+    };
     Ok(Action::Configure(Box::new(Settings {
         profile,
         root: a.write.sys_root()?,
@@ -42,6 +56,7 @@ fn resolve(a: MasterArgs) -> anyhow::Result<Action> {
                 .build_user
                 .or_else(|| std::env::var("SUDO_USER").ok().filter(|u| u != "root")),
         }),
+        relay,
     })))
 }
 

@@ -37,6 +37,7 @@ pub fn run(a: &RelayArgs) -> anyhow::Result<ExitStatus> {
         max_attempts: a.attempts.max(1),
         hedge_percent: a.hedge_percent.min(100),
         hedge_after: Duration::from_millis(a.hedge_after_ms),
+        hedge_warmup: a.hedge_warmup,
         ..RelaySettings::default()
     };
     let slots = a

@@ -81,6 +81,7 @@ pub(super) fn check(s: &Settings, bar: &dyn Progress, emit: &mut dyn FnMut(Event
         &origin,
         &mut f,
     );
+    super::relay::check(s, &remote, &mut f);
     let local_cc = local_reference(s);
     let local = local_facts(&local_cc);
     let remote_name = local_compiler(s, &local_cc, local.as_ref(), &mut f);

@@ -12,6 +12,7 @@ pub use distsetup_relay::elf;
 mod hosts;
 mod master;
 pub mod probe;
+mod relay;
 mod vars;
 mod volunteer;
 mod zeroconf;

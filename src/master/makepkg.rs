@@ -110,6 +110,8 @@ struct Job<'a> {
     users: Vec<ConfFile>,
     /// `--ccache`: `ccache` goes into BUILDENV too.
     ccache: bool,
+    /// `--relay`: the client's variables, exported.
+    relay: bool,
 }
 
 /// makepkg's build option for ccache, and its negation.
@@ -170,6 +172,7 @@ pub(super) fn plan_makepkg(
         by_hand: by_hand_makepkg(m, hosts, advice),
         users,
         ccache: settings.ccache.is_some(),
+        relay: settings.relay.is_some(),
     };
     warn_native(&[&main], hosts, facts, &mut report.warnings);
     match &order.dropin_dir {
@@ -244,6 +247,9 @@ fn plan_dropin(
     }];
     edits.extend(job.scalar_edits());
     apply_edits(&mut file, &edits, by_hand)?;
+    if job.relay {
+        super::relay::export_in_bash(&mut file, by_hand)?;
+    }
     write_conf(&mut report.plan, file)
 }
 
@@ -280,6 +286,9 @@ fn plan_in_place(job: &Job, mut main: ConfFile, report: &mut Report) -> Result<(
     }
     edits.extend(job.scalar_edits());
     apply_edits(&mut main, &edits, by_hand)?;
+    if job.relay {
+        super::relay::export_in_bash(&mut main, by_hand)?;
+    }
     // The word edit works on the effective assignment; make sure bash ends up seeing it.
     let negated = m.enable.negated.as_deref();
     if let Some(words) = check_static_array(&main, var, by_hand)? {

@@ -76,6 +76,7 @@ mod conf;
 mod hosts;
 mod makepkg;
 mod portage;
+mod relay;
 mod zeroconf;
 use ccache::*;
 pub use ccache::{Ccache, PasswdEntry, lookup_user, with_prefix_command};
@@ -85,6 +86,7 @@ pub use hosts::hosts_file_bytes;
 use hosts::*;
 use makepkg::*;
 use portage::*;
+pub use relay::{RelayChoice, client_env, client_hosts};
 
 /// The drop-in we own in `makepkg.conf.d/` and `make.conf/`.
 pub const DROPIN_NAME: &str = "distcc.conf";
@@ -186,6 +188,8 @@ pub struct Settings {
     pub mode: Mode,
     /// `--ccache`: ccache in front of distcc.
     pub ccache: Option<Ccache>,
+    /// `--relay`: the client talks to `distsetup relay` on this machine.
+    pub relay: Option<RelayChoice>,
 }
 
 /// What `-march=native` means on this machine (`gcc -march=native -Q --help=target`).
@@ -327,6 +331,12 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     // What +zeroconf finds now counts as remote slots for -j (a snapshot, said so).
     hosts.remote_slots += discovered;
     let advice = jobs(settings, facts, &hosts, &mut report.notes)?;
+    if let Some(r) = &settings.relay {
+        relay::plan_relay(settings, r, &mut hosts, &mut report)?;
+        if client.portage.is_none() && makepkg_optional {
+            relay::plan_profile_d(&mut report)?;
+        }
+    }
 
     if let Some((m, main)) = makepkg {
         plan_makepkg(settings, m, main, &hosts, &advice, facts, &mut report)?;

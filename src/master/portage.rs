@@ -71,6 +71,9 @@ pub(super) fn plan_portage(
     if settings.ccache.is_some() {
         edits.extend(portage_edits(settings, &p.enable.variable, &files, report)?);
     }
+    if settings.relay.is_some() {
+        edits.extend(super::relay::portage_env_edits());
+    }
     for edit in &edits {
         edit_as_portage_reads(root, &order, &mut files, edit, &by_hand)?;
     }

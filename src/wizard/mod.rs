@@ -203,6 +203,7 @@ fn master(
         },
         mode: Mode::Ask,
         ccache: None,
+        relay: None,
     };
     words.extend(["--hosts".into(), hosts, "--jobs".into(), jobs]);
     words.extend(root_words);

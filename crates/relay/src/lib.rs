@@ -50,6 +50,9 @@ pub struct RelaySettings {
     pub hedge_percent: u32,
     /// No duplicate for a job younger than this.
     pub hedge_after: Duration,
+    /// No duplicate before this many jobs finished: "late" means late against the
+    /// predictions' track record, and a cold relay has none.
+    pub hedge_warmup: usize,
     /// Caps on what a client or volunteer may send.
     pub limits: Limits,
 }
@@ -64,6 +67,7 @@ impl Default for RelaySettings {
             max_connections: 1024,
             hedge_percent: 5,
             hedge_after: Duration::from_secs(1),
+            hedge_warmup: 20,
             limits: Limits::default(),
         }
     }
@@ -139,6 +143,15 @@ pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, RelayErro
     tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| RelayError::Bind { addr, source })
+}
+
+/// Whether `port` is free on 127.0.0.1 now (for choosing the relay's port).
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the relay's door: trying its own listening port"
+)]
+pub fn port_free(port: u16) -> bool {
+    std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)).is_ok()
 }
 
 /// Serve jobs and state requests on `listener` until `shutdown` completes.

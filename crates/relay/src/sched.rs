@@ -567,7 +567,7 @@ impl Scheduler {
     ) -> (Vec<(mpsc::UnboundedSender<Lease>, Lease)>, Vec<Lease>) {
         let mut out = Vec::new();
         let pct = u64::from(self.settings.hedge_percent);
-        if !st.pending.is_empty() || pct == 0 {
+        if !st.pending.is_empty() || pct == 0 || st.ratios.len() < self.settings.hedge_warmup {
             return (out, Vec::new());
         }
         let factor = percentile95(&st.ratios).max(1.5);

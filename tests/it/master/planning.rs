@@ -16,6 +16,7 @@ fn settings(profile: &str, root: &Path, hosts: &str, jobs: JobsChoice, mode: Mod
         jobs,
         mode,
         ccache: None,
+        relay: None,
     }
 }
 

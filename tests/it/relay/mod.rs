@@ -3,6 +3,7 @@
 //! The client runs with `DISTCC_FALLBACK=0` and the default backoff period: a failure the
 //! relay let through would fail the compile or leave a backoff file.
 
+mod master;
 pub(crate) mod support;
 
 use std::path::Path;
@@ -189,10 +190,12 @@ fn a_volunteer_that_resets_is_retried_elsewhere() {
 
 #[test]
 fn a_silent_volunteer_times_out_and_is_retried_elsewhere() {
+    // The I/O time-out holds for the good volunteer too: long enough for its compiles
+    // on a loaded machine.
     one_fault(
         Fault::Hang,
         "timeout",
-        &["--io-timeout", "2", "--hedge-percent", "0"],
+        &["--io-timeout", "6", "--hedge-percent", "0"],
     );
 }
 
@@ -292,7 +295,14 @@ fn a_straggler_gets_a_duplicate_and_the_loser_is_cancelled() {
     let hosts = format!("127.0.0.1:{}/1 {}", slow.port, good.hosts("/1"));
     let relay = Relay::start(
         &hosts,
-        &["--hedge-percent", "100", "--hedge-after-ms", "300"],
+        &[
+            "--hedge-percent",
+            "100",
+            "--hedge-after-ms",
+            "300",
+            "--hedge-warmup",
+            "0",
+        ],
     );
     let dir = tempfile::tempdir().unwrap();
     let names = units(dir.path(), 2);
@@ -334,11 +344,83 @@ fn hedging_is_off_when_the_cap_is_zero() {
     let upstream = Server::start(&["--jobs", "2"]);
     let slow = Faulty::start(upstream.port, Fault::Slow(3));
     let hosts = format!("127.0.0.1:{}/1 {}", slow.port, good.hosts("/1"));
-    let relay = Relay::start(&hosts, &["--hedge-percent", "0", "--hedge-after-ms", "100"]);
+    let relay = Relay::start(
+        &hosts,
+        &[
+            "--hedge-percent",
+            "0",
+            "--hedge-after-ms",
+            "100",
+            "--hedge-warmup",
+            "0",
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let names = units(dir.path(), 2);
     let results = build(&relay.hosts(2), dir.path(), &names);
     assert_built(dir.path(), &results);
     let state = relay.settled_state();
     assert_eq!(count(&state, "hedges"), 0, "{state:#}");
+}
+
+/// `distsetup doctor --json` findings with check `relay`: (subject, status, message).
+fn relay_findings(args: &[&str]) -> Vec<(String, String, String)> {
+    let o = crate::support::Cmd::new("doctor")
+        .args(args)
+        .arg("--json")
+        .run();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", crate::support::server::text(&o)));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "relay")
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+            (s("subject"), s("status"), s("message"))
+        })
+        .collect()
+}
+
+#[test]
+fn doctor_sees_the_relay_its_volunteers_and_an_idle_service() {
+    if !need_distcc() {
+        return;
+    }
+    let serve = Server::start(&["--jobs", "2"]);
+    let relay = Relay::start(&serve.hosts("/2"), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let names = units(dir.path(), 1);
+    assert_built(dir.path(), &build(&relay.hosts(2), dir.path(), &names));
+    let empty = tempfile::tempdir().unwrap();
+    let root = empty.path().to_str().unwrap();
+    let hosts = relay.hosts(2);
+    let found = relay_findings(&["--root", root, "--hosts", &hosts, "--speed-rounds", "0"]);
+    let running = found
+        .iter()
+        .find(|(s, _, _)| s == &format!("relay 127.0.0.1:{}", relay.port))
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(running.1, "ok", "{found:?}");
+    assert!(running.2.contains("1 volunteers"), "{found:?}");
+    let volunteer = format!("127.0.0.1:{} (via the relay)", serve.port);
+    assert!(
+        found
+            .iter()
+            .any(|(s, st, m)| s == &volunteer && st == "ok" && m.contains("matches")),
+        "{found:?}"
+    );
+    // The service is installed but the client's list names a volunteer directly.
+    std::fs::create_dir_all(empty.path().join("etc/systemd/system")).unwrap();
+    std::fs::write(
+        empty
+            .path()
+            .join("etc/systemd/system/distsetup-relay.service"),
+        "",
+    )
+    .unwrap();
+    let direct = serve.hosts("/2");
+    let found = relay_findings(&["--root", root, "--hosts", &direct, "--speed-rounds", "0"]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].1, "warn", "{found:?}");
 }
