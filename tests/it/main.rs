@@ -24,6 +24,7 @@ mod plan;
 mod portage;
 mod profile;
 mod relay;
+mod scripts;
 mod server;
 mod shconf;
 mod structure;
