@@ -50,6 +50,8 @@ pub enum Command {
     GenerateAssets(GenerateAssetsArgs),
     /// Be a distcc-compatible compile server (protocols 1 and 2), secure by default.
     Serve(Box<ServeArgs>),
+    /// Pin the keys of the secure link: the volunteers this master uses, the masters this volunteer serves.
+    Trust(TrustArgs),
     /// The master's scheduler in front of the stock distcc client: compiler-aware host
     /// choice, retries instead of silent local builds, hedged stragglers.
     Relay(RelayArgs),
@@ -72,7 +74,7 @@ pub struct RelayArgs {
     /// Loopback address and port to listen on.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:3632")]
     pub listen: std::net::SocketAddr,
-    /// The volunteers, in distcc's host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`).
+    /// The volunteers, in distcc's host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`); `,tls`: over the secure link (pinned with `distsetup trust add`).
     #[arg(long, value_name = "SPEC")]
     pub hosts: String,
     /// Seconds of silence from a volunteer (a compile included) before the attempt fails.
@@ -99,6 +101,9 @@ pub struct RelayArgs {
     /// Stop by itself after SECS (tests, benchmarks).
     #[arg(long, value_name = "SECS")]
     pub lifetime: Option<u64>,
+    /// Find /etc/distsetup (this master's key pair, the pinned volunteers of `,tls` hosts) under DIR.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 /// `distsetup top`.
@@ -395,6 +400,9 @@ pub struct VolunteerArgs {
     /// Advertise for masters whose `cc -dumpversion` says V (a gcc that differs in patch level).
     #[arg(long, value_name = "V", requires = "zeroconf")]
     pub zeroconf_version: Option<String>,
+    /// Serve the secure link (`serve --tls`): only masters pinned with `distsetup trust add --master` get in; prints this volunteer's fingerprint for the master to pin.
+    #[arg(long)]
+    pub secure: bool,
     /// Shared write flags.
     #[command(flatten)]
     pub write: WriteFlags,
@@ -587,6 +595,81 @@ pub struct ServeArgs {
     /// Print the version, the protocols and the default port, distccd style, and exit.
     #[arg(long)]
     pub version: bool,
+    /// Serve the secure link (TLS 1.3, pinned keys) on --port instead of plain distcc: only masters pinned in /etc/distsetup/trusted-masters (distsetup trust add --master) get in, whatever --allow says.
+    #[arg(long, conflicts_with = "inetd")]
+    pub tls: bool,
+    /// With --tls: hand each job to the distccd listening at ADDR (a loopback address and port) instead of compiling here.
+    #[arg(long, value_name = "ADDR", requires = "tls")]
+    pub forward: Option<std::net::SocketAddr>,
+    /// With --tls: find /etc/distsetup (the key pair, the trusted masters) under DIR.
+    #[arg(long, value_name = "DIR", requires = "tls")]
+    pub root: Option<PathBuf>,
+}
+
+/// Arguments of `distsetup trust`.
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Pin the keys of the secure link, like ssh's known_hosts but both ways. Each \
+    machine has an Ed25519 key pair under /etc/distsetup/ (made on first use, mode 0600); its \
+    fingerprint is the SHA-256 of the public key in 13 groups of four. A master pins its \
+    volunteers in /etc/distsetup/trusted-volunteers, a volunteer its masters in \
+    /etc/distsetup/trusted-masters. Changes go through the usual diff and `distsetup undo`; \
+    a removal takes effect on the next connection, without restarting anything. Undo keeps \
+    the key pair."
+)]
+pub struct TrustArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: TrustAction,
+}
+
+/// `distsetup trust` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TrustAction {
+    /// On a master: pin volunteer HOST's key (and print this master's fingerprint); with --master FINGERPRINT on a volunteer: accept that master.
+    Add(TrustAddArgs),
+    /// Print this machine's fingerprint and every pinned key.
+    List(TrustListArgs),
+    /// Unpin a host, a master's note or a fingerprint (from both lists).
+    Remove(TrustRemoveArgs),
+}
+
+/// Arguments of `distsetup trust add`.
+#[derive(Debug, Args)]
+pub struct TrustAddArgs {
+    /// The volunteer as written in --hosts: HOST or HOST:PORT.
+    #[arg(required_unless_present = "master", conflicts_with = "master")]
+    pub host: Option<String>,
+    /// The volunteer's fingerprint, as `distsetup volunteer --secure` printed it.
+    #[arg(required_unless_present = "master", conflicts_with = "master")]
+    pub fingerprint: Option<String>,
+    /// On a volunteer: accept the master with this fingerprint (as the master printed it).
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub master: Option<String>,
+    /// With --master: a note kept beside the key (which machine it is).
+    #[arg(long, value_name = "TEXT", requires = "master")]
+    pub note: Option<String>,
+    /// Shared flags.
+    #[command(flatten)]
+    pub write: WriteFlags,
+}
+
+/// Arguments of `distsetup trust list`.
+#[derive(Debug, Args)]
+pub struct TrustListArgs {
+    /// Resolve every system path under DIR.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+/// Arguments of `distsetup trust remove`.
+#[derive(Debug, Args)]
+pub struct TrustRemoveArgs {
+    /// A volunteer's HOST, a master's note, or a fingerprint.
+    pub what: String,
+    /// Shared flags.
+    #[command(flatten)]
+    pub write: WriteFlags,
 }
 
 /// A size in bytes, optionally with a K, M or G suffix (powers of 1024).
@@ -638,6 +721,7 @@ impl ServeArgs {
         s.masquerade_dirs.clone_from(&self.whitelist_dir);
         s.stats_port = self.stats.then_some(self.stats_port);
         s.inetd = self.inetd;
+        s.link = self.tls;
         s.log_level = LogLevel::parse(&self.log_level)
             .with_context(|| {
                 format!(

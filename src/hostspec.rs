@@ -65,6 +65,8 @@ pub struct Options {
     pub auth: Option<Option<String>>,
     /// `,down`: the host is never used.
     pub down: bool,
+    /// `,tls`: the relay reaches it over the secure link (`serve --tls`); not distcc's own.
+    pub tls: bool,
 }
 
 impl fmt::Display for Options {
@@ -83,6 +85,9 @@ impl fmt::Display for Options {
         }
         if self.down {
             f.write_str(",down")?;
+        }
+        if self.tls {
+            f.write_str(",tls")?;
         }
         Ok(())
     }
@@ -361,6 +366,7 @@ fn parse_options(s: &str, at: usize) -> Result<Options, TokenError> {
             "lzo" => opts.lzo = true,
             "cpp" => opts.cpp = true,
             "down" => opts.down = true,
+            "tls" => opts.tls = true,
             "auth" => opts.auth = Some(None),
             o if o.starts_with("auth=") && o.len() > 5 => {
                 opts.auth = Some(Some(o[5..].to_string()))

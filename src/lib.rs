@@ -25,6 +25,7 @@ pub mod zeroconf;
 
 // The leaves are crates of their own (crates/): the compiler keeps their doors shut.
 pub use distcc_wire as wire;
+pub use distsetup_link as link;
 pub use distsetup_plan as plan;
 pub use distsetup_relay as relay;
 pub use distsetup_server as server;

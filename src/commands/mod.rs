@@ -14,6 +14,8 @@ mod master;
 mod prompt;
 mod relay;
 mod serve;
+mod serve_tls;
+mod trust;
 mod top;
 mod undo;
 mod volunteer;
@@ -72,6 +74,7 @@ pub fn run(args: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitStatus> 
             Ok(ExitStatus::Ok)
         }
         Command::Serve(a) => serve::run(&a),
+        Command::Trust(a) => trust::run(a, &mut ui),
         Command::Relay(a) => relay::run(&a),
         Command::Top(a) => top::run(&a, &mut ui),
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use distsetup::hostspec::{self, Item, Transport as Via};
 use distsetup::relay::local::LocalTransport;
+use distsetup::relay::transport::tls::TlsTransport;
 use distsetup::relay::{Relay, RelaySettings, TcpTransport, Transport, Volunteer};
 
 use super::ExitStatus;
@@ -53,7 +54,8 @@ pub fn run(a: &RelayArgs) -> anyhow::Result<ExitStatus> {
         serve.log_level = distsetup::server::LogLevel::Warning;
         let local: Arc<dyn Transport> = Arc::new(LocalTransport::new(serve, slots)?);
         let connect = Duration::from_secs(a.connect_timeout.max(1));
-        let fixed = volunteers(&list, connect, &local)?;
+        let root = a.root.clone().unwrap_or_else(|| "/".into());
+        let fixed = volunteers(&list, connect, &local, &root)?;
         let relay = Relay::new(settings, fixed.clone(), Arc::clone(&local));
         let listener = distsetup::relay::bind(a.listen).await?;
         let addr = listener.local_addr().unwrap_or(a.listen);
@@ -81,6 +83,7 @@ fn volunteers(
     list: &hostspec::HostList,
     connect: Duration,
     local: &Arc<dyn Transport>,
+    root: &std::path::Path,
 ) -> anyhow::Result<Vec<Volunteer>> {
     let mut out = Vec::new();
     for h in list.hosts() {
@@ -89,6 +92,11 @@ fn volunteers(
         }
         let transport: Arc<dyn Transport> = match &h.transport {
             Via::Local => Arc::clone(local),
+            Via::Tcp { host, .. } if h.options.tls => {
+                let port = h.effective_port().unwrap_or(hostspec::DEFAULT_PORT);
+                let root = distsetup::plan::SysRoot::new(root)?;
+                Arc::new(TlsTransport(super::trust::link_client(&root, host, port)?))
+            }
             Via::Tcp { host, .. } => {
                 let port = h.effective_port().unwrap_or(hostspec::DEFAULT_PORT);
                 let bare = host.trim_start_matches('[').trim_end_matches(']');

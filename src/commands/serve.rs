@@ -66,10 +66,12 @@ fn serve(a: &ServeArgs) -> anyhow::Result<ExitStatus> {
             what: "starting the async runtime".into(),
             source,
         })?;
-    let result = if server.settings().inetd {
-        runtime.block_on(inetd(&server))
+    let result = if a.tls {
+        runtime.block_on(super::serve_tls::run(&server, a))
+    } else if server.settings().inetd {
+        runtime.block_on(inetd(&server)).map_err(Into::into)
     } else {
-        runtime.block_on(daemon(&server))
+        runtime.block_on(daemon(&server)).map_err(Into::into)
     };
     // A blocking stdin read (inetd on a tty or file) must not hold the exit.
     runtime.shutdown_timeout(Duration::from_millis(200));
@@ -116,6 +118,24 @@ fn lower_priority(server: &Server) {
 
 /// The TCP server until SIGTERM, SIGINT, SIGHUP or `--lifetime`.
 async fn daemon(server: &Server) -> Result<(), ServeError> {
+    let (listeners, shutdown, pid_file) = start(server).await?;
+    let result = server::run(server, listeners, shutdown).await;
+    drop(pid_file);
+    result
+}
+
+/// What the TCP server and the secure link start alike: bind, install the signal
+/// handlers, write the pid file, give up root.
+pub(super) async fn start(
+    server: &Server,
+) -> Result<
+    (
+        server::Listeners,
+        impl Future<Output = &'static str> + use<>,
+        Option<PidFile>,
+    ),
+    ServeError,
+> {
     let listeners = server::bind(server.settings()).await?;
     let shutdown = shutdown_signal(server.settings().lifetime)?;
     let pid_file = server
@@ -127,9 +147,7 @@ async fn daemon(server: &Server) -> Result<(), ServeError> {
     confine_process(server)?;
     let user = confine::ConfineState::current().user;
     server::preflight::check(server, &user);
-    let result = server::run(server, listeners, shutdown).await;
-    drop(pid_file);
-    result
+    Ok((listeners, shutdown, pid_file))
 }
 
 /// Completes with the reason on the first SIGTERM, SIGINT or SIGHUP, or when `lifetime`
@@ -164,7 +182,7 @@ fn shutdown_signal(
 }
 
 /// `--pid-file`: holds our pid while the server runs; removed when dropped.
-struct PidFile(PathBuf);
+pub(super) struct PidFile(PathBuf);
 
 impl PidFile {
     #[allow(

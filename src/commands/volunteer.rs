@@ -46,6 +46,7 @@ pub fn resolve(a: VolunteerArgs) -> anyhow::Result<(Settings, Option<String>)> {
         foreground: a.foreground,
         zeroconf: a.zeroconf,
         zeroconf_version: a.zeroconf_version,
+        secure: a.secure,
         mode: a.write.mode(),
     };
     Ok((settings, detected))
@@ -110,6 +111,14 @@ pub struct Finished {
 /// Plan, print notes and warnings, show the diff and act on the mode; then enable the
 /// service (`--enable`) and hand back what `--foreground` should run.
 pub fn configure(settings: &Settings, facts: &Facts, ui: &mut Ui) -> anyhow::Result<Finished> {
+    if settings.secure && settings.server != ServerKind::Embedded {
+        return Err(CommandError::BadArgument(
+            "--secure runs the embedded server's secure link; with distccd, run \
+             `distsetup serve --tls --forward 127.0.0.1:PORT` in front of it"
+                .into(),
+        )
+        .into());
+    }
     if settings.foreground && settings.server != ServerKind::Embedded {
         return Err(CommandError::BadArgument(
             "--foreground runs the embedded server; it does not go with --server distccd".into(),
@@ -117,6 +126,12 @@ pub fn configure(settings: &Settings, facts: &Facts, ui: &mut Ui) -> anyhow::Res
         .into());
     }
     apply::recover_first(&settings.root, settings.mode, ui)?;
+    // The key pair first, outside the plan: an identity the masters pin survives undo,
+    // and the directories it needs are not the plan's to create and take back.
+    let made_key = settings.secure
+        && matches!(settings.mode, Mode::Yes | Mode::Ask)
+        && super::trust::identity(&settings.root, super::trust::KeyOwner::ServiceUser, true)?
+            .is_some_and(|(_, made)| made);
     let report = match volunteer::plan(settings, facts) {
         Err(e @ volunteer::Error::Toolchain(_)) => {
             let note = volunteer::host_search_note(&settings.root, facts);
@@ -146,6 +161,9 @@ pub fn configure(settings: &Settings, facts: &Facts, ui: &mut Ui) -> anyhow::Res
         apply::execute(&report.plan, settings.mode, ui)?
     };
     let done = matches!(outcome, Outcome::Applied(_) | Outcome::NothingToChange);
+    if settings.secure {
+        secure_identity(settings, &report.serve_args, made_key, ui)?;
+    }
     if done && settings.enable && settings.mode != Mode::Check && settings.mode != Mode::DryRun {
         enable(settings, &report.service, ui)?;
     }
@@ -155,6 +173,37 @@ pub fn configure(settings: &Settings, facts: &Facts, ui: &mut Ui) -> anyhow::Res
         outcome,
         foreground,
     })
+}
+
+/// `--secure`: this volunteer's fingerprint (its key pair made on first use) and the
+/// command that pins it on the master.
+fn secure_identity(
+    settings: &Settings,
+    serve_args: &[String],
+    made: bool,
+    ui: &mut Ui,
+) -> anyhow::Result<()> {
+    use super::trust::{KeyOwner, identity, print_identity};
+    let Some((id, _)) = identity(&settings.root, KeyOwner::ServiceUser, false)? else {
+        writeln!(
+            ui.out,
+            "the secure link's key pair is made when the change is applied"
+        )?;
+        return Ok(());
+    };
+    print_identity(&id, made, ui)?;
+    let port = serve_args
+        .iter()
+        .skip_while(|a| *a != "--port")
+        .nth(1)
+        .map_or("PORT", String::as_str);
+    writeln!(
+        ui.out,
+        "on the master, run: distsetup trust add THIS-HOST:{port} {}\n\
+         then here, with the fingerprint the master prints: distsetup trust add --master FINGERPRINT",
+        id.fingerprint()
+    )?;
+    Ok(())
 }
 
 /// `--enable`: `systemctl enable --now` on a running systemd; otherwise say what to run.

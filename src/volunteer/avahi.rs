@@ -57,6 +57,19 @@ fn txt_list(key: &str, items: &[String]) -> Vec<String> {
     out
 }
 
+/// `--secure`: the link and the key's fingerprint, for the master's wizard to show and the
+/// user to compare with what the volunteer printed (a TXT record is a hint, never a pin).
+/// Before the key pair exists (a dry run on a new machine) nothing is advertised for it.
+fn link_txt(settings: &Settings) -> Result<Vec<String>, Error> {
+    use distsetup_link::trust::IDENTITY_KEY;
+    let key = distsetup_link::Identity::load(&settings.root.path(Path::new(IDENTITY_KEY)))
+        .map_err(|e| Error::Zeroconf(e.to_string()))?;
+    Ok(match key {
+        Some(id) => vec!["link=tls".into(), format!("link_key={}", id.fingerprint())],
+        None => Vec::new(),
+    })
+}
+
 /// The service file for this toolchain.
 fn service_file(
     settings: &Settings,
@@ -87,6 +100,9 @@ fn service_file(
     ];
     txt.extend(txt_list("masters", a.masters));
     txt.extend(txt_list("versions", &versions));
+    if settings.secure {
+        txt.extend(link_txt(settings)?);
+    }
     let file = ServiceFile {
         name: format!("distcc {} on %h", a.tc_name),
         port: a.port,

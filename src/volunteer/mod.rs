@@ -246,6 +246,8 @@ pub struct Settings {
     pub zeroconf: bool,
     /// `--zeroconf-version V`: advertise for masters whose `cc -dumpversion` says V.
     pub zeroconf_version: Option<String>,
+    /// `--secure`: the embedded server serves the secure link (`serve --tls`).
+    pub secure: bool,
     /// Execution mode.
     pub mode: Mode,
 }

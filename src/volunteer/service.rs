@@ -36,6 +36,9 @@ pub(super) fn embedded_service(
         args.extend(["--listen".into(), l.to_string()]);
     }
     args.extend(["--port".into(), i.port.to_string()]);
+    if settings.secure {
+        args.push("--tls".into());
+    }
     for a in i.allow {
         args.extend(["--allow".into(), a.clone()]);
     }

@@ -516,6 +516,7 @@ fn volunteer(
         foreground: false,
         zeroconf,
         zeroconf_version: None,
+        secure: false,
         mode: Mode::Ask,
     };
     words.extend(["--toolchain".into(), toolchain]);

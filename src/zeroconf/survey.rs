@@ -195,8 +195,15 @@ impl Volunteer {
                 }
             )
         };
+        let link = match self.found.txt_value("link_key") {
+            Some(key) => format!(
+                "; secure link, key {key}: compare it with what `distsetup volunteer --secure` \
+                 printed there before pinning it"
+            ),
+            None => String::new(),
+        };
         format!(
-            "{} at {}:{} ({} slots), {serves}",
+            "{} at {}:{} ({} slots), {serves}{link}",
             self.found.name,
             self.found.address,
             self.found.port,

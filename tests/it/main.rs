@@ -19,6 +19,7 @@ mod doctor_agrees;
 mod doctor_profile;
 mod faults;
 mod hostspec;
+mod link;
 mod master;
 mod plan;
 mod portage;

@@ -20,7 +20,7 @@ fn parent_of(real: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-fn temp_builder() -> tempfile::Builder<'static, 'static> {
+pub(crate) fn temp_builder() -> tempfile::Builder<'static, 'static> {
     let mut b = tempfile::Builder::new();
     b.prefix(TEMP_PREFIX).rand_bytes(TEMP_RANDOM);
     b

@@ -27,6 +27,7 @@ mod mode;
 mod recover;
 mod root;
 pub mod scratch;
+mod secret;
 mod txn;
 mod undo;
 
@@ -35,6 +36,7 @@ pub use lock::{LOCK_WAIT, Lock};
 pub use mode::{Mode, Outcome};
 pub use recover::{Recovery, RecoveryAction, recover};
 pub use root::SysRoot;
+pub use secret::create_secret;
 pub use undo::{ChangeSet, Forgotten, History, Journal, UndoReport, history, pending_undo, undo};
 
 use std::path::{Path, PathBuf};

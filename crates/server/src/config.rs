@@ -131,6 +131,9 @@ pub struct ServeSettings {
     pub port: u16,
     /// Peers allowed to connect (jobs and stats).
     pub allow: Vec<IpNet>,
+    /// Jobs arrive over the secure link (`serve --tls`): the pinned key admits a master,
+    /// so an empty `allow` (no stats page, no plain jobs) is fine.
+    pub link: bool,
     /// Most compiles at once.
     pub jobs: usize,
     /// Most open client connections at once (queued, reading or compiling).
@@ -217,6 +220,7 @@ impl ServeSettings {
             listen: Vec::new(),
             port: DEFAULT_PORT,
             allow: Vec::new(),
+            link: false,
             jobs: default_jobs(),
             max_connections: 256,
             toolchains: Vec::new(),
@@ -253,7 +257,7 @@ impl ServeSettings {
 
     /// Refuse settings the server cannot run with safely.
     pub fn validate(&self) -> Result<(), ServeError> {
-        if self.allow.is_empty() && !self.inetd {
+        if self.allow.is_empty() && !self.inetd && !self.link {
             return Err(ServeError::NoAllow);
         }
         if self.jobs == 0 {

@@ -110,7 +110,7 @@ fn user_name(uid: u32) -> Option<String> {
 }
 
 /// A user's uid and primary gid.
-fn lookup_user(name: &str) -> Option<(u32, u32)> {
+pub fn lookup_user(name: &str) -> Option<(u32, u32)> {
     let cname = CString::new(name).ok()?;
     let mut buf = vec![0u8; 4096];
     // SAFETY: as in user_name.

@@ -56,6 +56,12 @@ impl Listeners {
             .collect()
     }
 
+    /// The job listeners, for a caller that accepts on them itself (the secure link's
+    /// TLS front); the stats listeners are closed.
+    pub fn into_job_listeners(self) -> Vec<TcpListener> {
+        self.jobs
+    }
+
     /// Where the stats page is served (empty without `--stats`).
     pub fn stats_addrs(&self) -> Vec<SocketAddr> {
         self.stats

@@ -36,6 +36,20 @@ where
     outcome
 }
 
+/// Serve one job that arrived over the secure link from `peer`: the link already
+/// admitted it by its pinned key, so `--allow` is not asked. Other jobs may be running
+/// on the same link: nothing else is killed when this one ends.
+pub async fn serve_link_stream<S>(server: &Server, mut stream: S, peer: SocketAddr) -> Outcome
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    server.shared.stats.accepted();
+    let outcome = conn::serve(&server.shared, &mut stream, Some(peer)).await;
+    // A dropped TCP socket ends with a FIN; a link stream must say END itself.
+    let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
+    outcome
+}
+
 /// The reading half: stdin.
 pub type StdinHalf = Box<dyn AsyncRead + Unpin + Send>;
 /// The writing half: stdout.

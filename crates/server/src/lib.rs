@@ -39,7 +39,7 @@ pub mod stats;
 pub use config::{Alias, LogLevel, ServeSettings};
 pub use daemon::{Listeners, bind, run};
 pub use error::ServeError;
-pub use inetd::serve_one;
+pub use inetd::{serve_link_stream, serve_one};
 pub use shared::Server;
 
 #[cfg(test)]

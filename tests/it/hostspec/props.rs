@@ -10,12 +10,14 @@ fn options() -> impl Strategy<Value = Options> {
         any::<bool>(),
         proptest::option::of(proptest::option::of("[a-z]{1,6}")),
         any::<bool>(),
+        any::<bool>(),
     )
-        .prop_map(|(lzo, cpp, auth, down)| Options {
+        .prop_map(|(lzo, cpp, auth, down, tls)| Options {
             lzo: lzo || cpp,
             cpp,
             auth,
             down,
+            tls,
         })
 }
 

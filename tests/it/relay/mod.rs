@@ -4,7 +4,7 @@
 //! relay let through would fail the compile or leave a backoff file.
 
 mod master;
-mod support;
+pub(crate) mod support;
 
 use std::path::Path;
 

@@ -1,0 +1,232 @@
+//! `distsetup trust`: pin the keys of the secure link. The trust stores are written
+//! through the plan (diff, `--dry-run`, `--check`, journal, `undo`); the key pair is made
+//! once and kept outside the journal (an identity others pinned survives an undo).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use distsetup::link::trust::{IDENTITY_KEY, StoreKind, TRUSTED_VOLUNTEERS, TrustStore};
+use distsetup::link::{Fingerprint, Identity, LinkClient, LinkTarget};
+use distsetup::plan::{Mode, Plan, SysRoot};
+
+use super::{CommandError, ExitStatus, Ui, apply};
+use crate::cli::{TrustAction, TrustAddArgs, TrustArgs, TrustRemoveArgs};
+
+/// Who owns the key file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOwner {
+    /// root (a master: its relay reads the key).
+    Root,
+    /// The compile server's user (a volunteer: `serve --tls` reads it after giving up root).
+    ServiceUser,
+}
+
+/// This machine's identity under `root`: read it, or make it when `create` (and say so
+/// in `made`). `Ok(None)` when there is none and none may be made.
+pub fn identity(
+    root: &SysRoot,
+    owner: KeyOwner,
+    create: bool,
+) -> anyhow::Result<Option<(Identity, bool)>> {
+    let path = Path::new(IDENTITY_KEY);
+    let real = root.path(path);
+    if let Some(id) = Identity::load(&real)? {
+        return Ok(Some((id, false)));
+    }
+    if !create {
+        return Ok(None);
+    }
+    let id = Identity::generate()?;
+    let uid_gid = match owner {
+        KeyOwner::Root => None,
+        // Under --root the test tree's users are not this system's: keep the caller's.
+        KeyOwner::ServiceUser if root.dir() != Path::new("/") => None,
+        KeyOwner::ServiceUser => {
+            distsetup::server::confine::lookup_user(&distsetup::server::confine::default_user())
+        }
+    };
+    if !distsetup::plan::create_secret(root, path, id.to_pem().as_bytes(), uid_gid)? {
+        // Someone made it meanwhile: theirs is the identity.
+        return Ok(Identity::load(&real)?.map(|id| (id, false)));
+    }
+    Ok(Some((id, true)))
+}
+
+/// Print this machine's fingerprint, made now or before.
+pub fn print_identity(id: &Identity, made: bool, ui: &mut Ui) -> anyhow::Result<()> {
+    let how = if made { "new key pair in" } else { "key in" };
+    writeln!(
+        ui.out,
+        "this machine's fingerprint: {} ({how} {IDENTITY_KEY})",
+        id.fingerprint()
+    )?;
+    Ok(())
+}
+
+fn fingerprint(text: &str) -> anyhow::Result<Fingerprint> {
+    text.parse::<Fingerprint>()
+        .map_err(|e| CommandError::BadArgument(e.to_string()).into())
+}
+
+/// Plan writing `store` to its file (nothing when unchanged).
+pub fn plan_store(plan: &mut Plan, store: &TrustStore, kind: StoreKind) -> anyhow::Result<()> {
+    let path = kind.path();
+    if let Some(dir) = path.parent() {
+        plan.create_dir_all(dir)?;
+    }
+    plan.write_file_mode(path, store.render().into_bytes(), Some(0o644))?;
+    Ok(())
+}
+
+/// The store of `kind` under `root`.
+pub fn read_store(root: &SysRoot, kind: StoreKind) -> anyhow::Result<TrustStore> {
+    Ok(TrustStore::read(kind, &root.path(kind.path()))?)
+}
+
+/// The relay's link to the `,tls` volunteer `host:port`, showing this master's key (made
+/// on first use) and accepting the keys pinned for that host, read again on every
+/// handshake (a `trust remove` needs no restart).
+pub fn link_client(root: &SysRoot, host: &str, port: u16) -> anyhow::Result<LinkClient> {
+    let addr = format!("{host}:{port}");
+    let file = root.path(StoreKind::Volunteers.path());
+    if read_store(root, StoreKind::Volunteers)?
+        .pins_for(&addr)
+        .is_empty()
+    {
+        return Err(CommandError::BadArgument(format!(
+            "--hosts: {addr},tls: no key is pinned for {host} in {TRUSTED_VOLUNTEERS}; run \
+             `distsetup trust add {addr} FINGERPRINT` with the fingerprint the volunteer printed"
+        ))
+        .into());
+    }
+    let Some((id, _)) = identity(root, KeyOwner::Root, true)? else {
+        anyhow::bail!("no key pair could be made under {}", root.dir().display());
+    };
+    let pins = move |fp: &Fingerprint| {
+        let pinned = TrustStore::read(StoreKind::Volunteers, &file)
+            .map_err(|e| e.to_string())?
+            .pins_for(&addr);
+        if pinned.contains(fp) {
+            Ok(())
+        } else {
+            Err(format!(
+                "volunteer key {fp} is not the one pinned for {addr} in {TRUSTED_VOLUNTEERS}"
+            ))
+        }
+    };
+    let target = LinkTarget {
+        addr: format!("{host}:{port}"),
+    };
+    Ok(LinkClient::new(target, &id, Arc::new(pins))?)
+}
+
+/// `distsetup trust`.
+pub fn run(a: TrustArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
+    match a.action {
+        TrustAction::Add(a) => add(&a, ui),
+        TrustAction::List(a) => {
+            let root = match &a.root {
+                Some(d) => SysRoot::new(d)?,
+                None => SysRoot::system(),
+            };
+            list(&root, ui)
+        }
+        TrustAction::Remove(a) => remove(&a, ui),
+    }
+}
+
+fn add(a: &TrustAddArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
+    let root = a.write.sys_root()?;
+    let mode = a.write.mode();
+    if let Some(fp) = a.master.as_ref().or(a.fingerprint.as_ref()) {
+        fingerprint(fp)?;
+    }
+    apply::recover_first(&root, mode, ui)?;
+    // The other side pins this machine's key: made on first use, before the plan is made
+    // (so /etc/distsetup is not the plan's to create, and undo leaves the key alone).
+    let owner = match a.master {
+        Some(_) => KeyOwner::ServiceUser,
+        None => KeyOwner::Root,
+    };
+    let id = identity(&root, owner, matches!(mode, Mode::Yes | Mode::Ask))?;
+    let mut plan = Plan::new(root.clone());
+    let kind = if let Some(fp) = &a.master {
+        let mut store = read_store(&root, StoreKind::Masters)?;
+        store.add(a.note.as_deref().unwrap_or_default(), fingerprint(fp)?);
+        plan_store(&mut plan, &store, StoreKind::Masters)?;
+        StoreKind::Masters
+    } else {
+        let (Some(host), Some(fp)) = (&a.host, &a.fingerprint) else {
+            return Err(CommandError::BadArgument(
+                "pass HOST FINGERPRINT (a volunteer) or --master FINGERPRINT".into(),
+            )
+            .into());
+        };
+        let mut store = read_store(&root, StoreKind::Volunteers)?;
+        store.add(host, fingerprint(fp)?);
+        plan_store(&mut plan, &store, StoreKind::Volunteers)?;
+        StoreKind::Volunteers
+    };
+    let outcome = apply::execute(&plan, mode, ui)?;
+    match id {
+        Some((id, made)) => {
+            print_identity(&id, made, ui)?;
+            if kind == StoreKind::Volunteers {
+                writeln!(
+                    ui.out,
+                    "on the volunteer, run: distsetup trust add --master {}",
+                    id.fingerprint()
+                )?;
+            }
+        }
+        None => writeln!(
+            ui.out,
+            "this machine has no key pair yet: it is made when the change is applied"
+        )?,
+    }
+    Ok(ExitStatus::of_outcome(&outcome))
+}
+
+fn list(root: &SysRoot, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
+    match identity(root, KeyOwner::Root, false)? {
+        Some((id, _)) => print_identity(&id, false, ui)?,
+        None => writeln!(ui.out, "this machine has no key pair yet ({IDENTITY_KEY})")?,
+    }
+    for kind in [StoreKind::Masters, StoreKind::Volunteers] {
+        let store = read_store(root, kind)?;
+        let title = match kind {
+            StoreKind::Masters => "masters this volunteer serves",
+            StoreKind::Volunteers => "volunteers this master uses",
+        };
+        writeln!(ui.out, "{title} ({}):", kind.path().display())?;
+        if store.entries().is_empty() {
+            writeln!(ui.out, "  none")?;
+        }
+        for e in store.entries() {
+            writeln!(ui.out, "  {} {}", e.fingerprint, e.name)?;
+        }
+    }
+    Ok(ExitStatus::Ok)
+}
+
+fn remove(a: &TrustRemoveArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
+    let root = a.write.sys_root()?;
+    let mode = a.write.mode();
+    apply::recover_first(&root, mode, ui)?;
+    let mut plan = Plan::new(root.clone());
+    let mut removed = 0;
+    for kind in [StoreKind::Masters, StoreKind::Volunteers] {
+        let mut store = read_store(&root, kind)?;
+        let n = store.remove(&a.what);
+        if n > 0 {
+            removed += n;
+            plan_store(&mut plan, &store, kind)?;
+        }
+    }
+    if removed == 0 {
+        writeln!(ui.err, "no pinned key matches '{}'", a.what)?;
+        return Ok(ExitStatus::Negative);
+    }
+    let outcome = apply::execute(&plan, mode, ui)?;
+    Ok(ExitStatus::of_outcome(&outcome))
+}

@@ -1,0 +1,163 @@
+//! Pairing in one step each side, the first compile, revocation without restart, undo.
+
+use super::*;
+
+/// Everything the master printed.
+fn stdout(o: &Output) -> String {
+    assert!(o.status.success(), "{}", text(o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn paired_in_one_step_each_side_a_real_distcc_compile_goes_through_the_link() {
+    let vol = TlsVolunteer::start(&[]);
+    let master = MasterRoot::new();
+    // Master: pin the volunteer's key as the volunteer printed it; get ours back.
+    let out = stdout(&master.pin(&vol.addr(), &vol.key));
+    let mkey = master.identity().fingerprint();
+    assert!(
+        out.contains(&format!(
+            "this machine's fingerprint: {mkey} (new key pair in /etc/distsetup/identity.key)\n\
+             on the volunteer, run: distsetup trust add --master {mkey}\n"
+        )),
+        "{out}"
+    );
+    // Volunteer: pin the master; the running server needs no restart.
+    stdout(&vol.trust_master(&mkey));
+    let bridge = Bridge::new(master.link_to(&vol.addr()));
+    let dir = tempfile::tempdir().unwrap();
+    let o = bridge.compile(dir.path(), "hello.o");
+    assert_compiled(&o, dir.path(), "hello.o", &vol);
+    let log = vol.wait_log("(remote, protocol");
+    assert!(
+        log.contains(&format!("link: master 127.0.0.1 connected with key {mkey}")),
+        "{log}"
+    );
+    assert_eq!(vol.compiled(), 1, "{log}");
+    // Both keys are readable by their owners only.
+    for root in [vol.root.path(), master.root.path()] {
+        assert_eq!(mode(&root.join("etc/distsetup/identity.key")), 0o600);
+    }
+}
+
+#[test]
+fn a_revoked_master_is_refused_on_its_next_connection_without_a_restart() {
+    let mut vol = TlsVolunteer::start(&[]);
+    let master = MasterRoot::new();
+    stdout(&master.pin(&vol.addr(), &vol.key));
+    let mkey = master.identity().fingerprint();
+    stdout(&vol.trust_master(&mkey));
+    let dir = tempfile::tempdir().unwrap();
+    let first = Bridge::new(master.link_to(&vol.addr()));
+    assert_compiled(&first.compile(dir.path(), "a.o"), dir.path(), "a.o", &vol);
+    drop(first);
+    let out = stdout(&distsetup_cmd(
+        vol.root.path(),
+        &["trust", "remove", &mkey.to_string(), "--yes"],
+    ));
+    assert!(
+        out.contains("-") && out.contains(&mkey.to_string()),
+        "{out}"
+    );
+    // A new connection (a restarted relay) is refused.
+    let again = Bridge::new(master.link_to(&vol.addr()));
+    let o = again.compile(dir.path(), "b.o");
+    assert!(!o.status.success(), "{}", text(&o));
+    let log = vol.wait_log("is not in /etc/distsetup/trusted-masters");
+    assert!(
+        log.contains(&format!(
+            "link: refused 127.0.0.1: TLS handshake failed: invalid peer certificate: \
+             master key {mkey} is not in /etc/distsetup/trusted-masters; to accept it run: \
+             distsetup trust add --master {mkey}"
+        )),
+        "{log}"
+    );
+    assert_eq!(vol.compiled(), 1, "{log}");
+    assert!(vol.alive());
+}
+
+#[test]
+fn undo_takes_back_the_trust_entries_and_keeps_the_key_pair() {
+    let vol = TlsVolunteer::start(&[]);
+    let master = MasterRoot::new();
+    stdout(&master.pin(&vol.addr(), &vol.key));
+    let root = master.root.path();
+    let key = root.join("etc/distsetup/identity.key");
+    let store = root.join("etc/distsetup/trusted-volunteers");
+    let key_before = std::fs::read(&key).unwrap();
+    assert!(std::fs::read_to_string(&store).unwrap().contains(&format!(
+        "{} {}",
+        vol.addr(),
+        vol.key
+    )));
+    stdout(&distsetup_cmd(root, &["undo", "--yes"]));
+    assert!(!store.exists(), "the trust store distsetup wrote is gone");
+    assert_eq!(
+        std::fs::read(&key).unwrap(),
+        key_before,
+        "the key pair is kept"
+    );
+    let list = stdout(&distsetup_cmd(root, &["trust", "list"]));
+    assert_eq!(
+        list,
+        format!(
+            "this machine's fingerprint: {} (key in /etc/distsetup/identity.key)\n\
+             masters this volunteer serves (/etc/distsetup/trusted-masters):\n  none\n\
+             volunteers this master uses (/etc/distsetup/trusted-volunteers):\n  none\n",
+            master.identity().fingerprint()
+        )
+    );
+}
+
+/// With `+zeroconf` the volunteer advertises its key's fingerprint; what the master's
+/// wizard and doctor show of a discovered volunteer carries it, to compare by eye.
+#[test]
+fn volunteer_secure_zeroconf_advertises_the_fingerprint_and_masters_show_it() {
+    let tools = crate::support::Root::new();
+    let tc = crate::support::XTools::aarch64().build_in(tools.path());
+    let root = tempfile::tempdir().unwrap();
+    let o = crate::support::Cmd::new("volunteer")
+        .no_home()
+        .args(["--toolchain", tc.to_str().unwrap(), "--allow", "127.0.0.1"])
+        .args(["--secure", "--zeroconf", "--yes"])
+        .root(root.path())
+        .run();
+    assert!(o.status.success(), "{}", text(&o));
+    let key = Identity::load(&root.path().join("etc/distsetup/identity.key"))
+        .unwrap()
+        .unwrap()
+        .fingerprint();
+    let service = std::fs::read_to_string(
+        root.path()
+            .join("etc/avahi/services/distsetup-x-tools8.service"),
+    )
+    .unwrap();
+    assert!(
+        service.contains("<txt-record>link=tls</txt-record>"),
+        "{service}"
+    );
+    assert!(
+        service.contains(&format!("<txt-record>link_key={key}</txt-record>")),
+        "{service}"
+    );
+    let found = distsetup::zeroconf::Found {
+        name: "distcc x-tools8 on vol".into(),
+        interface: "lo".into(),
+        protocol: "IPv4".into(),
+        host: "vol.local".into(),
+        address: "127.0.0.1".parse().unwrap(),
+        port: 3632,
+        txt: vec!["jobs=2".into(), format!("link_key={key}")],
+    };
+    let id = distsetup::zeroconf::CompilerId {
+        machine: "aarch64-unknown-linux-gnu".into(),
+        version: "12".into(),
+    };
+    let shown = distsetup::zeroconf::classify(vec![found], &[], &id)[0].describe();
+    assert!(
+        shown.ends_with(&format!(
+            "; secure link, key {key}: compare it with what `distsetup volunteer --secure` printed there before pinning it"
+        )),
+        "{shown}"
+    );
+}
