@@ -44,7 +44,21 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     server.shared.stats.accepted();
-    let outcome = conn::serve(&server.shared, &mut stream, Some(peer)).await;
+    // The per-client limits hold for a master on the link as for one over TCP.
+    let Some(seat) = server.shared.clients.admit(peer.ip()) else {
+        server.shared.log.log(
+            LogLevel::Warning,
+            &format!(
+                "client: {} already holds {} connections (--max-client-connections); link stream closed",
+                peer.ip().to_canonical(),
+                server.shared.settings.max_client_connections
+            ),
+        );
+        server.shared.stats.refused("client_limit");
+        let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
+        return Outcome::Other;
+    };
+    let outcome = conn::serve(&server.shared, &mut stream, Some(peer), Some(seat)).await;
     // A dropped TCP socket ends with a FIN; a link stream must say END itself.
     let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
     outcome
