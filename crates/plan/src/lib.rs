@@ -16,7 +16,16 @@
 //!   hidden (`.FILE.distsetup-bak`) in directories declared with [`Plan::hide_backups_in`];
 //!   undoing the last change set that needs it removes it again;
 //! - a file with more than one hard link is refused: replacing it by rename would split
-//!   the links ([`Error::HardLinked`]).
+//!   the links ([`Error::HardLinked`]);
+//! - right before each rename the target is re-read (inode, bytes, mode, owner, xattrs;
+//!   a new file is renamed with `RENAME_NOREPLACE`): another program's edit since the
+//!   plan check stops the change set, which is rolled back ([`Error::ChangedUnder`]);
+//! - an undo ([`Journal`]) is checked like an apply before its first change, saves what
+//!   it replaces and rolls itself back when it fails; a killed one is finished by the
+//!   next run, and its journal (renamed `<ID>.undone`) stays until the command has
+//!   reported it, so a retried undo knows one finished;
+//! - the lock is shared for a read of the history on a read-only root ([`history`]), and
+//!   "permission denied" on the journal says that root is needed ([`Error::NeedsRoot`]).
 
 mod apply;
 mod fsops;
