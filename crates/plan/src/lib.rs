@@ -409,9 +409,41 @@ impl Plan {
         bytes: Vec<u8>,
         mode: Option<u32>,
     ) -> Result<(), Error> {
+        self.write_file_checked(path, None, bytes, mode)
+    }
+
+    /// Like [`Plan::write_file`] for `bytes` computed from `read`, what the caller read
+    /// from the file (empty when it was missing): when the file no longer holds that
+    /// (another program changed it while the caller was planning), the plan is refused
+    /// ([`Error::Changed`]) rather than written over that change.
+    pub fn write_file_from(
+        &mut self,
+        path: &Path,
+        read: &[u8],
+        bytes: Vec<u8>,
+    ) -> Result<(), Error> {
+        self.write_file_checked(path, Some(read), bytes, None)
+    }
+
+    fn write_file_checked(
+        &mut self,
+        path: &Path,
+        read: Option<&[u8]>,
+        bytes: Vec<u8>,
+        mode: Option<u32>,
+    ) -> Result<(), Error> {
         use std::os::unix::fs::PermissionsExt as _;
         let target = self.root.follow(path)?;
         let before = self.root.state(&target)?;
+        let same = match (&before, read) {
+            (_, None) => true,
+            (Before::File(b), Some(r)) => b == r,
+            (Before::Missing, Some(r)) => r.is_empty(),
+            (_, Some(_)) => false,
+        };
+        if !same {
+            return Err(Error::Changed(self.root.path(&target)));
+        }
         match &before {
             Before::File(old) => {
                 let real = self.root.path(&target);
