@@ -104,7 +104,7 @@ pub enum Error {
     },
     /// The journal (or the lock) is root's, and this run is not root.
     #[error(
-        "{path}: permission denied; distsetup keeps its lock and journal in /var/lib/distsetup, which only root may read (mode 0700: the journal holds copies of the files distsetup changed, which may be secret); run this command as root, e.g. with sudo"
+        "{path}: Permission denied; distsetup keeps its lock and journal in /var/lib/distsetup, which only root may read (mode 0700: the journal holds copies of the files distsetup changed, which may be secret); run this command as root, e.g. with sudo"
     )]
     NeedsRoot {
         /// The path that could not be read or written.
