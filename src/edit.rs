@@ -465,6 +465,6 @@ pub fn plan_edits(s: &EditSettings, mut loaded: Loaded, edits: &[Edit]) -> Resul
             plan.hide_backups_in(dir);
         }
     }
-    plan.write_file(&s.file, loaded.doc.to_bytes())?;
+    plan.write_file_from(&s.file, &loaded.original, loaded.doc.to_bytes())?;
     Ok(plan)
 }

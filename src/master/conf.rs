@@ -81,7 +81,7 @@ pub(super) fn write_conf(plan: &mut Plan, file: ConfFile) -> Result<(), Error> {
         ensure_dir(plan, file.path.parent().unwrap_or(Path::new("/")))?;
     }
     // write_file adds nothing when the file already holds these bytes.
-    plan.write_file(&file.path, bytes)?;
+    plan.write_file_from(&file.path, &file.original, bytes)?;
     Ok(())
 }
 

@@ -194,12 +194,14 @@ pub(super) fn plan_hosts_file(
     hosts: &Hosts,
     report: &mut Report,
 ) -> Result<(), Error> {
-    let existing = root
-        .read_file(path)?
-        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let read = root.read_file(path)?;
+    let existing = read
+        .as_ref()
+        .map(|b| String::from_utf8_lossy(b).into_owned());
     if let Some(bytes) = hosts_file_bytes(existing.as_deref(), &hosts.spec) {
         ensure_dir(&mut report.plan, path.parent().unwrap_or(Path::new("/")))?;
-        report.plan.write_file(path, bytes)?;
+        let read = read.as_deref().unwrap_or_default();
+        report.plan.write_file_from(path, read, bytes)?;
         report.notes.push(format!(
             "hosts file: {} gets the host list (its comments are kept)",
             path.display()

@@ -121,7 +121,7 @@ pub(super) fn plan_daemon_config(
         }
     };
     if original.as_deref() != Some(new.as_slice()) {
-        plan.write_file(file, new)?;
+        plan.write_file_from(file, original.as_deref().unwrap_or_default(), new)?;
     }
     Ok(())
 }

@@ -325,3 +325,27 @@ fn a_read_only_file_is_refused_at_plan_time() {
     );
     assert!(matches!(e, Error::ReadOnly(_)));
 }
+
+#[test]
+fn a_file_changed_between_reading_it_and_planning_its_new_content_is_refused() {
+    let (d, root) = tree();
+    let read = read(&d, "etc/makepkg.conf");
+    // Another program appends while the caller computes the new content from `read`.
+    std::fs::write(d.path().join("etc/makepkg.conf"), "A=1\nB=2\nC=3\nD=4\n").unwrap();
+    let mut p = Plan::new(root);
+    let e = p
+        .write_file_from(
+            Path::new("/etc/makepkg.conf"),
+            &read,
+            b"A=9\nB=2\nC=3\n".to_vec(),
+        )
+        .unwrap_err();
+    assert!(matches!(e, Error::Changed(_)), "{e}");
+    p.write_file_from(Path::new("/etc/new.conf"), b"", b"N=1\n".to_vec())
+        .unwrap();
+    assert_eq!(
+        p.steps().len(),
+        1,
+        "a missing file read as empty is unchanged"
+    );
+}

@@ -16,7 +16,16 @@
 //!   hidden (`.FILE.distsetup-bak`) in directories declared with [`Plan::hide_backups_in`];
 //!   undoing the last change set that needs it removes it again;
 //! - a file with more than one hard link is refused: replacing it by rename would split
-//!   the links ([`Error::HardLinked`]).
+//!   the links ([`Error::HardLinked`]);
+//! - right before each rename the target is re-read (inode, bytes, mode, owner, xattrs;
+//!   a new file is renamed with `RENAME_NOREPLACE`): another program's edit since the
+//!   plan check stops the change set, which is rolled back ([`Error::ChangedUnder`]);
+//! - an undo ([`Journal`]) is checked like an apply before its first change, saves what
+//!   it replaces and rolls itself back when it fails; a killed one is finished by the
+//!   next run, and its journal (renamed `<ID>.undone`) stays until the command has
+//!   reported it, so a retried undo knows one finished;
+//! - the lock is shared for a read of the history on a read-only root ([`history`]), and
+//!   "permission denied" on the journal says that root is needed ([`Error::NeedsRoot`]).
 
 mod apply;
 mod fsops;
@@ -97,7 +106,7 @@ pub enum Error {
     },
     /// The journal (or the lock) is root's, and this run is not root.
     #[error(
-        "{path}: permission denied; distsetup keeps its lock and journal in /var/lib/distsetup, which only root may read (mode 0700: the journal holds copies of the files distsetup changed, which may be secret); run this command as root, e.g. with sudo"
+        "{path}: Permission denied; distsetup keeps its lock and journal in /var/lib/distsetup, which only root may read (mode 0700: the journal holds copies of the files distsetup changed, which may be secret); run this command as root, e.g. with sudo"
     )]
     NeedsRoot {
         /// The path that could not be read or written.
@@ -402,9 +411,41 @@ impl Plan {
         bytes: Vec<u8>,
         mode: Option<u32>,
     ) -> Result<(), Error> {
+        self.write_file_checked(path, None, bytes, mode)
+    }
+
+    /// Like [`Plan::write_file`] for `bytes` computed from `read`, what the caller read
+    /// from the file (empty when it was missing): when the file no longer holds that
+    /// (another program changed it while the caller was planning), the plan is refused
+    /// ([`Error::Changed`]) rather than written over that change.
+    pub fn write_file_from(
+        &mut self,
+        path: &Path,
+        read: &[u8],
+        bytes: Vec<u8>,
+    ) -> Result<(), Error> {
+        self.write_file_checked(path, Some(read), bytes, None)
+    }
+
+    fn write_file_checked(
+        &mut self,
+        path: &Path,
+        read: Option<&[u8]>,
+        bytes: Vec<u8>,
+        mode: Option<u32>,
+    ) -> Result<(), Error> {
         use std::os::unix::fs::PermissionsExt as _;
         let target = self.root.follow(path)?;
         let before = self.root.state(&target)?;
+        let same = match (&before, read) {
+            (_, None) => true,
+            (Before::File(b), Some(r)) => b == r,
+            (Before::Missing, Some(r)) => r.is_empty(),
+            (_, Some(_)) => false,
+        };
+        if !same {
+            return Err(Error::Changed(self.root.path(&target)));
+        }
         match &before {
             Before::File(old) => {
                 let real = self.root.path(&target);

@@ -79,7 +79,7 @@ fn without_root_undo_and_master_say_root_is_needed_and_why() {
     open(r.path());
     let o = run(MASTER, r.path());
     assert!(o.status.success(), "{}", text(&o));
-    let why = "permission denied; distsetup keeps its lock and journal in /var/lib/distsetup, which only root may read (mode 0700: the journal holds copies of the files distsetup changed, which may be secret); run this command as root, e.g. with sudo";
+    let why = "Permission denied; distsetup keeps its lock and journal in /var/lib/distsetup, which only root may read (mode 0700: the journal holds copies of the files distsetup changed, which may be secret); run this command as root, e.g. with sudo";
     let journal = r.join("var/lib/distsetup/journal");
     for args in [&["undo", "--list"][..], &["undo", "--yes"], MASTER] {
         let o = as_nobody(args, r.path());
