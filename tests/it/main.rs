@@ -22,6 +22,7 @@ mod master;
 mod plan;
 mod portage;
 mod profile;
+mod scripts;
 mod server;
 mod shconf;
 mod structure;
