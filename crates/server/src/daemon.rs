@@ -422,8 +422,10 @@ mod backoff_tests {
 }
 
 #[cfg(test)]
-// The tests are the server's clients.
-#[allow(clippy::disallowed_methods)]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "tests build fixtures on disk and connect as clients"
+)]
 mod tests {
     use std::time::Duration;
 

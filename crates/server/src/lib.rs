@@ -43,6 +43,8 @@ pub use inetd::{serve_link_stream, serve_one};
 pub use shared::Server;
 
 #[cfg(test)]
-// Test fixtures write their own scratch toolchain.
-#[allow(clippy::disallowed_methods)]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "tests build fixtures on disk and connect as clients"
+)]
 mod test_support;

@@ -44,6 +44,20 @@ fn sources_on_disk(server: &Server) -> usize {
         .count()
 }
 
+/// The slow compiler's sleep argument, unique on this machine.
+const MARK: &str = "299.4217";
+
+/// True while a process with `arg` on its command line runs.
+fn sleeping_with(arg: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| c.split(|&b| b == 0).any(|a| a == arg.as_bytes()))
+        })
+}
+
 fn wait_for(what: &str, server: &Server, done: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while !done() {
@@ -62,9 +76,24 @@ fn an_lzo_bomb_on_waiting_connections_keeps_serve_small() {
     );
     let tc = tempfile::tempdir().unwrap();
     std::fs::set_permissions(tc.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let slow = write(tc.path(), "slow-linux-gnu-gcc", "#!/bin/sh\nsleep 300\n");
+    let slow = write(
+        tc.path(),
+        "slow-linux-gnu-gcc",
+        &format!("#!/bin/sh\nsleep {MARK}\n"),
+    );
     std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let server = Server::start(&["--jobs", "1", "--toolchain", tc.path().to_str().unwrap()]);
+    // Every connection comes from 127.0.0.1 here: lift the per-client limits, so the
+    // server-wide bounds are what is measured (8 and 64 clients' worth of bombs).
+    let server = Server::start(&[
+        "--jobs",
+        "1",
+        "--toolchain",
+        tc.path().to_str().unwrap(),
+        "--max-client-connections",
+        "256",
+        "--max-client-queued",
+        "256",
+    ]);
     let pid = server.pid();
     let start = status_kib(pid, "VmRSS:");
     // The one job slot is taken by a compile that sleeps.
@@ -76,6 +105,9 @@ fn an_lzo_bomb_on_waiting_connections_keeps_serve_small() {
             "int s;\n",
         ))
         .unwrap();
+    wait_for("the slow compile holds the slot", &server, || {
+        sleeping_with(MARK)
+    });
     let argv: Vec<&[u8]> = vec![b"gcc", b"-c", b"bomb.c", b"-o", b"bomb.o"];
     let mut header = distsetup::wire::encode_request(2, &argv, b"").unwrap();
     header.truncate(header.len() - 12); // drop the empty DOTI

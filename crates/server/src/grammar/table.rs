@@ -157,6 +157,7 @@ pub const FAMILIES: &[Family] = &[
     fam("-MG", Exact, Value::None, Role::Dropped, PREPROCESSED),
     fam("-MT", JoinedOrSeparate, Value::Text, Role::Dropped, PREPROCESSED),
     fam("-MQ", JoinedOrSeparate, Value::Text, Role::Dropped, PREPROCESSED),
+    fam("-Qunused-arguments", Exact, Value::None, Flag, "clang: no warning for arguments a compile does not use"),
     fam("-pg", Exact, Value::None, Flag, "profiling calls (mcount): code, no file"),
     fam("-p", Exact, Value::None, Flag, "profiling calls (mcount): code, no file"),
     fam("-pthread", Exact, Value::None, Flag, "thread support: a macro (already expanded) and a link option"),

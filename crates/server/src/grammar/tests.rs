@@ -76,6 +76,7 @@ fn real_build_flags_are_accepted() {
         "gcc -c conftest.c -o conftest.o",
         "gcc -pthread -Wl,-z,relro -fno-lto -c x.c -o x.o",
         "gcc -Wa,-mrelax-relocations=no,--gdwarf-5 -c x.c -o x.o",
+        "clang -Qunused-arguments -fcolor-diagnostics -c x.c -o x.o",
     ] {
         cmd(ok);
     }
