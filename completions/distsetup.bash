@@ -552,7 +552,7 @@ _distsetup() {
             fi
             case "${prev}" in
                 --toolchain)
-                    COMPREPLY=($(compgen -W "x-tools x-tools6h x-tools7h x-tools8 x-tools86" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "x-tools x-tools6h x-tools7h x-tools8 x-tools86" -- "${cur}") $(compgen -f -- "${cur}"))
                     return 0
                     ;;
                 --profile)

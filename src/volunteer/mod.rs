@@ -577,10 +577,13 @@ pub enum ExeWarning {
 /// Whether `exe` (the running binary, which the unit's `ExecStart=` names) is somewhere
 /// a service should not run from.
 pub fn exe_warning(exe: &Path, home: Option<&Path>) -> Option<ExeWarning> {
+    // Cargo's target directory, wherever CARGO_TARGET_DIR puts it: its CACHEDIR.TAG says
+    // Cargo made it; an untagged `target` beside a Cargo.toml is one too.
     let in_build_tree = exe.ancestors().skip(1).any(|d| {
-        d.file_name().is_some_and(|n| n == "target")
-            && (d.join("CACHEDIR.TAG").is_file()
-                || d.parent().is_some_and(|p| p.join("Cargo.toml").is_file()))
+        std::fs::read_to_string(d.join("CACHEDIR.TAG"))
+            .is_ok_and(|tag| tag.contains("created by cargo"))
+            || (d.file_name().is_some_and(|n| n == "target")
+                && d.parent().is_some_and(|p| p.join("Cargo.toml").is_file()))
     });
     if in_build_tree {
         return Some(ExeWarning::BuildTree(exe.to_path_buf()));

@@ -31,3 +31,29 @@ fn debian_master_without_makepkg_says_how_to_pass_j() {
         "{out}"
     );
 }
+
+/// Point 15: bash completes `volunteer --toolchain` with the known names and with paths
+/// (an x-tools tree is usually given by its path).
+#[test]
+fn bash_completes_toolchain_names_and_paths() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/completions/distsetup.bash");
+    let t = Root::new().dir("x-tools-mine");
+    let word = t.join("x-tools-m").display().to_string();
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {script}; COMP_WORDS=(distsetup volunteer --toolchain \"$1\"); COMP_CWORD=3; \
+             _distsetup distsetup \"$1\" --toolchain; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+        ))
+        .arg("bash")
+        .arg(&word)
+        .output()
+        .unwrap();
+    let offered = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        offered,
+        format!("{}\n", t.join("x-tools-mine").display()),
+        "{}",
+        text(&o)
+    );
+}
