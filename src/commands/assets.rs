@@ -81,6 +81,13 @@ fn write_man_pages(dir: &Path) -> std::io::Result<()> {
         .map(|c| c.get_display_name().unwrap_or(c.get_name()).to_owned())
         .collect();
     for (cmd, name) in commands.into_iter().zip(&names) {
+        // The man page says more than --help: a DESCRIPTION that explains, and a
+        // SYNOPSIS that shows each option's value.
+        let bin = name.replace('-', " ");
+        let usage = super::manual::synopsis(&cmd, &bin);
+        let cmd = cmd
+            .long_about(super::manual::description(name))
+            .override_usage(usage);
         let man = clap_mangen::Man::new(cmd);
         let mut page = Vec::new();
         man.render(&mut page)?;
