@@ -432,9 +432,12 @@ fn volunteer(
     ask: &mut dyn Ask,
 ) -> Result<Answers, Error> {
     let facts = crate::volunteer::Facts::detect(&profile, listening);
-    if let Some(note) = crate::volunteer::host_search_note(root, &facts) {
-        ask.say(&note)?;
-    }
+    // The plan's notes say where toolchains are looked for (once, with the places).
+    let here = if root.dir() == Path::new("/") {
+        ""
+    } else {
+        " on this machine (not under the root)"
+    };
     let found = crate::toolchain::available(
         profile.known_toolchains(),
         &facts.search,
@@ -445,7 +448,7 @@ fn volunteer(
         .map(|(n, l)| format!("{n} ({}, in {})", l.prefix, l.bin_dir.display()))
         .collect();
     items.push("another one: type a path or a triple".into());
-    ask.say(&format!("toolchains found: {}", found.len()))?;
+    ask.say(&format!("toolchains found{here}: {}", found.len()))?;
     let pick = ask.select("Toolchain to serve with", &items, 0)?;
     let (toolchain, prefix) = match found.get(pick) {
         Some((n, l)) => (n.clone(), Some(l.prefix.clone())),
