@@ -354,19 +354,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     let jobs = settings.jobs.or(facts.cores).unwrap_or(2).max(1);
     // This machine's own compiler with distccd: the system distccd is the one meant.
     let system = settings.server == ServerKind::Distccd && is_system_compiler(&located, facts);
-    let port = match (system, settings.port) {
-        (true, Some(p)) if p != profile.volunteer.port => {
-            return Err(Error::SystemDaemonPort {
-                port: p,
-                system_port: profile.volunteer.port,
-                service: profile.volunteer.service.clone(),
-            });
-        }
-        (true, _) => profile.volunteer.port,
-        (false, p) => p
-            .or(entry.map(|k| k.port))
-            .unwrap_or(profile.volunteer.port),
-    };
+    let port = choose_port(settings, entry, system)?;
     let stats_port = port
         .checked_add(STATS_OFFSET)
         .ok_or(Error::PortRange(port))?;
@@ -411,10 +399,6 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     check_service_user(settings, &service, &located, &mut warnings)?;
     if !system {
         write_service(&mut plan, profile, &service)?;
-    }
-    let out = (&mut plan, &mut notes, &mut warnings);
-    avahi::plan_avahi(settings, facts, &inputs, &versions, out)?;
-    if !system {
         notes.push(format!(
             "service: {} ({}) on port {port}, stats on {stats_port}, {jobs} jobs, allowing {}",
             service.name,
@@ -422,6 +406,8 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
             allow.join(" ")
         ));
     }
+    let out = (&mut plan, &mut notes, &mut warnings);
+    avahi::plan_avahi(settings, facts, &inputs, &versions, out)?;
 
     if settings.server == ServerKind::Distccd {
         let names: Vec<&str> = links.iter().map(|l| l.name.as_str()).collect();
@@ -605,6 +591,25 @@ struct SystemDaemon<'a> {
     /// The toolchain is this machine's own compiler: the system distccd serves it, and is
     /// configured to start.
     system: bool,
+}
+
+/// The compile port: `--port`, else the known toolchain's, else the profile's; the
+/// system distccd's own port when it serves the toolchain (another is refused).
+fn choose_port(
+    settings: &Settings,
+    entry: Option<&KnownToolchain>,
+    system: bool,
+) -> Result<u16, Error> {
+    let v = &settings.profile.volunteer;
+    match (system, settings.port) {
+        (true, Some(p)) if p != v.port => Err(Error::SystemDaemonPort {
+            port: p,
+            system_port: v.port,
+            service: v.service.clone(),
+        }),
+        (true, _) => Ok(v.port),
+        (false, p) => Ok(p.or(entry.map(|k| k.port)).unwrap_or(v.port)),
+    }
 }
 
 /// Whether the toolchain is this machine's own compiler (a system triple that is the
