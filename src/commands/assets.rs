@@ -8,9 +8,25 @@ use clap::CommandFactory as _;
 use crate::cli::Shell;
 
 /// Print the completion script for `shell`.
-pub fn write_completions(shell: Shell, out: &mut dyn std::io::Write) {
+pub fn write_completions(shell: Shell, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut cmd = visible_command();
-    clap_complete::generate(shell.generator(), &mut cmd, "distsetup", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell.generator(), &mut cmd, "distsetup", &mut script);
+    if shell == Shell::Bash {
+        script = bash_toolchain_paths(&script).into_bytes();
+    }
+    out.write_all(&script)
+}
+
+/// `volunteer --toolchain` takes a known name or a path: bash offers both (clap_complete
+/// offers either the names or files, not the two).
+fn bash_toolchain_paths(script: &[u8]) -> String {
+    let names = distsetup::profile::catalog_toolchain_names().join(" ");
+    let names_only = format!("COMPREPLY=($(compgen -W \"{names}\" -- \"${{cur}}\"))");
+    let with_paths = format!(
+        "COMPREPLY=($(compgen -W \"{names}\" -- \"${{cur}}\") $(compgen -f -- \"${{cur}}\"))"
+    );
+    String::from_utf8_lossy(script).replace(&names_only, &with_paths)
 }
 
 /// Write every completion script into `dir/completions` and every man page into `dir/man`.
@@ -27,7 +43,7 @@ pub fn generate(dir: &Path) -> anyhow::Result<()> {
     }
     for shell in Shell::ALL {
         let mut buf = Vec::new();
-        write_completions(shell, &mut buf);
+        write_completions(shell, &mut buf)?;
         let path = completions.join(shell.file_name());
         std::fs::write(&path, buf).with_context(|| format!("writing {}", path.display()))?;
     }
@@ -65,6 +81,13 @@ fn write_man_pages(dir: &Path) -> std::io::Result<()> {
         .map(|c| c.get_display_name().unwrap_or(c.get_name()).to_owned())
         .collect();
     for (cmd, name) in commands.into_iter().zip(&names) {
+        // The man page says more than --help: a DESCRIPTION that explains, and a
+        // SYNOPSIS that shows each option's value.
+        let bin = name.replace('-', " ");
+        let usage = super::manual::synopsis(&cmd, &bin);
+        let cmd = cmd
+            .long_about(super::manual::description(name))
+            .override_usage(usage);
         let man = clap_mangen::Man::new(cmd);
         let mut page = Vec::new();
         man.render(&mut page)?;

@@ -123,10 +123,11 @@ pub fn run(a: DoctorArgs, progress: bool, ui: &mut Ui) -> anyhow::Result<ExitSta
             None => &quiet,
         };
         let out = &mut *ui.out;
+        let color = colored_stdout();
         let mut failed: Option<std::io::Error> = None;
         let report = doctor::run_streaming(&settings, shown, &mut |event| {
             let mut line = Vec::new();
-            let _ = write_event(&event, &mut line);
+            let _ = write_event(&event, &mut line, color);
             let written = match &bars {
                 Some(b) => b
                     .multi
@@ -150,33 +151,51 @@ pub fn run(a: DoctorArgs, progress: bool, ui: &mut Ui) -> anyhow::Result<ExitSta
     })
 }
 
-fn tag(status: Status) -> &'static str {
-    match status {
-        Status::Ok => "[ok]    ",
-        Status::Warn => "[warn]  ",
-        Status::Broken => "[BROKEN]",
+/// Colour on a terminal, unless `NO_COLOR` is set to something (no-color.org).
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the command layer owns the terminal"
+)]
+fn colored_stdout() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn tag(status: Status, color: bool) -> String {
+    let (text, sgr) = match status {
+        Status::Ok => ("[ok]    ", "32"),
+        Status::Warn => ("[warn]  ", "33"),
+        Status::Broken => ("[BROKEN]", "1;31"),
+    };
+    if color {
+        format!("\x1b[{sgr}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
     }
 }
 
-fn write_finding(f: &Finding, out: &mut dyn Write) -> std::io::Result<()> {
+/// The width of the check column: the longest check name (`service-user`).
+const CHECK_WIDTH: usize = 12;
+
+fn write_finding(f: &Finding, out: &mut dyn Write, color: bool) -> std::io::Result<()> {
     writeln!(
         out,
-        "{} {:<10} {}: {}",
-        tag(f.status),
+        "{} {:<CHECK_WIDTH$} {}: {}",
+        tag(f.status, color),
         f.check,
         f.subject,
         f.message
     )?;
     if let Some(h) = &f.hint {
-        writeln!(out, "           → {h}")?;
+        writeln!(out, "{:indent$}→ {h}", "", indent = 10 + CHECK_WIDTH)?;
     }
     Ok(())
 }
 
-fn write_event(e: &Event<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+fn write_event(e: &Event<'_>, out: &mut dyn Write, color: bool) -> std::io::Result<()> {
     match e {
         Event::Hosts { list, origin } => writeln!(out, "hosts: {list} (from {origin})"),
-        Event::Finding(f) => write_finding(f, out),
+        Event::Finding(f) => write_finding(f, out, color),
     }
 }
 

@@ -1,5 +1,7 @@
-//! The man pages' own sections beyond `--help`: EXAMPLES, FILES (every path a command
-//! writes), EXIT STATUS and SEE ALSO, appended to what clap_mangen renders.
+//! The man pages' own sections beyond `--help`: a DESCRIPTION that explains (what the
+//! README explains: ports, where toolchains are looked for, native and cross distccd),
+//! a SYNOPSIS with every option's value, EXAMPLES, FILES (every path a command writes),
+//! EXIT STATUS and SEE ALSO, around what clap_mangen renders.
 
 /// One page's extra sections. Examples are (what it does, the command line).
 struct Extra {
@@ -327,8 +329,15 @@ const PAGES: &[(&str, Extra)] = &[
                     "0",
                     "stopped by SIGTERM or SIGINT after the running jobs finished",
                 ),
-                ("2", "bad arguments (no --allow, a bad address)"),
-                ("3", "the port is in use or cannot be opened"),
+                (
+                    "101",
+                    "bad arguments or settings (no --allow, a bad address, an unknown --user); distccd's own status",
+                ),
+                (
+                    "102",
+                    "the port is in use or cannot be opened (distccd's status)",
+                ),
+                ("107", "an I/O error at start (distccd's status)"),
             ],
             see_also: &SEE_ALSO_ALL,
         },
@@ -494,4 +503,209 @@ fn grammar_section() -> String {
         ));
     }
     out
+}
+
+/// Each page's DESCRIPTION (paragraphs separated by a blank line); the last one
+/// (`distsetup`) is the fallback.
+const DESCRIPTIONS: &[(&str, &str)] = &[
+    (
+        "distsetup-master",
+        "Configures the machine that starts builds (the master) to send its compiles to the \
+volunteers of a host list, for the distro profile given with --profile. Everything is \
+planned first and shown as one diff; nothing is written before you confirm (or pass --yes).
+
+makepkg (arch, archarm; debian when makepkg is installed): BUILDENV gains distcc in place of \
+!distcc, DISTCC_HOSTS is set and MAKEFLAGS=\"-jN\"; with /etc/makepkg.conf.d/ present, all of it \
+goes into the drop-in distcc.conf and makepkg.conf is left alone. Portage (gentoo): FEATURES \
+gains distcc and MAKEOPTS=\"-jN -lM\", each where Portage reads it last (make.conf may be a \
+directory); Portage's incremental variables are judged by what their words stack to. Debian: \
+/etc/distcc/hosts carries the list; without makepkg nothing reads -jN, and the output says how \
+to pass it to make.
+
+-j: --jobs auto applies the profile's rule to this machine's usable physical cores and the \
+remote slots (the sum of the hosts' /LIMIT, 4 when not given). --jobs N writes -jN. The reasoning \
+is printed in words. The host list uses distcc's grammar (HOST[:PORT][/LIMIT][,lzo]); a typo is \
+refused with its line and column, and what distcc accepts but you probably did not mean \
+(localhost first, ,cpp) is a warning.",
+    ),
+    (
+        "distsetup-volunteer",
+        "Configures this machine to compile for masters with one toolchain. The compile server is \
+distsetup serve (default: nothing else to install) or, with --server distccd, the distro's \
+distccd. One diff for everything; undo with distsetup undo.
+
+Toolchains: --toolchain takes a name the profiles know (x-tools8, x-tools7h, x-tools6h, \
+x-tools86, x-tools), looked for in the invoking user's home (SUDO_USER's under sudo), then \
+/opt, /usr/local and the profile's directories; or a path: an x-tools tree, a directory with \
+bin/, a bin directory, or the compiler PREFIX-gcc itself; or a system triple such as \
+aarch64-linux-gnu, looked for in /usr/bin and /usr/local/bin. The compiler is run to learn its \
+target, version and default PIE, and once more as the service's user (the profile's distcc \
+user, or nobody for the unit's DynamicUser): a toolchain in a 0700 home is refused with the fix \
+(move it to /opt, or chmod o+x the directory). Under --root, toolchains are still looked for on \
+this machine.
+
+Names: the alias directory /usr/lib/distsetup/TOOLCHAIN/bin holds gcc, cc, g++, c++, cpp, \
+TRIPLE-cc and the master's names (--alias MASTER=LOCAL, and the triples the profile says the \
+toolchain serves), all linked to the toolchain; the server puts it first in PATH.
+
+Ports: each toolchain has its own port (the profile's port for a known toolchain, else 3632) \
+and a stats port 1000 above it. 3633 is distccd's default stats port and is refused. Ports are \
+checked against this machine's listening sockets (/proc/net/tcp and /proc/net/tcp6) and the \
+units distsetup or the distro wrote; under --root the sockets are not checked (said so).
+
+Native and cross with --server distccd: for a cross toolchain, a distccd unit of its own \
+(distccd-SUFFIX) with its port and PATH, whitelist links in /usr/lib/distcc, and the system \
+distccd left alone (it answers with this machine's native compiler on 3632). For this \
+machine's own compiler (--toolchain x86_64-linux-gnu on x86_64) the system distccd is the one \
+meant: its configuration gets the allow list, the jobs, every address to listen on and the \
+switch that starts it (Debian's STARTDISTCC); no second daemon.",
+    ),
+    (
+        "distsetup-serve",
+        "A distcc-compatible compile server (protocols 1 and 2) for the stock distcc client. \
+It runs only compilers of its own table: the executables of each --toolchain directory, the \
+--alias mappings, and names whitelisted in --whitelist-dir; a client's string is never a path \
+to run or a PATH search.
+
+Secure by default: --allow is required (--allow-anyone to serve everyone); started as root it \
+binds its ports, then becomes --user (default: the distro's distcc user, else nobody) without \
+supplementary groups, and checks once at start that this user can run every compiler it \
+offers (a toolchain behind a 0700 home is named in the log). Each compile runs in its own job \
+directory under TMPDIR, confined by Landlock where the kernel has it.
+
+Refusals for allowed clients are answered with an explanation on the client's stderr; \
+disallowed peers get a closed connection. Exit statuses are distccd's, so a distccd unit keeps \
+its meaning when the binary is swapped.",
+    ),
+    (
+        "distsetup-doctor",
+        "Finds out why a cluster builds locally or builds wrong, and says what to do.
+
+As a master (default): every host of the list (--hosts, else the configured one) is reached \
+and sent a probe compile over the distcc protocol itself, so distccd and distsetup serve are \
+checked alike; the object that comes back is read for the remote compiler's machine, gcc \
+version and default PIE and compared with the same probe compiled here. The local \
+configuration (makepkg or Portage) is checked for the traps that make distcc silently do \
+nothing, and a speed probe proposes a host line.
+
+As a volunteer (--volunteer): what distsetup volunteer set up is still there and works: the \
+toolchains run (also as the service's user), the aliases answer with the right target, \
+distccd's whitelist has every name, the units are present and enabled, the ports listen.
+
+The profile comes from --profile, else /etc/os-release under --root, else the files only one \
+distro family has (makepkg.conf's CARCH, portage/make.conf, debian_version); when nothing \
+tells, --profile is asked for. Findings are ok, warn or broken; only broken fails the run.",
+    ),
+    (
+        "distsetup-wizard",
+        "Sets up this machine as a master or a volunteer by asking what the commands take as \
+flags, proposing what it found (the distro, the toolchains, a free port, this machine's \
+network). It builds the very settings distsetup master and distsetup volunteer build, so the \
+diff and the result are the same, and ends by printing the equivalent command line.
+
+Nothing is written before the last confirmation. An answer that does not pass its check is \
+shown with the reason and offered again for editing; a host that does not accept connections \
+is written only when you say so. Ctrl-C at any point ends it with status 4 and nothing \
+written. It needs a terminal.",
+    ),
+    (
+        "distsetup-edit",
+        "Reads or changes assignments in a shell-style configuration file (makepkg.conf, \
+make.conf, /etc/conf.d files, systemd EnvironmentFiles), keeping every other byte: comments, \
+quoting, line endings and a missing final newline.
+
+Changes are planned, shown as a diff and applied atomically, like every command that writes. \
+What cannot be edited safely (a dynamic value, an assignment inside an if or a function) is \
+refused with its line and reason. A Portage make.conf is read as Portage reads it (its own \
+parser, sourced files, a make.conf directory), and every edit is checked there: exactly this \
+variable changes, to exactly the value asked.",
+    ),
+    (
+        "distsetup-hosts",
+        "Checks a distcc host list (DISTCC_HOSTS syntax, or a hosts file) without changing \
+anything: one line per host with its port, limit and options, the total slots distcc -j would \
+print, and warnings for what distcc accepts but is probably not meant. A list distcc would \
+misread (a port out of range, a host listed twice, a typo in a host name) is an error with \
+its line and column. distsetup master, doctor and the wizard check host lists by the same \
+rules.",
+    ),
+    (
+        "distsetup-undo",
+        "Takes back an applied change set of this root (default: the newest), restoring every \
+file, link and directory it changed, with their modes and owners; --list shows the change \
+sets. A file changed since the change set was applied is not overwritten: the undo stops and \
+says which. The journal lives in /var/lib/distsetup under the root and is readable by root \
+only.",
+    ),
+    (
+        "distsetup-completions",
+        "Prints the shell completion script for SHELL (bash, zsh, fish, elvish, powershell) to \
+standard output. The scripts complete subcommands, options, profile and toolchain names and, \
+for --toolchain and --root, paths. Install it where your shell looks for completions (see \
+EXAMPLES), and print it again after upgrading distsetup: the names it offers come from this \
+version's profiles.",
+    ),
+    (
+        "distsetup",
+        "Turns a pile of machines into a working distcc build cluster. distsetup master \
+configures the machine that starts builds (makepkg or Portage, the host list, -j); distsetup \
+volunteer configures a helper (toolchain aliases, the compile server and its service); \
+distsetup serve is that compile server; distsetup doctor explains what is wrong; distsetup \
+wizard asks instead of taking flags.
+
+Every command that writes shows one diff first and writes nothing without a confirmation \
+(--yes, or a yes on the terminal); --dry-run shows, --check tells whether changes are \
+pending, --root DIR works on a chroot or a test tree. Every change set can be taken back \
+with distsetup undo.",
+    ),
+];
+
+/// The DESCRIPTION of the page `name`.
+pub fn description(name: &str) -> &'static str {
+    let found = DESCRIPTIONS.iter().find(|(n, _)| *n == name);
+    found.or(DESCRIPTIONS.last()).map_or("", |(_, d)| d)
+}
+
+/// The SYNOPSIS of `cmd` run as `bin`: every visible option with its value, optional ones
+/// in brackets, repeatable ones followed by `...`.
+pub fn synopsis(cmd: &clap::Command, bin: &str) -> String {
+    let mut words = vec![bin.to_owned()];
+    let mut positionals = Vec::new();
+    for a in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        let values: Vec<String> = a
+            .get_value_names()
+            .map(|v| v.iter().map(|n| format!("<{n}>")).collect())
+            .unwrap_or_else(|| vec![format!("<{}>", a.get_id().as_str().to_uppercase())]);
+        let takes = a.get_num_args().is_some_and(|n| n.takes_values());
+        let repeat = matches!(a.get_action(), clap::ArgAction::Append);
+        let mut word = match (a.get_long(), a.get_short()) {
+            (Some(l), Some(s)) => format!("-{s}|--{l}"),
+            (Some(l), None) => format!("--{l}"),
+            (None, Some(s)) => format!("-{s}"),
+            (None, None) => {
+                positionals.push(if a.is_required_set() {
+                    values.join(" ")
+                } else {
+                    format!("[{}]", values.join(" "))
+                });
+                continue;
+            }
+        };
+        if takes {
+            word = format!("{word} {}", values.join(" "));
+        }
+        if repeat {
+            word.push_str("...");
+        }
+        words.push(if a.is_required_set() {
+            word
+        } else {
+            format!("[{word}]")
+        });
+    }
+    words.extend(positionals);
+    if cmd.has_subcommands() {
+        words.push("<COMMAND>".into());
+    }
+    words.join(" ")
 }

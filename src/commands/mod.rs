@@ -66,7 +66,7 @@ pub fn run(args: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitStatus> 
         Command::Doctor(a) => doctor::run(a, std::io::stderr().is_terminal(), &mut ui),
         Command::Wizard(a) => wizard::run(a, &mut ui),
         Command::Completions(a) => {
-            assets::write_completions(a.shell, ui.out);
+            assets::write_completions(a.shell, ui.out)?;
             Ok(ExitStatus::Ok)
         }
         Command::GenerateAssets(a) => {

@@ -398,12 +398,11 @@ fn jobs(
             };
             notes.push(format!("cores: {why}"));
             let advice = rule.advise_slots(*cores, remote_slots, localhost_slots);
-            notes.push(format!(
-                "jobs: {} ({}): {}",
-                rule.summary(),
-                jobs.source,
-                advice.reasoning
-            ));
+            // The number and how it came, then the rule and its source on lines of their
+            // own (one line of nested parentheses was unreadable).
+            notes.push(format!("jobs: {}", advice.reasoning));
+            notes.push(format!("      rule: {}", rule.summary()));
+            notes.push(format!("      from: {}", jobs.source));
             Ok(advice)
         }
         JobsChoice::Fixed(n) => {

@@ -357,19 +357,7 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     let jobs = settings.jobs.or(facts.cores).unwrap_or(2).max(1);
     // This machine's own compiler with distccd: the system distccd is the one meant.
     let system = settings.server == ServerKind::Distccd && is_system_compiler(&located, facts);
-    let port = match (system, settings.port) {
-        (true, Some(p)) if p != profile.volunteer.port => {
-            return Err(Error::SystemDaemonPort {
-                port: p,
-                system_port: profile.volunteer.port,
-                service: profile.volunteer.service.clone(),
-            });
-        }
-        (true, _) => profile.volunteer.port,
-        (false, p) => p
-            .or(entry.map(|k| k.port))
-            .unwrap_or(profile.volunteer.port),
-    };
+    let port = choose_port(settings, entry, system)?;
     let stats_port = port
         .checked_add(STATS_OFFSET)
         .ok_or(Error::PortRange(port))?;
@@ -414,10 +402,6 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
     check_service_user(settings, &service, &located, &mut warnings)?;
     if !system {
         write_service(&mut plan, profile, &service)?;
-    }
-    let out = (&mut plan, &mut notes, &mut warnings);
-    avahi::plan_avahi(settings, facts, &inputs, &versions, out)?;
-    if !system {
         notes.push(format!(
             "service: {} ({}) on port {port}, stats on {stats_port}, {jobs} jobs, allowing {}",
             service.name,
@@ -425,6 +409,8 @@ pub fn plan(settings: &Settings, facts: &Facts) -> Result<Report, Error> {
             allow.join(" ")
         ));
     }
+    let out = (&mut plan, &mut notes, &mut warnings);
+    avahi::plan_avahi(settings, facts, &inputs, &versions, out)?;
 
     if settings.server == ServerKind::Distccd {
         let names: Vec<&str> = links.iter().map(|l| l.name.as_str()).collect();
@@ -580,10 +566,13 @@ pub enum ExeWarning {
 /// Whether `exe` (the running binary, which the unit's `ExecStart=` names) is somewhere
 /// a service should not run from.
 pub fn exe_warning(exe: &Path, home: Option<&Path>) -> Option<ExeWarning> {
+    // Cargo's target directory, wherever CARGO_TARGET_DIR puts it: its CACHEDIR.TAG says
+    // Cargo made it; an untagged `target` beside a Cargo.toml is one too.
     let in_build_tree = exe.ancestors().skip(1).any(|d| {
-        d.file_name().is_some_and(|n| n == "target")
-            && (d.join("CACHEDIR.TAG").is_file()
-                || d.parent().is_some_and(|p| p.join("Cargo.toml").is_file()))
+        std::fs::read_to_string(d.join("CACHEDIR.TAG"))
+            .is_ok_and(|tag| tag.contains("created by cargo"))
+            || (d.file_name().is_some_and(|n| n == "target")
+                && d.parent().is_some_and(|p| p.join("Cargo.toml").is_file()))
     });
     if in_build_tree {
         return Some(ExeWarning::BuildTree(exe.to_path_buf()));
@@ -605,6 +594,25 @@ struct SystemDaemon<'a> {
     /// The toolchain is this machine's own compiler: the system distccd serves it, and is
     /// configured to start.
     system: bool,
+}
+
+/// The compile port: `--port`, else the known toolchain's, else the profile's; the
+/// system distccd's own port when it serves the toolchain (another is refused).
+fn choose_port(
+    settings: &Settings,
+    entry: Option<&KnownToolchain>,
+    system: bool,
+) -> Result<u16, Error> {
+    let v = &settings.profile.volunteer;
+    match (system, settings.port) {
+        (true, Some(p)) if p != v.port => Err(Error::SystemDaemonPort {
+            port: p,
+            system_port: v.port,
+            service: v.service.clone(),
+        }),
+        (true, _) => Ok(v.port),
+        (false, p) => Ok(p.or(entry.map(|k| k.port)).unwrap_or(v.port)),
+    }
 }
 
 /// Whether the toolchain is this machine's own compiler (a system triple that is the

@@ -276,6 +276,61 @@ fn probe_hosts(spec: &str, ask: &mut dyn Ask) -> std::io::Result<usize> {
     Ok(failed)
 }
 
+/// The toolchain: one found here, or a path or triple typed; with its prefix when found.
+fn ask_toolchain(
+    root: &SysRoot,
+    profile: &Profile,
+    facts: &crate::volunteer::Facts,
+    ask: &mut dyn Ask,
+) -> Result<(String, Option<String>), Error> {
+    let found = crate::toolchain::available(
+        profile.known_toolchains(),
+        &facts.search,
+        facts.native_triple.as_deref(),
+    );
+    let mut items: Vec<String> = found
+        .iter()
+        .map(|(n, l)| format!("{n} ({}, in {})", l.prefix, l.bin_dir.display()))
+        .collect();
+    items.push("another one: type a path or a triple".into());
+    ask.say(&format!(
+        "toolchains found{}: {}",
+        found_where(root),
+        found.len()
+    ))?;
+    let pick = ask.select("Toolchain to serve with", &items, 0)?;
+    Ok(match found.get(pick) {
+        Some((n, l)) => (n.clone(), Some(l.prefix.clone())),
+        None => {
+            let exists = |s: &str| -> Result<(), String> {
+                if s.trim().is_empty() {
+                    Err("a path or a triple".into())
+                } else {
+                    Ok(())
+                }
+            };
+            (
+                ask.input(
+                    "Toolchain (path of an x-tools tree or bin directory, or a triple)",
+                    "",
+                    &exists,
+                )?,
+                None,
+            )
+        }
+    })
+}
+
+/// Where the toolchains offered were found, when that is not the root (the plan's notes
+/// say it once more, with the places).
+fn found_where(root: &SysRoot) -> &'static str {
+    if root.dir() == Path::new("/") {
+        ""
+    } else {
+        " on this machine (not under the root)"
+    }
+}
+
 /// Master triples (from every profile) for the same machine as `target`.
 fn master_triples(target: &str) -> Vec<String> {
     let want = crate::toolchain::elf_machine_for_triple(target);
@@ -433,41 +488,7 @@ fn volunteer(
     ask: &mut dyn Ask,
 ) -> Result<Answers, Error> {
     let facts = crate::volunteer::Facts::detect(&profile, listening);
-    if let Some(note) = crate::volunteer::host_search_note(root, &facts) {
-        ask.say(&note)?;
-    }
-    let found = crate::toolchain::available(
-        profile.known_toolchains(),
-        &facts.search,
-        facts.native_triple.as_deref(),
-    );
-    let mut items: Vec<String> = found
-        .iter()
-        .map(|(n, l)| format!("{n} ({}, in {})", l.prefix, l.bin_dir.display()))
-        .collect();
-    items.push("another one: type a path or a triple".into());
-    ask.say(&format!("toolchains found: {}", found.len()))?;
-    let pick = ask.select("Toolchain to serve with", &items, 0)?;
-    let (toolchain, prefix) = match found.get(pick) {
-        Some((n, l)) => (n.clone(), Some(l.prefix.clone())),
-        None => {
-            let exists = |s: &str| -> Result<(), String> {
-                if s.trim().is_empty() {
-                    Err("a path or a triple".into())
-                } else {
-                    Ok(())
-                }
-            };
-            (
-                ask.input(
-                    "Toolchain (path of an x-tools tree or bin directory, or a triple)",
-                    "",
-                    &exists,
-                )?,
-                None,
-            )
-        }
-    };
+    let (toolchain, prefix) = ask_toolchain(root, &profile, &facts, ask)?;
     let known = profile
         .known_toolchains()
         .iter()

@@ -325,6 +325,17 @@ fn pty_volunteer_run() {
         out.contains("distsetup-serve-aarch64-linux-gnu.service"),
         "{out}"
     );
+    // Issue 25 point 13: where toolchains are looked for is said once, not twice.
+    assert_eq!(
+        out.matches("toolchain names are looked up on this machine")
+            .count(),
+        1,
+        "{out}"
+    );
+    assert!(
+        out.contains("toolchains found on this machine (not under the root): "),
+        "{out}"
+    );
     assert!(
         out.contains(&format!("--allow 127.0.0.1/32 --port {port} --root")),
         "{out}"

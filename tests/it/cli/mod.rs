@@ -5,5 +5,6 @@ mod contract;
 mod edit;
 mod edit_doc;
 mod frictions;
+mod man;
 mod packaging;
 mod readme;

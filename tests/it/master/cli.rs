@@ -475,7 +475,8 @@ fn gentoo_hosts_file_keeps_its_comments() {
          \n\
          192.168.1.20/8 192.168.1.21/8\n\
          # the old box, switched off for now:\n\
-         #hydra/6\n"
+         #hydra/6\n\
+         # second one\n"
     );
     let conf = read(t.path(), "/etc/portage/make.conf");
     assert!(conf.contains("\nFEATURES=\"distcc buildpkg\"\n"), "{conf}");
@@ -595,10 +596,15 @@ fn jobs_auto_prints_the_reasoning_and_writes_its_number() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     let line = out.lines().find(|l| l.starts_with("jobs: ")).unwrap();
+    assert!(line.contains("4 remote slots + 1 → -j5"), "{line}");
+    // Issue 25 point 13: the rule and its source on lines of their own, not one long line.
     assert!(
-        line.contains("4 remote slots + 1 → -j5") && line.contains("(measured)"),
-        "{line}"
+        out.contains(
+            "\n      rule: -j = remote slots + localhost slots + 1 (measured)\n      from: "
+        ),
+        "{out}"
     );
+    assert!(line.chars().count() <= 80, "{line}");
     let j = line.rsplit("→ -j").next().unwrap();
     assert_eq!(bash_value(t.path(), MK, "$MAKEFLAGS"), format!("-j{j}"));
     let t = root_with(&[("/etc/portage/make.conf", "make.conf/plain.make.conf")]);

@@ -50,6 +50,16 @@ fn exe_under_a_home_directory_or_build_tree_is_named_and_usr_bin_is_fine() {
         exe_warning(Path::new("/usr/local/bin/distsetup"), None),
         None
     );
+    // Issue 25 point 15: CARGO_TARGET_DIR anywhere, under any name: Cargo's tag tells.
+    let elsewhere = Root::new().file(
+        "build-out/CACHEDIR.TAG",
+        "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by cargo.\n",
+    );
+    let built = elsewhere.join("build-out/debug/distsetup");
+    assert_eq!(
+        exe_warning(&built, None),
+        Some(ExeWarning::BuildTree(built.clone()))
+    );
 }
 
 /// Without --profile the distro comes from os-release, as doctor detects it.
@@ -112,7 +122,7 @@ fn toolchain_search_under_root_says_it_looks_at_this_machine() {
             "--dry-run",
         ])
         .run();
-    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("looked up on this machine, not under"),
