@@ -105,8 +105,7 @@ impl Host {
 
     /// A job finished here in `secs` for `bytes` of source.
     pub(crate) fn learn(&mut self, bytes: u64, secs: f64, now: Instant) {
-        let fixed = self.probe_secs.unwrap_or(0.0);
-        let sample = (secs - fixed).max(0.3 * secs) / (bytes.max(1) as f64);
+        let sample = secs / (bytes.max(1) as f64);
         self.spb = Some(match self.spb {
             Some(old) => old + ALPHA * (sample - old),
             None => sample,
@@ -165,10 +164,15 @@ pub(crate) fn spb_of(hosts: &[Host], host: &Host) -> f64 {
             .filter_map(|h| h.probe_secs)
             .fold(f64::INFINITY, f64::min);
         let fastest = if fastest.is_finite() { fastest } else { probe };
-        return PRIOR_SPB * probe / fastest.max(1e-3);
+        return PRIOR_SPB * (probe / fastest.max(1e-3)).min(4.0);
     }
+    // One probe is a noisy sample: it may say "slower", never more than 4x.
     let mean = refs.iter().sum::<f64>() / refs.len() as f64;
-    mean * probe
+    let learned = hosts
+        .iter()
+        .filter_map(|h| h.spb)
+        .fold(f64::INFINITY, f64::min);
+    (mean * probe).clamp(learned / 4.0, learned * 4.0)
 }
 
 #[cfg(test)]
@@ -197,13 +201,18 @@ mod tests {
         let now = Instant::now();
         let mut a = host(1);
         a.learn_probe(0.1, now);
-        a.learn(100_000, 1.1, now);
+        a.learn(100_000, 1.0, now);
         let mut b = host(2);
-        b.learn_probe(0.5, now);
-        let hosts = vec![a, b];
+        b.learn_probe(0.3, now);
+        let mut c = host(3);
+        c.learn_probe(5.0, now);
+        let hosts = vec![a, b, c];
         let fast = spb_of(&hosts, &hosts[0]);
         let slow = spb_of(&hosts, &hosts[1]);
-        assert!(slow > 4.0 * fast, "{slow} vs {fast}");
+        assert!((slow / fast - 3.0).abs() < 1e-9, "{slow} vs {fast}");
+        // One noisy probe says "slower", never more than 4x.
+        let noisy = spb_of(&hosts, &hosts[2]);
+        assert!((noisy / fast - 4.0).abs() < 1e-9, "{noisy} vs {fast}");
     }
 
     #[test]

@@ -34,6 +34,9 @@ mod view;
 const MAX_SPANS: usize = 50_000;
 /// Overshoot ratios kept for the hedging percentile.
 const MAX_RATIOS: usize = 200;
+/// A job waits for a busy host only when that is expected to finish it in less than
+/// this share of the time the best idle slot would take.
+const WAIT_MARGIN: f64 = 0.75;
 /// A host with no finished job for this long gets a probe compile when idle.
 const STALE: Duration = Duration::from_secs(30);
 
@@ -255,15 +258,14 @@ impl Scheduler {
     /// Seconds a job of `bytes` is expected to take on `h`, counting what its running
     /// jobs already show (a host that slowed down is slow before its jobs finish).
     fn predict(st: &State, h: &Host, bytes: u64, now: Instant) -> f64 {
-        let fixed = h.probe_secs.unwrap_or(0.0);
         let mut spb = spb_of(&st.hosts, h);
         for r in st.running.values().filter(|r| r.host == h.id) {
             let age = now.duration_since(r.started).as_secs_f64();
             if age > r.predicted {
-                spb = spb.max((age - fixed).max(0.0) / r.bytes.max(1) as f64);
+                spb = spb.max(age / r.bytes.max(1) as f64);
             }
         }
-        fixed + spb * bytes as f64
+        spb * bytes as f64
     }
 
     /// Place waiting jobs (see the module comment). Returns the grants to deliver.
@@ -289,6 +291,7 @@ impl Scheduler {
         let mut i = 0;
         while let Some(p) = st.pending.get(i) {
             let mut best: Option<(usize, usize, f64)> = None;
+            let mut best_idle: Option<(usize, usize, f64)> = None;
             let mut unknown = false;
             let mut why: Vec<String> = Vec::new();
             for (hi, h) in st.hosts.iter().enumerate() {
@@ -326,8 +329,19 @@ impl Scheduler {
                     continue;
                 };
                 let finish = at + Self::predict(st, h, p.bytes, now);
-                if best.is_none_or(|b| finish < b.2) {
+                let better = |b: Option<(usize, usize, f64)>| b.is_none_or(|b| finish < b.2);
+                if at <= 0.0 && better(best_idle) {
+                    best_idle = Some((hi, si, finish));
+                }
+                if better(best) {
                     best = Some((hi, si, finish));
+                }
+            }
+            // Waiting for a busy host must win clearly: the estimates are noisy, and an
+            // idle slot left idle is lost for sure.
+            if let (Some(b), Some(i)) = (best, best_idle) {
+                if b.2 > WAIT_MARGIN * i.2 {
+                    best = Some(i);
                 }
             }
             match best {
