@@ -34,6 +34,8 @@ mod view;
 const MAX_SPANS: usize = 50_000;
 /// Overshoot ratios kept for the hedging percentile.
 const MAX_RATIOS: usize = 200;
+/// Weight of a new job in the cluster's seconds per byte.
+const GLOBAL_ALPHA: f64 = 0.1;
 /// A job waits for a busy host only when that is expected to finish it in less than
 /// this share of the time the best idle slot would take.
 const WAIT_MARGIN: f64 = 0.75;
@@ -134,6 +136,8 @@ struct State {
     /// The master's own probe per compiler name.
     local: BTreeMap<String, Probe>,
     counters: Counters,
+    /// The cluster's seconds per byte of preprocessed source (moving average).
+    global_spb: Option<f64>,
     ratios: VecDeque<f64>,
     spans: VecDeque<Span>,
 }
@@ -258,7 +262,7 @@ impl Scheduler {
     /// Seconds a job of `bytes` is expected to take on `h`, counting what its running
     /// jobs already show (a host that slowed down is slow before its jobs finish).
     fn predict(st: &State, h: &Host, bytes: u64, now: Instant) -> f64 {
-        let mut spb = spb_of(&st.hosts, h);
+        let mut spb = spb_of(&st.hosts, h, st.global_spb);
         for r in st.running.values().filter(|r| r.host == h.id) {
             let age = now.duration_since(r.started).as_secs_f64();
             if age > r.predicted {
@@ -440,17 +444,25 @@ impl Scheduler {
                 None => "cancelled".to_owned(),
             };
             let mut name = String::new();
+            let mut global = st.global_spb;
+            let st_global = &mut global;
             if let Some(h) = st.hosts.iter_mut().find(|h| h.id == r.host) {
                 name.clone_from(&h.vol.name);
                 if let Some(s) = h.slots.get_mut(r.slot) {
                     *s = None;
                 }
                 match &outcome {
-                    Some(Outcome::Answer { secs, .. }) => h.learn(r.bytes, *secs, now),
+                    Some(Outcome::Answer { secs, .. }) => {
+                        let sample = secs / r.bytes.max(1) as f64;
+                        let global = *st_global.get_or_insert(sample);
+                        h.learn(sample / global, now);
+                        *st_global = Some(global + GLOBAL_ALPHA * (sample - global));
+                    }
                     Some(Outcome::Failed(f)) if f.benches_host() => h.fail(f.word(), now),
                     _ => {}
                 }
             }
+            st.global_spb = global;
             match &outcome {
                 Some(Outcome::Answer { .. }) => {
                     st.ratios.push_back(secs / r.predicted);
