@@ -11,8 +11,10 @@ use crate::transport::Transport;
 /// Seconds per byte assumed before anything is known (about 0.5 MB/s of preprocessed
 /// source); only the ratios between hosts matter until real jobs finish.
 pub(crate) const PRIOR_SPB: f64 = 2e-6;
-/// Weight of a new sample in the moving averages.
+/// Weight of a new sample in the probe time's moving average.
 const ALPHA: f64 = 0.3;
+/// Weight of a new job in a host's slowness (about the last ten jobs count).
+const SLOWNESS_ALPHA: f64 = 0.15;
 /// The longest a failing host is benched between probes.
 pub(crate) const MAX_BENCH: Duration = Duration::from_secs(60);
 
@@ -55,8 +57,9 @@ pub(crate) struct Host {
     pub(crate) vol: Volunteer,
     /// Per slot: the attempt running there.
     pub(crate) slots: Vec<Option<u64>>,
-    /// Learned seconds per byte of preprocessed source (moving average of real jobs).
-    pub(crate) spb: Option<f64>,
+    /// How much slower than the cluster's average this host compiles a byte, as a
+    /// natural logarithm (moving average over its finished jobs).
+    pub(crate) slowness: Option<f64>,
     /// Seconds the small probe compile took (moving average): the fixed cost of a job
     /// here, and the prior for its speed before real jobs finish.
     pub(crate) probe_secs: Option<f64>,
@@ -77,7 +80,7 @@ impl Host {
             id,
             slots: vec![None; vol.slots.max(1) as usize],
             vol,
-            spb: None,
+            slowness: None,
             probe_secs: None,
             last_probe: None,
             last_done: None,
@@ -103,12 +106,14 @@ impl Host {
         self.slots.iter().position(Option::is_none)
     }
 
-    /// A job finished here in `secs` for `bytes` of source.
-    pub(crate) fn learn(&mut self, bytes: u64, secs: f64, now: Instant) {
-        let fixed = self.probe_secs.unwrap_or(0.0);
-        let sample = (secs - fixed).max(0.3 * secs) / (bytes.max(1) as f64);
-        self.spb = Some(match self.spb {
-            Some(old) => old + ALPHA * (sample - old),
+    /// A job finished here `ratio` times slower than the cluster's per-byte average.
+    /// Kept as a moving average of the logarithm: one unit's density (inlined headers,
+    /// template-heavy code) varies several-fold, and a host should not look 7x slower
+    /// because it drew the dense ones.
+    pub(crate) fn learn(&mut self, ratio: f64, now: Instant) {
+        let sample = ratio.clamp(1.0 / 16.0, 16.0).ln();
+        self.slowness = Some(match self.slowness {
+            Some(old) => old + SLOWNESS_ALPHA * (sample - old),
             None => sample,
         });
         self.done += 1;
@@ -116,15 +121,15 @@ impl Host {
         self.last_done = Some(now);
     }
 
-    /// A probe compile took `secs`. A stale speed is scaled by how much the probe time
+    /// A probe compile took `secs`. A stale estimate moves by how much the probe time
     /// moved (a host whose quota changed shows it in the probe first).
     pub(crate) fn learn_probe(&mut self, secs: f64, now: Instant) {
-        if let (Some(old), Some(spb)) = (self.probe_secs, self.spb) {
+        if let (Some(old), Some(slow)) = (self.probe_secs, self.slowness) {
             let stale = self
                 .last_done
                 .is_none_or(|t| now.duration_since(t) > Duration::from_secs(20));
             if stale && old > 0.0 {
-                self.spb = Some(spb * (secs / old).clamp(0.25, 4.0));
+                self.slowness = Some(slow + (secs / old).clamp(0.25, 4.0).ln());
             }
         }
         self.probe_secs = Some(match self.probe_secs {
@@ -148,27 +153,22 @@ impl Host {
     }
 }
 
-/// Seconds per byte to assume for `host`: learned, or derived from how its probe time
-/// compares with hosts that have learned one, or the prior.
-pub(crate) fn spb_of(hosts: &[Host], host: &Host) -> f64 {
-    if let Some(s) = host.spb {
-        return s;
+/// Seconds per byte to assume for `host`, given the cluster's average `global` (the
+/// prior before any job finished): the average times how much slower the host showed
+/// itself; before its first job, how much slower its probe compile was than the
+/// fastest host's (one noisy sample: at most 4x).
+pub(crate) fn spb_of(hosts: &[Host], host: &Host, global: Option<f64>) -> f64 {
+    let global = global.unwrap_or(PRIOR_SPB);
+    if let Some(s) = host.slowness {
+        return global * s.clamp(-3.0, 3.0).exp();
     }
     let probe = host.probe_secs.unwrap_or(1.0).max(1e-3);
-    let refs: Vec<f64> = hosts
+    let fastest = hosts
         .iter()
-        .filter_map(|h| Some(h.spb? / h.probe_secs?.max(1e-3)))
-        .collect();
-    if refs.is_empty() {
-        let fastest = hosts
-            .iter()
-            .filter_map(|h| h.probe_secs)
-            .fold(f64::INFINITY, f64::min);
-        let fastest = if fastest.is_finite() { fastest } else { probe };
-        return PRIOR_SPB * probe / fastest.max(1e-3);
-    }
-    let mean = refs.iter().sum::<f64>() / refs.len() as f64;
-    mean * probe
+        .filter_map(|h| h.probe_secs)
+        .fold(f64::INFINITY, f64::min);
+    let fastest = if fastest.is_finite() { fastest } else { probe };
+    global * (probe / fastest.max(1e-3)).clamp(1.0, 4.0)
 }
 
 #[cfg(test)]
@@ -193,17 +193,37 @@ mod tests {
     }
 
     #[test]
-    fn an_unlearned_host_is_judged_by_its_probe_against_learned_ones() {
+    fn slowness_is_learned_relative_to_the_cluster_and_robust_to_one_dense_unit() {
+        let now = Instant::now();
+        let mut a = host(1);
+        let mut b = host(2);
+        for _ in 0..20 {
+            a.learn(1.0, now);
+            b.learn(2.5, now);
+        }
+        // One unit 10x denser than usual on the fast host.
+        a.learn(10.0, now);
+        let hosts = vec![a, b];
+        let fast = spb_of(&hosts, &hosts[0], Some(1e-6));
+        let slow = spb_of(&hosts, &hosts[1], Some(1e-6));
+        assert!(slow > 1.5 * fast, "{slow} vs {fast}");
+        assert!((slow / 1e-6 - 2.5).abs() < 1e-6, "{slow}");
+    }
+
+    #[test]
+    fn before_its_first_job_a_host_is_judged_by_its_probe_at_most_4x() {
         let now = Instant::now();
         let mut a = host(1);
         a.learn_probe(0.1, now);
-        a.learn(100_000, 1.1, now);
         let mut b = host(2);
-        b.learn_probe(0.5, now);
-        let hosts = vec![a, b];
-        let fast = spb_of(&hosts, &hosts[0]);
-        let slow = spb_of(&hosts, &hosts[1]);
-        assert!(slow > 4.0 * fast, "{slow} vs {fast}");
+        b.learn_probe(0.3, now);
+        let mut c = host(3);
+        c.learn_probe(5.0, now);
+        let hosts = vec![a, b, c];
+        let f = |i: usize| spb_of(&hosts, &hosts[i], Some(1.0));
+        assert!((f(0) - 1.0).abs() < 1e-9);
+        assert!((f(1) - 3.0).abs() < 1e-9);
+        assert!((f(2) - 4.0).abs() < 1e-9);
     }
 
     #[test]
@@ -218,7 +238,7 @@ mod tests {
         assert_eq!(waits[0], Some(Duration::from_secs(1)));
         assert_eq!(waits[1], Some(Duration::from_secs(2)));
         assert_eq!(waits[9], Some(MAX_BENCH));
-        h.learn(10, 0.1, now);
+        h.learn(1.0, now);
         assert_eq!(h.consecutive, 0);
     }
 }

@@ -34,6 +34,11 @@ mod view;
 const MAX_SPANS: usize = 50_000;
 /// Overshoot ratios kept for the hedging percentile.
 const MAX_RATIOS: usize = 200;
+/// Weight of a new job in the cluster's seconds per byte.
+const GLOBAL_ALPHA: f64 = 0.1;
+/// A job waits for a busy host only when that is expected to finish it in less than
+/// this share of the time the best idle slot would take.
+const WAIT_MARGIN: f64 = 0.75;
 /// A host with no finished job for this long gets a probe compile when idle.
 const STALE: Duration = Duration::from_secs(30);
 
@@ -131,6 +136,8 @@ struct State {
     /// The master's own probe per compiler name.
     local: BTreeMap<String, Probe>,
     counters: Counters,
+    /// The cluster's seconds per byte of preprocessed source (moving average).
+    global_spb: Option<f64>,
     ratios: VecDeque<f64>,
     spans: VecDeque<Span>,
 }
@@ -255,15 +262,14 @@ impl Scheduler {
     /// Seconds a job of `bytes` is expected to take on `h`, counting what its running
     /// jobs already show (a host that slowed down is slow before its jobs finish).
     fn predict(st: &State, h: &Host, bytes: u64, now: Instant) -> f64 {
-        let fixed = h.probe_secs.unwrap_or(0.0);
-        let mut spb = spb_of(&st.hosts, h);
+        let mut spb = spb_of(&st.hosts, h, st.global_spb);
         for r in st.running.values().filter(|r| r.host == h.id) {
             let age = now.duration_since(r.started).as_secs_f64();
             if age > r.predicted {
-                spb = spb.max((age - fixed).max(0.0) / r.bytes.max(1) as f64);
+                spb = spb.max(age / r.bytes.max(1) as f64);
             }
         }
-        fixed + spb * bytes as f64
+        spb * bytes as f64
     }
 
     /// Place waiting jobs (see the module comment). Returns the grants to deliver.
@@ -289,6 +295,7 @@ impl Scheduler {
         let mut i = 0;
         while let Some(p) = st.pending.get(i) {
             let mut best: Option<(usize, usize, f64)> = None;
+            let mut best_idle: Option<(usize, usize, f64)> = None;
             let mut unknown = false;
             let mut why: Vec<String> = Vec::new();
             for (hi, h) in st.hosts.iter().enumerate() {
@@ -326,8 +333,19 @@ impl Scheduler {
                     continue;
                 };
                 let finish = at + Self::predict(st, h, p.bytes, now);
-                if best.is_none_or(|b| finish < b.2) {
+                let better = |b: Option<(usize, usize, f64)>| b.is_none_or(|b| finish < b.2);
+                if at <= 0.0 && better(best_idle) {
+                    best_idle = Some((hi, si, finish));
+                }
+                if better(best) {
                     best = Some((hi, si, finish));
+                }
+            }
+            // Waiting for a busy host must win clearly: the estimates are noisy, and an
+            // idle slot left idle is lost for sure.
+            if let (Some(b), Some(i)) = (best, best_idle) {
+                if b.2 > WAIT_MARGIN * i.2 {
+                    best = Some(i);
                 }
             }
             match best {
@@ -426,17 +444,25 @@ impl Scheduler {
                 None => "cancelled".to_owned(),
             };
             let mut name = String::new();
+            let mut global = st.global_spb;
+            let st_global = &mut global;
             if let Some(h) = st.hosts.iter_mut().find(|h| h.id == r.host) {
                 name.clone_from(&h.vol.name);
                 if let Some(s) = h.slots.get_mut(r.slot) {
                     *s = None;
                 }
                 match &outcome {
-                    Some(Outcome::Answer { secs, .. }) => h.learn(r.bytes, *secs, now),
+                    Some(Outcome::Answer { secs, .. }) => {
+                        let sample = secs / r.bytes.max(1) as f64;
+                        let global = *st_global.get_or_insert(sample);
+                        h.learn(sample / global, now);
+                        *st_global = Some(global + GLOBAL_ALPHA * (sample - global));
+                    }
                     Some(Outcome::Failed(f)) if f.benches_host() => h.fail(f.word(), now),
                     _ => {}
                 }
             }
+            st.global_spb = global;
             match &outcome {
                 Some(Outcome::Answer { .. }) => {
                     st.ratios.push_back(secs / r.predicted);

@@ -86,7 +86,9 @@ fn host_state(st: &State, h: &Host, now: Instant) -> crate::status::HostState {
         slots: h.slots.len(),
         done: h.done,
         failures: h.failures,
-        speed_bps: h.spb.map(|s| 1.0 / s.max(1e-12)),
+        speed_bps: h
+            .slowness
+            .map(|_| 1.0 / super::spb_of(&st.hosts, h, st.global_spb).max(1e-12)),
         probe_ms: h.probe_secs.map(|s| s * 1000.0),
         benched: h.bench.as_ref().map(|b| {
             let left = b.until.saturating_duration_since(now).as_secs_f64();
