@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Set up this machine as a master or a volunteer by answering questions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Pin the keys of the secure link: the volunteers this master uses, the masters this volunteer serves')
             [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'The master''s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers')
             [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -79,6 +80,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'make''s -j: `auto` (from the cores, the remote slots and the profile''s rule) or a number')
             [CompletionResult]::new('--build-user', '--build-user', [CompletionResultType]::ParameterName, 'The user makepkg builds as, who owns the cache (with --ccache) [default: the user who ran sudo]')
             [CompletionResult]::new('--relay-port', '--relay-port', [CompletionResultType]::ParameterName, 'The relay''s port [default: 3632 when free on 127.0.0.1, else the next free one]')
+            [CompletionResult]::new('--trust', '--trust', [CompletionResultType]::ParameterName, 'With --relay: pin the key of the `,tls` volunteer in --hosts (FINGERPRINT when there is one such host, else HOST:PORT=FINGERPRINT for each; repeatable); prints this master''s fingerprint for the volunteers to pin')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist')
             [CompletionResult]::new('--ccache', '--ccache', [CompletionResultType]::ParameterName, 'Put ccache in front of distcc: makepkg''s `ccache` build option, Portage''s FEATURES=ccache with CCACHE_DIR, ccache''s prefix_command on Debian; the cache directory is created for the user who builds')
             [CompletionResult]::new('--relay', '--relay', [CompletionResultType]::ParameterName, 'Put `distsetup relay` between the distcc client and the volunteers: the client sends every job to 127.0.0.1, the relay picks the volunteer (its service is written too)')
@@ -104,6 +106,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--enable', '--enable', [CompletionResultType]::ParameterName, 'Enable and start the service (systemctl enable --now) when systemd runs; with --root only files are written')
             [CompletionResult]::new('--foreground', '--foreground', [CompletionResultType]::ParameterName, 'Apply, then run the embedded server in the foreground with the same settings')
             [CompletionResult]::new('--zeroconf', '--zeroconf', [CompletionResultType]::ParameterName, 'Advertise this toolchain to masters with DISTCC_HOSTS=+zeroconf (an Avahi service file)')
+            [CompletionResult]::new('--secure', '--secure', [CompletionResultType]::ParameterName, 'Serve the secure link (`serve --tls`): only masters pinned with `distsetup trust add --master` get in; prints this volunteer''s fingerprint for the master to pin')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the diff and change nothing')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Apply without asking')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 1 when changes are pending, 0 when there are none; change nothing')
@@ -162,6 +165,8 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--nice', '--nice', [CompletionResultType]::ParameterName, 'Lower the server''s and its compilers'' priority by N (0-19), like distccd''s --nice')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Started as root: after binding, run as this user [default: the distro''s distcc user, else nobody]')
             [CompletionResult]::new('--max-object', '--max-object', [CompletionResultType]::ParameterName, 'Refuse to send back an object larger than SIZE (bytes, or with K, M, G) [default: 4G, the protocol''s limit]')
+            [CompletionResult]::new('--forward', '--forward', [CompletionResultType]::ParameterName, 'With --tls: hand each job to the distccd listening at ADDR (a loopback address and port) instead of compiling here')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'With --tls: find /etc/distsetup (the key pair, the trusted masters) under DIR')
             [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Serve distccd''s stats page (plus refusal counts) on the stats port')
             [CompletionResult]::new('--inetd', '--inetd', [CompletionResultType]::ParameterName, 'Serve one job on stdin/stdout (ssh ''@host'' mode, inetd); --allow then applies only to IP sockets')
             [CompletionResult]::new('--enable-tcp-insecure', '--enable-tcp-insecure', [CompletionResultType]::ParameterName, 'distccd''s switch to serve TCP without an access list: accepted only with --inetd (the ssh client appends it), refused otherwise')
@@ -171,13 +176,68 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'distccd''s spelling of --log-level debug')
             [CompletionResult]::new('--log-stderr', '--log-stderr', [CompletionResultType]::ParameterName, 'distccd''s spelling: log to stderr (the default without --log-file)')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print the version, the protocols and the default port, distccd style, and exit')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Serve the secure link (TLS 1.3, pinned keys) on --port instead of plain distcc: only masters pinned in /etc/distsetup/trusted-masters (distsetup trust add --master) get in, whatever --allow says')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'distsetup;trust' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'On a master: pin volunteer HOST''s key (and print this master''s fingerprint); with --master FINGERPRINT on a volunteer: accept that master')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Print this machine''s fingerprint and every pinned key')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Unpin a host, a master''s note or a fingerprint (from both lists)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'distsetup;trust;add' {
+            [CompletionResult]::new('--master', '--master', [CompletionResultType]::ParameterName, 'On a volunteer: accept the master with this fingerprint (as the master printed it)')
+            [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'With --master: a note kept beside the key (which machine it is)')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the diff and change nothing')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Apply without asking')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 1 when changes are pending, 0 when there are none; change nothing')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'distsetup;trust;list' {
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'distsetup;trust;remove' {
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the diff and change nothing')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Apply without asking')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 1 when changes are pending, 0 when there are none; change nothing')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'distsetup;trust;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'On a master: pin volunteer HOST''s key (and print this master''s fingerprint); with --master FINGERPRINT on a volunteer: accept that master')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Print this machine''s fingerprint and every pinned key')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Unpin a host, a master''s note or a fingerprint (from both lists)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'distsetup;trust;help;add' {
+            break
+        }
+        'distsetup;trust;help;list' {
+            break
+        }
+        'distsetup;trust;help;remove' {
+            break
+        }
+        'distsetup;trust;help;help' {
+            break
+        }
         'distsetup;relay' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Loopback address and port to listen on')
-            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The volunteers, in distcc''s host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`)')
+            [CompletionResult]::new('--hosts', '--hosts', [CompletionResultType]::ParameterName, 'The volunteers, in distcc''s host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`); `,tls`: over the secure link (pinned with `distsetup trust add`)')
             [CompletionResult]::new('--io-timeout', '--io-timeout', [CompletionResultType]::ParameterName, 'Seconds of silence from a volunteer (a compile included) before the attempt fails')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds a connect to a volunteer may take')
             [CompletionResult]::new('--attempts', '--attempts', [CompletionResultType]::ParameterName, 'Attempts on volunteers per job before this machine compiles it')
@@ -186,6 +246,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--hedge-warmup', '--hedge-warmup', [CompletionResultType]::ParameterName, 'No duplicate before this many jobs finished (the predictions need a track record)')
             [CompletionResult]::new('--local-slots', '--local-slots', [CompletionResultType]::ParameterName, 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)')
             [CompletionResult]::new('--lifetime', '--lifetime', [CompletionResultType]::ParameterName, 'Stop by itself after SECS (tests, benchmarks)')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Find /etc/distsetup (this master''s key pair, the pinned volunteers of `,tls` hosts) under DIR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -209,6 +270,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('wizard', 'wizard', [CompletionResultType]::ParameterValue, 'Set up this machine as a master or a volunteer by answering questions')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for SHELL to standard output')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default')
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Pin the keys of the secure link: the volunteers this master uses, the masters this volunteer serves')
             [CompletionResult]::new('relay', 'relay', [CompletionResultType]::ParameterValue, 'The master''s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers')
             [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -239,6 +301,21 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             break
         }
         'distsetup;help;serve' {
+            break
+        }
+        'distsetup;help;trust' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'On a master: pin volunteer HOST''s key (and print this master''s fingerprint); with --master FINGERPRINT on a volunteer: accept that master')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Print this machine''s fingerprint and every pinned key')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Unpin a host, a master''s note or a fingerprint (from both lists)')
+            break
+        }
+        'distsetup;help;trust;add' {
+            break
+        }
+        'distsetup;help;trust;list' {
+            break
+        }
+        'distsetup;help;trust;remove' {
             break
         }
         'distsetup;help;relay' {

@@ -43,6 +43,9 @@ _distsetup() {
             distsetup,top)
                 cmd="distsetup__subcmd__top"
                 ;;
+            distsetup,trust)
+                cmd="distsetup__subcmd__trust"
+                ;;
             distsetup,undo)
                 cmd="distsetup__subcmd__undo"
                 ;;
@@ -79,6 +82,9 @@ _distsetup() {
             distsetup__subcmd__help,top)
                 cmd="distsetup__subcmd__help__subcmd__top"
                 ;;
+            distsetup__subcmd__help,trust)
+                cmd="distsetup__subcmd__help__subcmd__trust"
+                ;;
             distsetup__subcmd__help,undo)
                 cmd="distsetup__subcmd__help__subcmd__undo"
                 ;;
@@ -88,6 +94,39 @@ _distsetup() {
             distsetup__subcmd__help,wizard)
                 cmd="distsetup__subcmd__help__subcmd__wizard"
                 ;;
+            distsetup__subcmd__help__subcmd__trust,add)
+                cmd="distsetup__subcmd__help__subcmd__trust__subcmd__add"
+                ;;
+            distsetup__subcmd__help__subcmd__trust,list)
+                cmd="distsetup__subcmd__help__subcmd__trust__subcmd__list"
+                ;;
+            distsetup__subcmd__help__subcmd__trust,remove)
+                cmd="distsetup__subcmd__help__subcmd__trust__subcmd__remove"
+                ;;
+            distsetup__subcmd__trust,add)
+                cmd="distsetup__subcmd__trust__subcmd__add"
+                ;;
+            distsetup__subcmd__trust,help)
+                cmd="distsetup__subcmd__trust__subcmd__help"
+                ;;
+            distsetup__subcmd__trust,list)
+                cmd="distsetup__subcmd__trust__subcmd__list"
+                ;;
+            distsetup__subcmd__trust,remove)
+                cmd="distsetup__subcmd__trust__subcmd__remove"
+                ;;
+            distsetup__subcmd__trust__subcmd__help,add)
+                cmd="distsetup__subcmd__trust__subcmd__help__subcmd__add"
+                ;;
+            distsetup__subcmd__trust__subcmd__help,help)
+                cmd="distsetup__subcmd__trust__subcmd__help__subcmd__help"
+                ;;
+            distsetup__subcmd__trust__subcmd__help,list)
+                cmd="distsetup__subcmd__trust__subcmd__help__subcmd__list"
+                ;;
+            distsetup__subcmd__trust__subcmd__help,remove)
+                cmd="distsetup__subcmd__trust__subcmd__help__subcmd__remove"
+                ;;
             *)
                 ;;
         esac
@@ -95,7 +134,7 @@ _distsetup() {
 
     case "${cmd}" in
         distsetup)
-            opts="-h -V --help --version edit hosts undo master volunteer doctor wizard completions serve relay top help"
+            opts="-h -V --help --version edit hosts undo master volunteer doctor wizard completions serve trust relay top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,7 +258,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__help)
-            opts="edit hosts undo master volunteer doctor wizard completions serve relay top help"
+            opts="edit hosts undo master volunteer doctor wizard completions serve trust relay top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -358,6 +397,62 @@ _distsetup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        distsetup__subcmd__help__subcmd__trust)
+            opts="add list remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__help__subcmd__trust__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__help__subcmd__trust__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__help__subcmd__trust__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         distsetup__subcmd__help__subcmd__undo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -419,7 +514,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__master)
-            opts="-h --profile --profile-file --hosts --jobs --ccache --build-user --relay --relay-port --root --dry-run --yes --check --help"
+            opts="-h --profile --profile-file --hosts --jobs --ccache --build-user --relay --relay-port --trust --root --dry-run --yes --check --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -449,6 +544,10 @@ _distsetup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --trust)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -461,7 +560,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__relay)
-            opts="-h --listen --hosts --io-timeout --connect-timeout --attempts --hedge-percent --hedge-after-ms --hedge-warmup --local-slots --lifetime --help"
+            opts="-h --listen --hosts --io-timeout --connect-timeout --attempts --hedge-percent --hedge-after-ms --hedge-warmup --local-slots --lifetime --root --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -507,6 +606,10 @@ _distsetup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -515,7 +618,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__serve)
-            opts="-p -a -j -P -N -h --listen --port --allow --jobs --toolchain --alias --whitelist-dir --stats --stats-port --inetd --enable-tcp-insecure --log-level --log-file --job-lifetime --pid-file --io-timeout --max-connections --grace --lifetime --nice --user --allow-anyone --max-object --daemon --no-detach --verbose --log-stderr --version --help"
+            opts="-p -a -j -P -N -h --listen --port --allow --jobs --toolchain --alias --whitelist-dir --stats --stats-port --inetd --enable-tcp-insecure --log-level --log-file --job-lifetime --pid-file --io-timeout --max-connections --grace --lifetime --nice --user --allow-anyone --max-object --daemon --no-detach --verbose --log-stderr --version --tls --forward --root --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -617,6 +720,14 @@ _distsetup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --forward)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -646,6 +757,152 @@ _distsetup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        distsetup__subcmd__trust)
+            opts="-h --help add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__trust__subcmd__add)
+            opts="-h --master --note --root --dry-run --yes --check --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --master)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__trust__subcmd__help)
+            opts="add list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__trust__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__trust__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__trust__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__trust__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__trust__subcmd__list)
+            opts="-h --root --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        distsetup__subcmd__trust__subcmd__remove)
+            opts="-h --root --dry-run --yes --check --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         distsetup__subcmd__undo)
             opts="-h --root --yes --list --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -665,7 +922,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__volunteer)
-            opts="-h --toolchain --profile --server --alias --allow --allow-anyone --jobs --port --listen --enable --foreground --zeroconf --zeroconf-version --root --dry-run --yes --check --help"
+            opts="-h --toolchain --profile --server --alias --allow --allow-anyone --jobs --port --listen --enable --foreground --zeroconf --zeroconf-version --secure --root --dry-run --yes --check --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

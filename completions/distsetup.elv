@@ -31,6 +31,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand wizard 'Set up this machine as a master or a volunteer by answering questions'
             cand completions 'Print shell completions for SHELL to standard output'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+            cand trust 'Pin the keys of the secure link: the volunteers this master uses, the masters this volunteer serves'
             cand relay 'The master''s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers'
             cand top 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -72,6 +73,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --jobs 'make''s -j: `auto` (from the cores, the remote slots and the profile''s rule) or a number'
             cand --build-user 'The user makepkg builds as, who owns the cache (with --ccache) [default: the user who ran sudo]'
             cand --relay-port 'The relay''s port [default: 3632 when free on 127.0.0.1, else the next free one]'
+            cand --trust 'With --relay: pin the key of the `,tls` volunteer in --hosts (FINGERPRINT when there is one such host, else HOST:PORT=FINGERPRINT for each; repeatable); prints this master''s fingerprint for the volunteers to pin'
             cand --root 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist'
             cand --ccache 'Put ccache in front of distcc: makepkg''s `ccache` build option, Portage''s FEATURES=ccache with CCACHE_DIR, ccache''s prefix_command on Debian; the cache directory is created for the user who builds'
             cand --relay 'Put `distsetup relay` between the distcc client and the volunteers: the client sends every job to 127.0.0.1, the relay picks the volunteer (its service is written too)'
@@ -96,6 +98,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --enable 'Enable and start the service (systemctl enable --now) when systemd runs; with --root only files are written'
             cand --foreground 'Apply, then run the embedded server in the foreground with the same settings'
             cand --zeroconf 'Advertise this toolchain to masters with DISTCC_HOSTS=+zeroconf (an Avahi service file)'
+            cand --secure 'Serve the secure link (`serve --tls`): only masters pinned with `distsetup trust add --master` get in; prints this volunteer''s fingerprint for the master to pin'
             cand --dry-run 'Print the diff and change nothing'
             cand --yes 'Apply without asking'
             cand --check 'Exit 1 when changes are pending, 0 when there are none; change nothing'
@@ -150,6 +153,8 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --nice 'Lower the server''s and its compilers'' priority by N (0-19), like distccd''s --nice'
             cand --user 'Started as root: after binding, run as this user [default: the distro''s distcc user, else nobody]'
             cand --max-object 'Refuse to send back an object larger than SIZE (bytes, or with K, M, G) [default: 4G, the protocol''s limit]'
+            cand --forward 'With --tls: hand each job to the distccd listening at ADDR (a loopback address and port) instead of compiling here'
+            cand --root 'With --tls: find /etc/distsetup (the key pair, the trusted masters) under DIR'
             cand --stats 'Serve distccd''s stats page (plus refusal counts) on the stats port'
             cand --inetd 'Serve one job on stdin/stdout (ssh ''@host'' mode, inetd); --allow then applies only to IP sockets'
             cand --enable-tcp-insecure 'distccd''s switch to serve TCP without an access list: accepted only with --inetd (the ssh client appends it), refused otherwise'
@@ -159,12 +164,58 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --verbose 'distccd''s spelling of --log-level debug'
             cand --log-stderr 'distccd''s spelling: log to stderr (the default without --log-file)'
             cand --version 'Print the version, the protocols and the default port, distccd style, and exit'
+            cand --tls 'Serve the secure link (TLS 1.3, pinned keys) on --port instead of plain distcc: only masters pinned in /etc/distsetup/trusted-masters (distsetup trust add --master) get in, whatever --allow says'
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'distsetup;trust'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand add 'On a master: pin volunteer HOST''s key (and print this master''s fingerprint); with --master FINGERPRINT on a volunteer: accept that master'
+            cand list 'Print this machine''s fingerprint and every pinned key'
+            cand remove 'Unpin a host, a master''s note or a fingerprint (from both lists)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'distsetup;trust;add'= {
+            cand --master 'On a volunteer: accept the master with this fingerprint (as the master printed it)'
+            cand --note 'With --master: a note kept beside the key (which machine it is)'
+            cand --root 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist'
+            cand --dry-run 'Print the diff and change nothing'
+            cand --yes 'Apply without asking'
+            cand --check 'Exit 1 when changes are pending, 0 when there are none; change nothing'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'distsetup;trust;list'= {
+            cand --root 'Resolve every system path under DIR'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'distsetup;trust;remove'= {
+            cand --root 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist'
+            cand --dry-run 'Print the diff and change nothing'
+            cand --yes 'Apply without asking'
+            cand --check 'Exit 1 when changes are pending, 0 when there are none; change nothing'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'distsetup;trust;help'= {
+            cand add 'On a master: pin volunteer HOST''s key (and print this master''s fingerprint); with --master FINGERPRINT on a volunteer: accept that master'
+            cand list 'Print this machine''s fingerprint and every pinned key'
+            cand remove 'Unpin a host, a master''s note or a fingerprint (from both lists)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'distsetup;trust;help;add'= {
+        }
+        &'distsetup;trust;help;list'= {
+        }
+        &'distsetup;trust;help;remove'= {
+        }
+        &'distsetup;trust;help;help'= {
+        }
         &'distsetup;relay'= {
             cand --listen 'Loopback address and port to listen on'
-            cand --hosts 'The volunteers, in distcc''s host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`)'
+            cand --hosts 'The volunteers, in distcc''s host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`); `,tls`: over the secure link (pinned with `distsetup trust add`)'
             cand --io-timeout 'Seconds of silence from a volunteer (a compile included) before the attempt fails'
             cand --connect-timeout 'Seconds a connect to a volunteer may take'
             cand --attempts 'Attempts on volunteers per job before this machine compiles it'
@@ -173,6 +224,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --hedge-warmup 'No duplicate before this many jobs finished (the predictions need a track record)'
             cand --local-slots 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)'
             cand --lifetime 'Stop by itself after SECS (tests, benchmarks)'
+            cand --root 'Find /etc/distsetup (this master''s key pair, the pinned volunteers of `,tls` hosts) under DIR'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -194,6 +246,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand wizard 'Set up this machine as a master or a volunteer by answering questions'
             cand completions 'Print shell completions for SHELL to standard output'
             cand serve 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+            cand trust 'Pin the keys of the secure link: the volunteers this master uses, the masters this volunteer serves'
             cand relay 'The master''s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers'
             cand top 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -215,6 +268,17 @@ set edit:completion:arg-completer[distsetup] = {|@words|
         &'distsetup;help;completions'= {
         }
         &'distsetup;help;serve'= {
+        }
+        &'distsetup;help;trust'= {
+            cand add 'On a master: pin volunteer HOST''s key (and print this master''s fingerprint); with --master FINGERPRINT on a volunteer: accept that master'
+            cand list 'Print this machine''s fingerprint and every pinned key'
+            cand remove 'Unpin a host, a master''s note or a fingerprint (from both lists)'
+        }
+        &'distsetup;help;trust;add'= {
+        }
+        &'distsetup;help;trust;list'= {
+        }
+        &'distsetup;help;trust;remove'= {
         }
         &'distsetup;help;relay'= {
         }

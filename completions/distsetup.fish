@@ -35,6 +35,7 @@ complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "doctor" -d 'Dia
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "wizard" -d 'Set up this machine as a master or a volunteer by answering questions'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "trust" -d 'Pin the keys of the secure link: the volunteers this master uses, the masters this volunteer serves'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "relay" -d 'The master\'s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "top" -d 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles'
 complete -c distsetup -n "__fish_distsetup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -71,6 +72,7 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l hosts -d 
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l jobs -d 'make\'s -j: `auto` (from the cores, the remote slots and the profile\'s rule) or a number' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l build-user -d 'The user makepkg builds as, who owns the cache (with --ccache) [default: the user who ran sudo]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l relay-port -d 'The relay\'s port [default: 3632 when free on 127.0.0.1, else the next free one]' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l trust -d 'With --relay: pin the key of the `,tls` volunteer in --hosts (FINGERPRINT when there is one such host, else HOST:PORT=FINGERPRINT for each; repeatable); prints this master\'s fingerprint for the volunteers to pin' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l root -d 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l ccache -d 'Put ccache in front of distcc: makepkg\'s `ccache` build option, Portage\'s FEATURES=ccache with CCACHE_DIR, ccache\'s prefix_command on Debian; the cache directory is created for the user who builds'
 complete -c distsetup -n "__fish_distsetup_using_subcommand master" -l relay -d 'Put `distsetup relay` between the distcc client and the volunteers: the client sends every job to 127.0.0.1, the relay picks the volunteer (its service is written too)'
@@ -101,6 +103,7 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l allow-
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l enable -d 'Enable and start the service (systemctl enable --now) when systemd runs; with --root only files are written'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l foreground -d 'Apply, then run the embedded server in the foreground with the same settings'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l zeroconf -d 'Advertise this toolchain to masters with DISTCC_HOSTS=+zeroconf (an Avahi service file)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l secure -d 'Serve the secure link (`serve --tls`): only masters pinned with `distsetup trust add --master` get in; prints this volunteer\'s fingerprint for the master to pin'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l dry-run -d 'Print the diff and change nothing'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l yes -d 'Apply without asking'
 complete -c distsetup -n "__fish_distsetup_using_subcommand volunteer" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
@@ -142,6 +145,8 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l lifetime -
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s N -l nice -d 'Lower the server\'s and its compilers\' priority by N (0-19), like distccd\'s --nice' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l user -d 'Started as root: after binding, run as this user [default: the distro\'s distcc user, else nobody]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l max-object -d 'Refuse to send back an object larger than SIZE (bytes, or with K, M, G) [default: 4G, the protocol\'s limit]' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l forward -d 'With --tls: hand each job to the distccd listening at ADDR (a loopback address and port) instead of compiling here' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l root -d 'With --tls: find /etc/distsetup (the key pair, the trusted masters) under DIR' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l stats -d 'Serve distccd\'s stats page (plus refusal counts) on the stats port'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l inetd -d 'Serve one job on stdin/stdout (ssh \'@host\' mode, inetd); --allow then applies only to IP sockets'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l enable-tcp-insecure -d 'distccd\'s switch to serve TCP without an access list: accepted only with --inetd (the ssh client appends it), refused otherwise'
@@ -151,9 +156,33 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l no-detach 
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l verbose -d 'distccd\'s spelling of --log-level debug'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l log-stderr -d 'distccd\'s spelling: log to stderr (the default without --log-file)'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l version -d 'Print the version, the protocols and the default port, distccd style, and exit'
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l tls -d 'Serve the secure link (TLS 1.3, pinned keys) on --port instead of plain distcc: only masters pinned in /etc/distsetup/trusted-masters (distsetup trust add --master) get in, whatever --allow says'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and not __fish_seen_subcommand_from add list remove help" -s h -l help -d 'Print help'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and not __fish_seen_subcommand_from add list remove help" -f -a "add" -d 'On a master: pin volunteer HOST\'s key (and print this master\'s fingerprint); with --master FINGERPRINT on a volunteer: accept that master'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and not __fish_seen_subcommand_from add list remove help" -f -a "list" -d 'Print this machine\'s fingerprint and every pinned key'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and not __fish_seen_subcommand_from add list remove help" -f -a "remove" -d 'Unpin a host, a master\'s note or a fingerprint (from both lists)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and not __fish_seen_subcommand_from add list remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from add" -l master -d 'On a volunteer: accept the master with this fingerprint (as the master printed it)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from add" -l note -d 'With --master: a note kept beside the key (which machine it is)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from add" -l root -d 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from add" -l dry-run -d 'Print the diff and change nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from add" -l yes -d 'Apply without asking'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from add" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from list" -l root -d 'Resolve every system path under DIR' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from remove" -l root -d 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from remove" -l dry-run -d 'Print the diff and change nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from remove" -l yes -d 'Apply without asking'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from remove" -l check -d 'Exit 1 when changes are pending, 0 when there are none; change nothing'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "add" -d 'On a master: pin volunteer HOST\'s key (and print this master\'s fingerprint); with --master FINGERPRINT on a volunteer: accept that master'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "list" -d 'Print this machine\'s fingerprint and every pinned key'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Unpin a host, a master\'s note or a fingerprint (from both lists)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand trust; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l listen -d 'Loopback address and port to listen on' -r
-complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hosts -d 'The volunteers, in distcc\'s host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hosts -d 'The volunteers, in distcc\'s host-list syntax (`HOST[:PORT][/LIMIT][,lzo]`, `+zeroconf`); `,tls`: over the secure link (pinned with `distsetup trust add`)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l io-timeout -d 'Seconds of silence from a volunteer (a compile included) before the attempt fails' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l connect-timeout -d 'Seconds a connect to a volunteer may take' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l attempts -d 'Attempts on volunteers per job before this machine compiles it' -r
@@ -162,21 +191,26 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-afte
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-warmup -d 'No duplicate before this many jobs finished (the predictions need a track record)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l local-slots -d 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l lifetime -d 'Stop by itself after SECS (tests, benchmarks)' -r
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l root -d 'Find /etc/distsetup (this master\'s key pair, the pinned volunteers of `,tls` hosts) under DIR' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l relay -d 'The relay\'s address (where the client sends jobs)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l timeline -d 'Draw the last build\'s timeline (one row per host slot) into FILE as SVG, and exit' -r -F
 complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l once -d 'Print one snapshot and exit'
 complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l json -d 'With --once: the snapshot as JSON (for scripts)'
 complete -c distsetup -n "__fish_distsetup_using_subcommand top" -s h -l help -d 'Print help'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "undo" -d 'Undo an applied change set of this root (default: the newest), or list them'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "doctor" -d 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer\'s)'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "wizard" -d 'Set up this machine as a master or a volunteer by answering questions'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "relay" -d 'The master\'s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "top" -d 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles'
-complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve relay top help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "edit" -d 'Read or change assignments in a shell-style config file, keeping every other byte'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "hosts" -d 'Check a distcc host list: one line per host, total slots, warnings'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "undo" -d 'Undo an applied change set of this root (default: the newest), or list them'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "master" -d 'Configure the machine that starts builds (makepkg.conf, make.conf, /etc/distcc/hosts)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "volunteer" -d 'Configure this machine as a volunteer: toolchain aliases, server configuration, service'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "doctor" -d 'Diagnose a cluster: hosts, remote compilers, the local set-up (or a volunteer\'s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "wizard" -d 'Set up this machine as a master or a volunteer by answering questions'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "completions" -d 'Print shell completions for SHELL to standard output'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "serve" -d 'Be a distcc-compatible compile server (protocols 1 and 2), secure by default'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "trust" -d 'Pin the keys of the secure link: the volunteers this master uses, the masters this volunteer serves'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "relay" -d 'The master\'s scheduler in front of the stock distcc client: compiler-aware host choice, retries instead of silent local builds, hedged stragglers'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "top" -d 'Watch the relay: volunteers, running jobs, retries, hedges, local compiles'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and not __fish_seen_subcommand_from edit hosts undo master volunteer doctor wizard completions serve trust relay top help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and __fish_seen_subcommand_from trust" -f -a "add" -d 'On a master: pin volunteer HOST\'s key (and print this master\'s fingerprint); with --master FINGERPRINT on a volunteer: accept that master'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and __fish_seen_subcommand_from trust" -f -a "list" -d 'Print this machine\'s fingerprint and every pinned key'
+complete -c distsetup -n "__fish_distsetup_using_subcommand help; and __fish_seen_subcommand_from trust" -f -a "remove" -d 'Unpin a host, a master\'s note or a fingerprint (from both lists)'
