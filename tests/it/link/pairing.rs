@@ -244,3 +244,36 @@ fn master_trust_names_the_host_when_there_are_several() {
         "a refused run made a key"
     );
 }
+
+#[test]
+fn trust_add_dry_run_shows_the_diff_and_makes_no_key_and_remove_of_nothing_is_negative() {
+    let root = tempfile::tempdir().unwrap();
+    let fp = Identity::generate().unwrap().fingerprint();
+    let o = distsetup_cmd(
+        root.path(),
+        &[
+            "trust",
+            "add",
+            "127.0.0.1:3700",
+            &fp.to_string(),
+            "--dry-run",
+        ],
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("+++ b/etc/distsetup/trusted-volunteers"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("+127.0.0.1:3700 {fp}")), "{out}");
+    assert!(
+        out.ends_with("this machine has no key pair yet: it is made when the change is applied\n"),
+        "{out}"
+    );
+    assert!(!root.path().join("etc").exists(), "a dry run wrote");
+    let bad = distsetup_cmd(root.path(), &["trust", "add", "--master", "abcd", "--yes"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(!root.path().join("etc").exists(), "a refused run wrote");
+    let none = distsetup_cmd(root.path(), &["trust", "remove", &fp.to_string(), "--yes"]);
+    assert_eq!(none.status.code(), Some(1), "{}", text(&none));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no pinned key matches"));
+}
