@@ -514,7 +514,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__master)
-            opts="-h --profile --profile-file --hosts --jobs --ccache --build-user --relay --relay-port --root --dry-run --yes --check --help"
+            opts="-h --profile --profile-file --hosts --jobs --ccache --build-user --relay --relay-port --trust --root --dry-run --yes --check --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -541,6 +541,10 @@ _distsetup() {
                     return 0
                     ;;
                 --relay-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trust)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

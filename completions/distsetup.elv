@@ -74,6 +74,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --jobs 'make''s -j: `auto` (from the cores, the remote slots and the profile''s rule) or a number'
             cand --build-user 'The user makepkg builds as, who owns the cache (with --ccache) [default: the user who ran sudo]'
             cand --relay-port 'The relay''s port [default: 3632 when free on 127.0.0.1, else the next free one]'
+            cand --trust 'With --relay: pin the key of the `,tls` volunteer in --hosts (FINGERPRINT when there is one such host, else HOST:PORT=FINGERPRINT for each; repeatable); prints this master''s fingerprint for the volunteers to pin'
             cand --root 'Resolve every system path under DIR (a chroot, a test tree); DIR must exist'
             cand --ccache 'Put ccache in front of distcc: makepkg''s `ccache` build option, Portage''s FEATURES=ccache with CCACHE_DIR, ccache''s prefix_command on Debian; the cache directory is created for the user who builds'
             cand --relay 'Put `distsetup relay` between the distcc client and the volunteers: the client sends every job to 127.0.0.1, the relay picks the volunteer (its service is written too)'

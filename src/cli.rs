@@ -335,6 +335,9 @@ pub struct MasterArgs {
     /// The relay's port [default: 3632 when free on 127.0.0.1, else the next free one].
     #[arg(long, value_name = "PORT", requires = "relay")]
     pub relay_port: Option<u16>,
+    /// With --relay: pin the key of the `,tls` volunteer in --hosts (FINGERPRINT when there is one such host, else HOST:PORT=FINGERPRINT for each; repeatable); prints this master's fingerprint for the volunteers to pin.
+    #[arg(long, value_name = "[HOST:PORT=]FP", requires = "relay")]
+    pub trust: Vec<String>,
     /// Shared write flags.
     #[command(flatten)]
     pub write: WriteFlags,

@@ -11,8 +11,8 @@ use crate::cli::MasterArgs;
 enum Action {
     /// `--profile list`.
     List(Vec<distsetup::profile::Summary>),
-    /// Configure the master.
-    Configure(Box<Settings>),
+    /// Configure the master (and pin the `--trust` keys of its `,tls` volunteers).
+    Configure(Box<Settings>, Vec<String>),
 }
 
 /// Resolve `master` arguments: load the profile, check the root.
@@ -44,20 +44,24 @@ fn resolve(a: MasterArgs) -> anyhow::Result<Action> {
     } else {
         None
     };
-    Ok(Action::Configure(Box::new(Settings {
-        profile,
-        root: a.write.sys_root()?,
-        hosts: a.hosts,
-        jobs: a.jobs,
-        mode: a.write.mode(),
-        ccache: a.ccache.then(|| master::Ccache {
-            // makepkg refuses to run as root: the user who ran sudo is the one who builds.
-            build_user: a
-                .build_user
-                .or_else(|| std::env::var("SUDO_USER").ok().filter(|u| u != "root")),
+    let trust = a.trust;
+    Ok(Action::Configure(
+        Box::new(Settings {
+            profile,
+            root: a.write.sys_root()?,
+            hosts: a.hosts,
+            jobs: a.jobs,
+            mode: a.write.mode(),
+            ccache: a.ccache.then(|| master::Ccache {
+                // makepkg refuses to run as root: the user who ran sudo is the one who builds.
+                build_user: a
+                    .build_user
+                    .or_else(|| std::env::var("SUDO_USER").ok().filter(|u| u != "root")),
+            }),
+            relay,
         }),
-        relay,
-    })))
+        trust,
+    ))
 }
 
 /// `distsetup master`.
@@ -73,8 +77,12 @@ pub fn run(a: MasterArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
             }
             Ok(ExitStatus::Ok)
         }
-        Action::Configure(settings) => {
-            let outcome = configure(&settings, &Facts::detect(), ui)?;
+        Action::Configure(settings, trust) => {
+            let outcome = if trust.is_empty() {
+                configure(&settings, &Facts::detect(), ui)?
+            } else {
+                super::trust::configure_pinned(&settings, &Facts::detect(), &trust, ui)?
+            };
             Ok(ExitStatus::of_outcome(&outcome))
         }
     }
@@ -84,7 +92,15 @@ pub fn run(a: MasterArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
 /// system that already matches prints "already configured" and writes nothing.
 pub fn configure(settings: &Settings, facts: &Facts, ui: &mut Ui) -> anyhow::Result<Outcome> {
     apply::recover_first(&settings.root, settings.mode, ui)?;
-    let report = master::plan(settings, facts)?;
+    configure_with(settings, master::plan(settings, facts)?, ui)
+}
+
+/// Print `report`'s reasoning, then show its diff and act on the mode.
+pub fn configure_with(
+    settings: &Settings,
+    report: master::Report,
+    ui: &mut Ui,
+) -> anyhow::Result<Outcome> {
     for n in &report.notes {
         writeln!(ui.out, "{n}")?;
     }

@@ -63,6 +63,30 @@ pub fn print_identity(id: &Identity, made: bool, ui: &mut Ui) -> anyhow::Result<
     Ok(())
 }
 
+/// This machine's fingerprint and, on a master (`whom`), the command that pins it there.
+fn tell_the_volunteers(
+    id: Option<&(Identity, bool)>,
+    whom: Option<&str>,
+    ui: &mut Ui,
+) -> anyhow::Result<()> {
+    let Some((id, made)) = id else {
+        writeln!(
+            ui.out,
+            "this machine has no key pair yet: it is made when the change is applied"
+        )?;
+        return Ok(());
+    };
+    print_identity(id, *made, ui)?;
+    if let Some(whom) = whom {
+        writeln!(
+            ui.out,
+            "{whom}, run: distsetup trust add --master {}",
+            id.fingerprint()
+        )?;
+    }
+    Ok(())
+}
+
 fn fingerprint(text: &str) -> anyhow::Result<Fingerprint> {
     text.parse::<Fingerprint>()
         .map_err(|e| CommandError::BadArgument(e.to_string()).into())
@@ -99,7 +123,15 @@ pub fn link_client(root: &SysRoot, host: &str, port: u16) -> anyhow::Result<Link
         ))
         .into());
     }
-    let Some((id, _)) = identity(root, KeyOwner::Root, true)? else {
+    // Under systemd's DynamicUser the key comes as a credential (master --relay's unit).
+    let credential = std::env::var_os("CREDENTIALS_DIRECTORY")
+        .map(|d| Path::new(&d).join("identity.key"))
+        .filter(|p| p.is_file());
+    let id = match credential {
+        Some(p) => Identity::load(&p)?,
+        None => identity(root, KeyOwner::Root, true)?.map(|(id, _)| id),
+    };
+    let Some(id) = id else {
         anyhow::bail!("no key pair could be made under {}", root.dir().display());
     };
     let pins = move |fp: &Fingerprint| {
@@ -118,6 +150,72 @@ pub fn link_client(root: &SysRoot, host: &str, port: u16) -> anyhow::Result<Link
         addr: format!("{host}:{port}"),
     };
     Ok(LinkClient::new(target, &id, Arc::new(pins))?)
+}
+
+/// `master --relay --trust`: pin each `,tls` volunteer's key in the same change set as
+/// the master's files, then print this master's fingerprint for the volunteers to pin.
+pub fn configure_pinned(
+    settings: &distsetup::master::Settings,
+    facts: &distsetup::master::Facts,
+    trust: &[String],
+    ui: &mut Ui,
+) -> anyhow::Result<distsetup::plan::Outcome> {
+    let pins = relay_pins(settings.hosts.as_deref().unwrap_or_default(), trust)?;
+    let root = &settings.root;
+    apply::recover_first(root, settings.mode, ui)?;
+    let id = identity(
+        root,
+        KeyOwner::Root,
+        matches!(settings.mode, Mode::Yes | Mode::Ask),
+    )?;
+    let mut report = distsetup::master::plan(settings, facts)?;
+    let mut store = read_store(root, StoreKind::Volunteers)?;
+    for (host, fp) in &pins {
+        store.add(host, *fp);
+    }
+    plan_store(&mut report.plan, &store, StoreKind::Volunteers)?;
+    let outcome = super::master::configure_with(settings, report, ui)?;
+    tell_the_volunteers(id.as_ref(), Some("on each volunteer"), ui)?;
+    Ok(outcome)
+}
+
+/// `--trust` values against the `,tls` hosts of `hosts`: `FP` for the only one, or
+/// `HOST:PORT=FP` each. Returns (HOST:PORT, key) pairs.
+fn relay_pins(hosts: &str, trust: &[String]) -> anyhow::Result<Vec<(String, Fingerprint)>> {
+    use distsetup::hostspec::{self, Transport};
+    let list = hostspec::parse(hosts)?;
+    let tls: Vec<String> = list
+        .hosts()
+        .filter(|h| h.options.tls)
+        .filter_map(|h| match &h.transport {
+            Transport::Tcp { host, .. } => Some(format!(
+                "{host}:{}",
+                h.effective_port().unwrap_or(hostspec::DEFAULT_PORT)
+            )),
+            _ => None,
+        })
+        .collect();
+    let bad = |m: String| -> anyhow::Error { CommandError::BadArgument(m).into() };
+    trust
+        .iter()
+        .map(|t| match t.rsplit_once('=') {
+            Some((host, fp)) if tls.iter().any(|h| h == host) => {
+                Ok((host.to_owned(), fingerprint(fp)?))
+            }
+            Some((host, _)) => Err(bad(format!(
+                "--trust {t}: {host} is not a ',tls' host of --hosts"
+            ))),
+            None => match tls.as_slice() {
+                [only] => Ok((only.clone(), fingerprint(t)?)),
+                [] => Err(bad(
+                    "--trust: --hosts has no ',tls' host (HOST:PORT/N,tls)".into()
+                )),
+                _ => Err(bad(format!(
+                    "--trust {t}: several ',tls' hosts; say which: HOST:PORT=FINGERPRINT"
+                ))),
+            },
+        })
+        .collect()
 }
 
 /// `distsetup trust`.
@@ -168,22 +266,8 @@ fn add(a: &TrustAddArgs, ui: &mut Ui) -> anyhow::Result<ExitStatus> {
         StoreKind::Volunteers
     };
     let outcome = apply::execute(&plan, mode, ui)?;
-    match id {
-        Some((id, made)) => {
-            print_identity(&id, made, ui)?;
-            if kind == StoreKind::Volunteers {
-                writeln!(
-                    ui.out,
-                    "on the volunteer, run: distsetup trust add --master {}",
-                    id.fingerprint()
-                )?;
-            }
-        }
-        None => writeln!(
-            ui.out,
-            "this machine has no key pair yet: it is made when the change is applied"
-        )?,
-    }
+    let whom = (kind == StoreKind::Volunteers).then_some("on the volunteer");
+    tell_the_volunteers(id.as_ref(), whom, ui)?;
     Ok(ExitStatus::of_outcome(&outcome))
 }
 

@@ -99,6 +99,19 @@ pub(super) fn plan_relay(
         "distsetup relay: the distcc client's scheduler",
     )
     .replace("`distsetup volunteer`", "`distsetup master --relay`");
+    // `,tls` hosts: the relay shows this master's key, readable by root alone; systemd
+    // hands the dynamic user a copy (the relay looks in $CREDENTIALS_DIRECTORY first).
+    let text = if volunteers.contains(",tls") {
+        text.replace(
+            "DynamicUser=yes\n",
+            &format!(
+                "DynamicUser=yes\nLoadCredential=identity.key:{}\n",
+                distsetup_link::trust::IDENTITY_KEY
+            ),
+        )
+    } else {
+        text
+    };
     if let Some(parent) = service.file.parent() {
         ensure_dir(&mut report.plan, parent)?;
     }

@@ -161,3 +161,119 @@ fn volunteer_secure_zeroconf_advertises_the_fingerprint_and_masters_show_it() {
         "{shown}"
     );
 }
+
+/// `master --relay --hosts 'H:P/N,tls' --trust FP`: the pin is part of the master's change
+/// set, the relay's unit gets the key as a credential (its user is dynamic), the master's
+/// fingerprint is printed for the volunteer, and undo takes back all but the key pair.
+#[test]
+fn master_relay_trust_pins_in_the_change_set_and_prints_the_masters_key() {
+    let root = crate::support::Root::new()
+        .file(
+            "/etc/makepkg.conf",
+            "BUILDENV=(!distcc color !ccache check !sign)\nMAKEFLAGS=\"-j2\"\n",
+        )
+        .dir("/etc/makepkg.conf.d");
+    let vkey = Identity::generate().unwrap().fingerprint();
+    let o = Command::new(bin())
+        .args(["master", "--profile", "arch", "--root"])
+        .arg(root.path())
+        .args(["--hosts", "127.0.0.1:3700/4,tls", "--jobs", "8"])
+        .args([
+            "--relay",
+            "--relay-port",
+            "3640",
+            "--trust",
+            &vkey.to_string(),
+            "--yes",
+        ])
+        .env("HOME", "/nonexistent")
+        .env_remove("SUDO_USER")
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    let mkey = Identity::load(&root.join("/etc/distsetup/identity.key"))
+        .unwrap()
+        .unwrap()
+        .fingerprint();
+    assert!(
+        out.ends_with(&format!(
+            "this machine's fingerprint: {mkey} (new key pair in /etc/distsetup/identity.key)\n\
+             on each volunteer, run: distsetup trust add --master {mkey}\n"
+        )),
+        "{out}"
+    );
+    let store = root.join("/etc/distsetup/trusted-volunteers");
+    assert!(
+        std::fs::read_to_string(&store)
+            .unwrap()
+            .ends_with(&format!("\n127.0.0.1:3700 {vkey}\n"))
+    );
+    let unit =
+        std::fs::read_to_string(root.join("/etc/systemd/system/distsetup-relay.service")).unwrap();
+    assert!(
+        unit.contains("DynamicUser=yes\nLoadCredential=identity.key:/etc/distsetup/identity.key\n"),
+        "{unit}"
+    );
+    assert!(unit.contains("--hosts 127.0.0.1:3700/4,tls"), "{unit}");
+    stdout(&distsetup_cmd(root.path(), &["undo", "--yes"]));
+    assert!(!store.exists());
+    assert_eq!(mode(&root.join("/etc/distsetup/identity.key")), 0o600);
+}
+
+#[test]
+fn master_trust_names_the_host_when_there_are_several() {
+    let root = crate::support::Root::new().file("/etc/makepkg.conf", "MAKEFLAGS=\"-j2\"\n");
+    let fp = Identity::generate().unwrap().fingerprint().to_string();
+    let o = Command::new(bin())
+        .args(["master", "--profile", "arch", "--root"])
+        .arg(root.path())
+        .args(["--hosts", "127.0.0.1:3700/4,tls 127.0.0.1:3701/4,tls"])
+        .args(["--relay", "--relay-port", "3640", "--trust", &fp, "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "--trust {fp}: several ',tls' hosts; say which: HOST:PORT=FINGERPRINT"
+        )),
+        "{err}"
+    );
+    assert!(
+        !root.join("/etc/distsetup").exists(),
+        "a refused run made a key"
+    );
+}
+
+#[test]
+fn trust_add_dry_run_shows_the_diff_and_makes_no_key_and_remove_of_nothing_is_negative() {
+    let root = tempfile::tempdir().unwrap();
+    let fp = Identity::generate().unwrap().fingerprint();
+    let o = distsetup_cmd(
+        root.path(),
+        &[
+            "trust",
+            "add",
+            "127.0.0.1:3700",
+            &fp.to_string(),
+            "--dry-run",
+        ],
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("+++ b/etc/distsetup/trusted-volunteers"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("+127.0.0.1:3700 {fp}")), "{out}");
+    assert!(
+        out.ends_with("this machine has no key pair yet: it is made when the change is applied\n"),
+        "{out}"
+    );
+    assert!(!root.path().join("etc").exists(), "a dry run wrote");
+    let bad = distsetup_cmd(root.path(), &["trust", "add", "--master", "abcd", "--yes"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(!root.path().join("etc").exists(), "a refused run wrote");
+    let none = distsetup_cmd(root.path(), &["trust", "remove", &fp.to_string(), "--yes"]);
+    assert_eq!(none.status.code(), Some(1), "{}", text(&none));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no pinned key matches"));
+}
