@@ -15,6 +15,10 @@ use clap::{CommandFactory as _, FromArgMatches as _};
 
 use commands::ExitStatus;
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "main is the command layer: it prints the one error line"
+)]
 fn main() -> ExitCode {
     let matches = match cli::Cli::command().try_get_matches() {
         Ok(m) => m,
@@ -28,7 +32,14 @@ fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(err) if commands::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("distsetup: error: {}", commands::error_text(&err));
+            // Not eprintln!: it panics when stderr fails (EIO, a full disk behind a
+            // redirect), and the exit status must still say what happened.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "distsetup: error: {}",
+                commands::error_text(&err)
+            );
             ExitStatus::of_error(&err).into()
         }
     }

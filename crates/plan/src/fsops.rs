@@ -69,11 +69,38 @@ pub(crate) fn write_atomic(
             })?;
         }
         Guard::Unchanged(check) => {
+            // What the check passes, read through a descriptor of the file itself: a
+            // write that lands in it after the check (the process preempted before its
+            // rename) is seen afterwards, and that program's version is put back.
+            let old = std::fs::File::open(real).ok();
+            let seen = old.as_ref().and_then(|f| contents(f).ok());
             check()?;
             tmp.persist(real).map_err(|e| io_err(real)(e.error))?;
+            if let (Some(f), Some(seen)) = (old, seen) {
+                let now = contents(&f).map_err(io_err(real))?;
+                if now != seen {
+                    sync_dir(dir)?;
+                    write_atomic(real, &now, meta, Guard::None)?;
+                    return Err(Error::ChangedUnder(real.to_path_buf()));
+                }
+            }
         }
     }
     sync_dir(dir)
+}
+
+/// The whole content of the open file `f`, from its start.
+fn contents(f: &std::fs::File) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt as _;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = f.read_at(&mut buf, out.len() as u64)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
 }
 
 /// Copy `bytes` to the new file `dest` with `meta` (a journal copy): created exclusively,

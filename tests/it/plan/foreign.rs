@@ -117,6 +117,68 @@ fn an_edit_made_while_the_temp_file_is_written_is_kept_and_the_set_rolled_back()
     assert_eq!(first_difference(&want, &snapshot(r.path())), None);
 }
 
+/// Held 1.5 s at the rename itself (after the check passed), the apply still keeps a
+/// line appended meanwhile: the write lands in the file being replaced, which the apply
+/// reads again through its descriptor after the rename and puts back (exit 4). This is
+/// the issue's own reproduction; without it the rename dropped the line and exited 0.
+#[test]
+fn an_edit_made_while_the_rename_is_held_is_put_back() {
+    if !require("root (strace injection)", is_root()) || !require("strace", on_path("strace")) {
+        return;
+    }
+    let target = {
+        let r = gentoo_root();
+        let trace = master_trace("renameat", r.path());
+        let conf = r.join("etc/portage/make.conf").display().to_string();
+        let n = trace
+            .lines()
+            .filter(|l| l.starts_with("renameat("))
+            .position(|l| l.contains(&format!("\"{conf}\")")));
+        n.unwrap_or_else(|| panic!("no renameat to {conf}:\n{trace}")) + 1
+    };
+    let r = gentoo_root();
+    let conf = r.join("etc/portage/make.conf");
+    let mut want = snapshot(r.path());
+    let child = Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", "-e"])
+        .arg(format!("inject=renameat:delay_enter=1500000:when={target}"))
+        .arg(bin())
+        .args(MASTER)
+        .arg("--root")
+        .arg(r.path())
+        .env("HOME", "/nonexistent-home")
+        .env_remove("SUDO_USER")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let dir = r.join("etc/portage");
+    let temp_there = || {
+        std::fs::read_dir(&dir).unwrap().flatten().any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(".distsetup-") && name.len() == ".distsetup-".len() + 6
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !(r.join("etc/portage/make.conf.distsetup-bak").exists() && temp_there()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apply never got there"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // Well inside the 1.5 s the rename is held, after the check right before it.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    append(&conf);
+    let o = child.wait_with_output().unwrap();
+    let now = std::fs::read(&conf).unwrap();
+    assert!(now.ends_with(LINE), "the line is lost: {}", text(&o));
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    want.get_mut("etc/portage/make.conf").unwrap().bytes = now;
+    assert_eq!(first_difference(&want, &snapshot(r.path())), None);
+}
+
 /// Outcomes of the free-running races.
 #[derive(Debug, Default)]
 pub struct Races {

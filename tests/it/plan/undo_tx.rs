@@ -475,3 +475,23 @@ fn an_eio_at_any_read_is_an_error_never_a_panic() {
         panics.join("\n")
     );
 }
+
+/// Case 5, the other end: the error line itself cannot be written (stderr on a full
+/// disk). The exit status still says what happened; `eprintln!` panicked (exit 101).
+/// The sweep found it as EIO at the volunteer's third write.
+#[test]
+fn an_error_that_cannot_be_printed_still_exits_with_its_status() {
+    let r = gentoo_root();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = Command::new(bin())
+        .args(["undo", "--yes", "--root"])
+        .arg(r.path())
+        .stdin(Stdio::null())
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
