@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     };
     match commands::run(args, &matches) {
         Ok(status) => status.into(),
+        Err(err) if commands::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("distsetup: error: {}", commands::error_text(&err));
             ExitStatus::of_error(&err).into()

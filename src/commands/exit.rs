@@ -63,6 +63,16 @@ impl ExitStatus {
     }
 }
 
+/// Whether the error is only that whoever read our output went away
+/// (`distsetup edit F --get A | head -1`): like ripgrep, that is a quiet success, not an
+/// error to print.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// The library error types, each mapped to a status.
 trait Classify {
     fn status(&self) -> ExitStatus;

@@ -19,7 +19,7 @@ mod wizard;
 
 use std::io::{IsTerminal as _, Write};
 
-pub use exit::{CommandError, ExitStatus};
+pub use exit::{CommandError, ExitStatus, is_broken_pipe};
 
 use crate::cli::{Cli, Command};
 

@@ -213,7 +213,7 @@ fn check_config(s: &Settings, f: &mut Vec<Finding>) -> Config {
                             "switch",
                             p.config.display().to_string(),
                             Status::Broken,
-                            why,
+                            why.to_string(),
                         )
                         .hint("fix the file at that line (emerge stops there)"),
                     );

@@ -56,9 +56,8 @@ impl Vars {
         root: &crate::plan::SysRoot,
         files: &[PathBuf],
         names: &[&str],
-    ) -> Result<Vars, String> {
-        let view = crate::loadorder::portage_view(root, files, &BTreeMap::new())
-            .map_err(|e| e.to_string())?;
+    ) -> Result<Vars, crate::loadorder::PortageReadError> {
+        let view = crate::loadorder::portage_view(root, files, &BTreeMap::new())?;
         let mut out = BTreeMap::new();
         for n in names {
             if let Some((_, a)) = view.last(n) {

@@ -79,8 +79,48 @@ pub struct ParseError {
     pub text: String,
 }
 
+/// What is wrong inside one field of avahi-browse's parsable output.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    /// `\DDD` above 255.
+    #[error("escape \\{0} is not a byte")]
+    NotAByte(u32),
+    /// A `\` with nothing after it.
+    #[error("a lone backslash at the end")]
+    LoneBackslash,
+    /// The unescaped bytes are not UTF-8.
+    #[error("the name is not UTF-8")]
+    NotUtf8,
+    /// A TXT string without its closing quote.
+    #[error("an unterminated TXT string")]
+    UnterminatedTxt,
+    /// A `\` ending a TXT string.
+    #[error("a lone backslash in a TXT string")]
+    TxtBackslash,
+    /// Text between the quoted TXT strings.
+    #[error("{0:?} outside a quoted TXT string")]
+    OutsideTxt(char),
+    /// Too few `;`-separated fields.
+    #[error("{found} fields, {expected}")]
+    Fields {
+        /// How many there were.
+        found: usize,
+        /// What the line needs.
+        expected: &'static str,
+    },
+    /// The address field.
+    #[error("{0:?} is not an address")]
+    Address(String),
+    /// The port field.
+    #[error("{0:?} is not a port")]
+    Port(String),
+    /// The first field.
+    #[error("unknown event {0:?}")]
+    Event(String),
+}
+
 /// Undo avahi's escaping of a name: `\DDD` is the byte DDD (decimal), `\c` is `c`.
-pub fn unescape(field: &str) -> Result<String, String> {
+pub fn unescape(field: &str) -> Result<String, FieldError> {
     let b = field.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -99,7 +139,7 @@ pub fn unescape(field: &str) -> Result<String, String> {
                     .ok()
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(256);
-                let byte = u8::try_from(n).map_err(|_| format!("escape \\{n} is not a byte"))?;
+                let byte = u8::try_from(n).map_err(|_| FieldError::NotAByte(n))?;
                 out.push(byte);
                 i += 4;
             }
@@ -107,14 +147,14 @@ pub fn unescape(field: &str) -> Result<String, String> {
                 out.push(*c);
                 i += 2;
             }
-            (None, None) => return Err("a lone backslash at the end".into()),
+            (None, None) => return Err(FieldError::LoneBackslash),
         }
     }
-    String::from_utf8(out).map_err(|_| "the name is not UTF-8".to_string())
+    String::from_utf8(out).map_err(|_| FieldError::NotUtf8)
 }
 
 /// Split the TXT field into its strings: `"a=b" "c=\"d\""`.
-pub fn parse_txt(field: &str) -> Result<Vec<String>, String> {
+pub fn parse_txt(field: &str) -> Result<Vec<String>, FieldError> {
     let mut out = Vec::new();
     let mut chars = field.chars();
     loop {
@@ -125,18 +165,18 @@ pub fn parse_txt(field: &str) -> Result<Vec<String>, String> {
                 let mut s = String::new();
                 loop {
                     match chars.next() {
-                        None => return Err("an unterminated TXT string".into()),
+                        None => return Err(FieldError::UnterminatedTxt),
                         Some('"') => break,
                         Some('\\') => match chars.next() {
                             Some(c) => s.push(c),
-                            None => return Err("a lone backslash in a TXT string".into()),
+                            None => return Err(FieldError::TxtBackslash),
                         },
                         Some(c) => s.push(c),
                     }
                 }
                 out.push(s);
             }
-            Some(c) => return Err(format!("{c:?} outside a quoted TXT string")),
+            Some(c) => return Err(FieldError::OutsideTxt(c)),
         }
     }
 }
@@ -153,14 +193,17 @@ pub fn parse(text: &str) -> Result<Vec<Found>, ParseError> {
         if line.trim().is_empty() {
             continue;
         }
-        let err = |reason: String| ParseError {
+        let err = |reason: FieldError| ParseError {
             line: n + 1,
-            reason,
+            reason: reason.to_string(),
             text: line.to_string(),
         };
         let f: Vec<&str> = line.splitn(10, ';').collect();
         if f.len() < 6 {
-            return Err(err(format!("{} fields, expected at least 6", f.len())));
+            return Err(err(FieldError::Fields {
+                found: f.len(),
+                expected: "expected at least 6",
+            }));
         }
         let name = unescape(f[3]).map_err(err)?;
         let key: Key = (f[1].into(), f[2].into(), name.clone(), f[4].into());
@@ -178,14 +221,17 @@ pub fn parse(text: &str) -> Result<Vec<Found>, ParseError> {
             }
             "=" => {
                 if f.len() != 10 {
-                    return Err(err(format!("{} fields, a resolved line has 10", f.len())));
+                    return Err(err(FieldError::Fields {
+                        found: f.len(),
+                        expected: "a resolved line has 10",
+                    }));
                 }
                 let address = f[7]
                     .parse::<IpAddr>()
-                    .map_err(|_| err(format!("{:?} is not an address", f[7])))?;
+                    .map_err(|_| err(FieldError::Address(f[7].to_string())))?;
                 let port = f[8]
                     .parse::<u16>()
-                    .map_err(|_| err(format!("{:?} is not a port", f[8])))?;
+                    .map_err(|_| err(FieldError::Port(f[8].to_string())))?;
                 let found = Found {
                     name,
                     interface: f[1].into(),
@@ -200,7 +246,7 @@ pub fn parse(text: &str) -> Result<Vec<Found>, ParseError> {
                     None => live.push((key, Some(found))),
                 }
             }
-            other => return Err(err(format!("unknown event {other:?}"))),
+            other => return Err(err(FieldError::Event(other.to_string()))),
         }
     }
     Ok(pick(live.into_iter().filter_map(|(_, f)| f).collect()))

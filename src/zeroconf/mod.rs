@@ -17,7 +17,7 @@ pub mod naming;
 pub mod service_file;
 mod survey;
 
-pub use browse::{BrowseError, Found};
+pub use browse::{BrowseError, FieldError, Found};
 pub use service_file::{RenderError, ServiceFile};
 pub use survey::{
     CompilerId, Kind, Survey, Volunteer, avahi_advice, classify, client_has_zeroconf, compiler_id,

@@ -60,17 +60,20 @@ pub fn versions(dumpversion: &str, full: Option<&str>) -> Vec<String> {
     out.into_iter().collect()
 }
 
+/// A `--zeroconf-version` value that is not a gcc version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a gcc version (digits and dots, as `cc -dumpversion` prints: 14 or 14.2.1)")]
+pub struct BadVersion(pub String);
+
 /// Whether a `--zeroconf-version` value looks like a gcc version (`14`, `14.2.1`).
-pub fn check_version(v: &str) -> Result<(), String> {
+pub fn check_version(v: &str) -> Result<(), BadVersion> {
     let ok = !v.is_empty()
         && v.split('.')
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "`{v}` is not a gcc version (digits and dots, as `cc -dumpversion` prints: 14 or 14.2.1)"
-        ))
+        Err(BadVersion(v.to_string()))
     }
 }
 

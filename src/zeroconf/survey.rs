@@ -23,19 +23,52 @@ impl CompilerId {
     }
 }
 
+/// Why the master's compiler could not say what the client browses for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompilerIdError {
+    /// It could not be run.
+    #[error("{cc} {flag}: {reason}")]
+    Run {
+        /// The compiler.
+        cc: String,
+        /// `-dumpmachine` or `-dumpversion`.
+        flag: String,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// It ran but printed nothing (or failed).
+    #[error("{cc} {flag} printed nothing ({status})")]
+    Silent {
+        /// The compiler.
+        cc: String,
+        /// `-dumpmachine` or `-dumpversion`.
+        flag: String,
+        /// Its exit status.
+        status: String,
+    },
+}
+
 /// Ask `cc` (a name looked up in PATH, as distcc does, or a path).
-pub fn compiler_id(cc: &str) -> Result<CompilerId, String> {
-    let ask = |flag: &str| -> Result<String, String> {
+pub fn compiler_id(cc: &str) -> Result<CompilerId, CompilerIdError> {
+    let ask = |flag: &str| -> Result<String, CompilerIdError> {
         let out = Command::new(cc)
             .arg(flag)
             .stdin(Stdio::null())
             .stderr(Stdio::null())
             .output()
-            .map_err(|e| format!("{cc} {flag}: {e}"))?;
+            .map_err(|e| CompilerIdError::Run {
+                cc: cc.to_string(),
+                flag: flag.to_string(),
+                reason: e.to_string(),
+            })?;
         let text = String::from_utf8_lossy(&out.stdout);
         let word = text.split_whitespace().next().unwrap_or_default();
         if !out.status.success() || word.is_empty() {
-            return Err(format!("{cc} {flag} printed nothing ({})", out.status));
+            return Err(CompilerIdError::Silent {
+                cc: cc.to_string(),
+                flag: flag.to_string(),
+                status: out.status.to_string(),
+            });
         }
         Ok(word.to_string())
     };
@@ -188,7 +221,7 @@ pub fn client_has_zeroconf() -> Option<bool> {
 #[derive(Debug, Clone)]
 pub struct Survey {
     /// The master's compiler (`cc` from PATH, as the client asks).
-    pub id: Result<CompilerId, String>,
+    pub id: Result<CompilerId, CompilerIdError>,
     /// `distcc --help` says it was built with zeroconf.
     pub client_zeroconf: Option<bool>,
     /// Every distcc service advertised, classified; or why browsing failed.

@@ -23,6 +23,7 @@ mod master;
 mod plan;
 mod portage;
 mod profile;
+mod scripts;
 mod server;
 mod shconf;
 mod structure;

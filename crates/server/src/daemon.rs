@@ -344,6 +344,10 @@ async fn stats_loop(shared: Arc<Shared>, listener: TcpListener, mut stop: watch:
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "tests build fixtures on disk and connect as clients"
+)]
 mod tests {
     use std::time::Duration;
 

@@ -41,4 +41,8 @@ pub use inetd::serve_one;
 pub use shared::Server;
 
 #[cfg(test)]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "tests build fixtures on disk and connect as clients"
+)]
 mod test_support;

@@ -650,7 +650,7 @@ impl Document {
             } => {
                 let word = &self.src[*value_start..*value_end];
                 match value::eval_word(word, Context::Scalar, env, exp) {
-                    Err(reason) => dynamic(reason),
+                    Err(why) => dynamic(why.to_string()),
                     Ok(v) if !append => Value::Scalar(v),
                     Ok(v) => match previous {
                         Some(Known::Scalar(p)) => Value::Scalar([p.as_slice(), &v].concat()),
@@ -681,7 +681,7 @@ impl Document {
                     }
                     match value::eval_word(text, Context::ArrayElement, env, exp) {
                         Ok(v) => values.push(v),
-                        Err(reason) => return dynamic(reason),
+                        Err(why) => return dynamic(why.to_string()),
                     }
                 }
                 if !append {

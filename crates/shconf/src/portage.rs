@@ -50,8 +50,11 @@ pub struct Warning {
 pub struct ParseError {
     /// The file (the top file or a sourced one).
     pub file: String,
-    /// 1-based line.
+    /// 1-based line of the assignment (or token) at fault: what we show the user.
     pub line: usize,
+    /// The line Portage's own message names: its lexer's line when it stopped, which is
+    /// past the offending token and whatever newline or comment it read along with it.
+    pub stop_line: usize,
     /// Portage's words.
     pub message: String,
 }
@@ -134,6 +137,7 @@ impl Lexer<'_> {
         ParseError {
             file: s.file.clone(),
             line: s.line,
+            stop_line: s.line,
             message,
         }
     }
@@ -378,24 +382,32 @@ pub fn getconfig(
         }
         let Some(key) = key else { break };
         let (key_file, key_line) = (lex.current().file.clone(), lex.token_line);
-        let at = |message: String| ParseError {
+        let at = |stop_line: usize, message: String| ParseError {
             file: key_file.clone(),
             line: key_line,
+            stop_line,
             message,
         };
-        match lex.get_token(expand)? {
-            None => return Err(at("Unexpected EOF".into())),
-            Some(e) if e.is_empty() => return Err(at("Unexpected EOF".into())),
-            Some(e) if e != "=" => return Err(at(format!("Invalid token '{e}' (not '=')"))),
+        let equals = lex.get_token(expand)?;
+        let stop = lex.current().line;
+        match equals {
+            None => return Err(at(stop, "Unexpected EOF".into())),
+            Some(e) if e.is_empty() => return Err(at(stop, "Unexpected EOF".into())),
+            Some(e) if e != "=" => {
+                return Err(at(stop, format!("Invalid token '{e}' (not '=')")));
+            }
             Some(_) => {}
         }
-        let Some(val) = lex.get_token(expand)? else {
-            return Err(at(format!(
-                "Unexpected end of config file: variable '{key}'"
-            )));
+        let value = lex.get_token(expand)?;
+        let stop = lex.current().line;
+        let Some(val) = value else {
+            return Err(at(
+                stop,
+                format!("Unexpected end of config file: variable '{key}'"),
+            ));
         };
         if !valid_name(&key) {
-            return Err(at(format!("Invalid variable name '{key}'")));
+            return Err(at(stop, format!("Invalid variable name '{key}'")));
         }
         let mut messages = Vec::new();
         let value = varexpand(&val, expand, &mut messages);

@@ -40,8 +40,45 @@ pub enum Context {
     ArrayElement,
 }
 
-/// Evaluate one word. `Ok(bytes)` is the exact value; `Err(reason)` means dynamic.
-pub fn eval_word(word: &[u8], ctx: Context, env: &Env, exp: Expansion) -> Result<Vec<u8>, String> {
+/// Why a word's value cannot be known without running the shell.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Dynamic {
+    /// A quote or expansion that never ends.
+    #[error("unterminated {0}")]
+    Unterminated(&'static str),
+    /// A construct whose result depends on the running shell or the system.
+    #[error("uses {0}")]
+    Uses(&'static str),
+    /// `${NAME...}` with more than a plain name.
+    #[error("uses the parameter expansion ${{{0}}}")]
+    ParameterExpansion(String),
+    /// `$1`, `$@`, `$?`...
+    #[error("uses the special parameter ${0}")]
+    SpecialParameter(char),
+    /// A `$'…'` escape bash knows and we do not model.
+    #[error("uses the escape \\{0} in $'…'")]
+    AnsiEscape(char),
+    /// `$NAME` where NAME's own value is dynamic.
+    #[error("depends on ${name}, which {why}")]
+    DependsOn {
+        /// The variable.
+        name: String,
+        /// Why its value is dynamic.
+        why: String,
+    },
+    /// `$NAME` where NAME comes from the environment.
+    #[error("depends on ${0} from the environment")]
+    FromEnvironment(String),
+    /// A glob character in an array element.
+    #[error("has a glob pattern that depends on the file system")]
+    Glob,
+    /// `$NAME` unquoted inside `(…)`.
+    #[error("unquoted expansion in an array is split and globbed")]
+    SplitInArray,
+}
+
+/// Evaluate one word. `Ok(bytes)` is the exact value; `Err(why)` means dynamic.
+pub fn eval_word(word: &[u8], ctx: Context, env: &Env, exp: Expansion) -> Result<Vec<u8>, Dynamic> {
     let mut out = Vec::with_capacity(word.len());
     let mut i = 0;
     while i < word.len() {
@@ -56,7 +93,7 @@ pub fn eval_word(word: &[u8], ctx: Context, env: &Env, exp: Expansion) -> Result
                 i += 2;
             }
             b'\'' => {
-                let end = find(word, i + 1, b'\'').ok_or("unterminated single quote")?;
+                let end = find(word, i + 1, b'\'').ok_or(Dynamic::Unterminated("single quote"))?;
                 out.extend_from_slice(&word[i + 1..end]);
                 i = end + 1;
             }
@@ -67,15 +104,13 @@ pub fn eval_word(word: &[u8], ctx: Context, env: &Env, exp: Expansion) -> Result
                 if word.get(i + 1) == Some(&b'\'') {
                     i = ansi_c(word, i + 2, &mut out)?;
                 } else if word.get(i + 1) == Some(&b'"') {
-                    return Err("uses $\"…\" locale translation".into());
+                    return Err(Dynamic::Uses("$\"…\" locale translation"));
                 } else {
                     let (value, next) = expansion(word, i, env)?;
                     match value {
                         Some(v) => {
                             if ctx == Context::ArrayElement {
-                                return Err(
-                                    "unquoted expansion in an array is split and globbed".into()
-                                );
+                                return Err(Dynamic::SplitInArray);
                             }
                             out.extend_from_slice(&v);
                         }
@@ -84,15 +119,17 @@ pub fn eval_word(word: &[u8], ctx: Context, env: &Env, exp: Expansion) -> Result
                     i = next;
                 }
             }
-            b'`' if exp == Expansion::Shell => return Err("uses command substitution `…`".into()),
+            b'`' if exp == Expansion::Shell => {
+                return Err(Dynamic::Uses("command substitution `…`"));
+            }
             b'~' if exp == Expansion::Shell && tilde_position(word, i, ctx) => {
-                return Err("uses ~ (home directory) expansion".into());
+                return Err(Dynamic::Uses("~ (home directory) expansion"));
             }
             b'*' | b'?' | b'[' if ctx == Context::ArrayElement => {
-                return Err("has a glob pattern that depends on the file system".into());
+                return Err(Dynamic::Glob);
             }
             b'{' if ctx == Context::ArrayElement && word[i..].contains(&b'}') => {
-                return Err("uses brace expansion".into());
+                return Err(Dynamic::Uses("brace expansion"));
             }
             _ => {
                 out.push(b);
@@ -123,7 +160,7 @@ fn double_quoted(
     out: &mut Vec<u8>,
     env: &Env,
     exp: Expansion,
-) -> Result<usize, String> {
+) -> Result<usize, Dynamic> {
     while i < word.len() {
         let b = word[i];
         match b {
@@ -148,29 +185,30 @@ fn double_quoted(
                 }
                 i = next;
             }
-            b'`' if exp == Expansion::Shell => return Err("uses command substitution `…`".into()),
+            b'`' if exp == Expansion::Shell => {
+                return Err(Dynamic::Uses("command substitution `…`"));
+            }
             _ => {
                 out.push(b);
                 i += 1;
             }
         }
     }
-    Err("unterminated double quote".into())
+    Err(Dynamic::Unterminated("double quote"))
 }
 
 /// At a `$` (not `$'`): returns the substituted bytes (None for a literal `$`) and the
 /// index after the expansion.
-fn expansion(word: &[u8], i: usize, env: &Env) -> Result<(Option<Vec<u8>>, usize), String> {
+fn expansion(word: &[u8], i: usize, env: &Env) -> Result<(Option<Vec<u8>>, usize), Dynamic> {
     let next = word.get(i + 1).copied();
     match next {
-        Some(b'(') => Err("uses command substitution $(…)".into()),
+        Some(b'(') => Err(Dynamic::Uses("command substitution $(…)")),
         Some(b'{') => {
-            let end = find(word, i + 2, b'}').ok_or("unterminated ${")?;
+            let end = find(word, i + 2, b'}').ok_or(Dynamic::Unterminated("${"))?;
             let name = &word[i + 2..end];
             if !super::lexer::is_name(name) {
-                return Err(format!(
-                    "uses the parameter expansion ${{{}}}",
-                    String::from_utf8_lossy(name)
+                return Err(Dynamic::ParameterExpansion(
+                    String::from_utf8_lossy(name).into_owned(),
                 ));
             }
             Ok((Some(lookup(name, env)?), end + 1))
@@ -186,29 +224,32 @@ fn expansion(word: &[u8], i: usize, env: &Env) -> Result<(Option<Vec<u8>>, usize
             Ok((Some(lookup(&word[i + 1..end], env)?), end))
         }
         Some(c) if c.is_ascii_digit() || b"@*#?$!-".contains(&c) => {
-            Err(format!("uses the special parameter ${}", char::from(c)))
+            Err(Dynamic::SpecialParameter(char::from(c)))
         }
         _ => Ok((None, i + 1)),
     }
 }
 
-fn lookup(name: &[u8], env: &Env) -> Result<Vec<u8>, String> {
-    let shown = String::from_utf8_lossy(name);
+fn lookup(name: &[u8], env: &Env) -> Result<Vec<u8>, Dynamic> {
+    let shown = String::from_utf8_lossy(name).into_owned();
     match env.get(name) {
         Some(Known::Scalar(v)) => Ok(v.clone()),
         Some(Known::Array(a)) => Ok(a.first().cloned().unwrap_or_default()),
-        Some(Known::Unknown(why)) => Err(format!("depends on ${shown}, which {why}")),
-        None => Err(format!("depends on ${shown} from the environment")),
+        Some(Known::Unknown(why)) => Err(Dynamic::DependsOn {
+            name: shown,
+            why: why.clone(),
+        }),
+        None => Err(Dynamic::FromEnvironment(shown)),
     }
 }
 
 /// `$'…'` starting after the quote. Returns the index after the closing quote.
-fn ansi_c(word: &[u8], mut i: usize, out: &mut Vec<u8>) -> Result<usize, String> {
+fn ansi_c(word: &[u8], mut i: usize, out: &mut Vec<u8>) -> Result<usize, Dynamic> {
     while i < word.len() {
         match word[i] {
             b'\'' => return Ok(i + 1),
             b'\\' => {
-                let c = *word.get(i + 1).ok_or("unterminated $'")?;
+                let c = *word.get(i + 1).ok_or(Dynamic::Unterminated("$'"))?;
                 i += 2;
                 let simple = match c {
                     b'a' => Some(0x07),
@@ -242,11 +283,11 @@ fn ansi_c(word: &[u8], mut i: usize, out: &mut Vec<u8>) -> Result<usize, String>
                         n += 1;
                     }
                     if n == 0 {
-                        return Err("uses an empty \\x escape in $'…'".into());
+                        return Err(Dynamic::Uses("an empty \\x escape in $'…'"));
                     }
                     out.push(v as u8);
                 } else {
-                    return Err(format!("uses the escape \\{} in $'…'", char::from(c)));
+                    return Err(Dynamic::AnsiEscape(char::from(c)));
                 }
             }
             b => {
@@ -255,7 +296,7 @@ fn ansi_c(word: &[u8], mut i: usize, out: &mut Vec<u8>) -> Result<usize, String>
             }
         }
     }
-    Err("unterminated $'".into())
+    Err(Dynamic::Unterminated("$'"))
 }
 
 #[cfg(test)]
@@ -263,6 +304,10 @@ mod tests {
     use super::*;
 
     fn scalar(w: &str) -> Result<String, String> {
+        scalar_typed(w).map_err(|e| e.to_string())
+    }
+
+    fn scalar_typed(w: &str) -> Result<String, Dynamic> {
         let mut env = Env::new();
         env.insert(b"CFLAGS".to_vec(), Known::Scalar(b"-O2 -pipe".to_vec()));
         eval_word(w.as_bytes(), Context::Scalar, &env, Expansion::Shell)

@@ -260,3 +260,26 @@ fn undo_on_a_terminal_asks_and_respects_the_answer() {
         b"A=1\n\xff\n"
     );
 }
+
+/// `distsetup edit F --get A | head -1`: whoever reads our output went away. Like
+/// ripgrep, that is a quiet exit 0, not "error: Broken pipe" and exit 3.
+#[test]
+fn a_closed_pipe_on_stdout_is_a_quiet_success() {
+    let f = fixture("edit/pi.makepkg.conf");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // every write now fails with EPIPE, deterministically
+    let out = Command::new(BIN)
+        .args(["edit", &f, "--get", "BUILDENV"])
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).as_ref()
+        ),
+        (Some(0), "")
+    );
+}

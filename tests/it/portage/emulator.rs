@@ -66,7 +66,92 @@ fn rust_reads(root: &Path, file: &Path) -> Result<BTreeMap<String, String>, Stri
     let root = SysRoot::new(root).unwrap();
     loadorder::portage_view(&root, &[file.to_path_buf()], &BTreeMap::new())
         .map(|v| v.vars())
-        .map_err(|e| e.to_string())
+        .map_err(|e| match e {
+            // Where Portage's message says it stopped, beside what we tell the user.
+            loadorder::PortageReadError::Parse(p) => format!("stop {}: {p}", p.stop_line),
+            other => other.to_string(),
+        })
+}
+
+/// Where and why a reader stopped: the line and the reason, as one of the ways Portage's
+/// reader stops. The model's error reads `stop N: FILE:LINE: REASON` (N: the line
+/// Portage's message names); the oracle's `line N: ErrorType: ...REASON...`.
+fn stop(text: &str, model: bool) -> (u64, &'static str) {
+    let line = if model {
+        regex::Regex::new(r"^stop (\d+):")
+    } else {
+        regex::Regex::new(r"^line (\d+):")
+    }
+    .unwrap()
+    .captures(text)
+    .and_then(|c| c[1].parse().ok())
+    .unwrap_or(0);
+    // (what the model says, what Portage says, the reason both mean)
+    let reasons = [
+        (
+            "No closing quotation",
+            "No closing quotation",
+            "unclosed quote",
+        ),
+        (
+            "No escaped character",
+            "No escaped character",
+            "lone backslash",
+        ),
+        ("Unexpected EOF", "Unexpected EOF", "end of file"),
+        (
+            "Unexpected end of config file",
+            "Unexpected end of config file",
+            "no value",
+        ),
+        ("Invalid token", "Invalid token", "invalid token"),
+        (
+            "Invalid variable name",
+            "Invalid variable name",
+            "invalid name",
+        ),
+        (
+            "No such file or directory",
+            "No such file or directory",
+            "missing source",
+        ),
+        // `source` with an empty name: Python's shlex fails indexing it.
+        (
+            "source of an empty file name",
+            "string index out of range",
+            "empty source",
+        ),
+        // `source` at the end of the file: shlex hands Portage None for the name.
+        (
+            "source without a file name",
+            "object of type 'NoneType' has no len()",
+            "no source name",
+        ),
+    ];
+    let reason = reasons
+        .into_iter()
+        .find(|(m, p, _)| text.contains(if model { m } else { p }))
+        .map_or("other", |(_, _, r)| r);
+    (line, reason)
+}
+
+/// Both stop, at the line Portage names, for the same reason.
+fn same_stop(model: &str, portage: &str) -> bool {
+    let (m_line, m_reason) = stop(model, true);
+    let (p_line, p_reason) = stop(portage, false);
+    m_reason == p_reason && m_reason != "other" && m_line > 0 && m_line == p_line
+}
+
+#[test]
+fn a_stop_compares_line_and_reason() {
+    let m = "stop 2: /r/etc/portage/make.conf:2: No closing quotation";
+    assert!(same_stop(m, "line 2: ValueError: No closing quotation"));
+    assert!(!same_stop(m, "line 3: ValueError: No closing quotation"));
+    assert!(!same_stop(m, "line 2: ParseError: Invalid token 'b'"));
+    assert!(!same_stop(
+        "stop 1: /etc/x:1: something new",
+        "line 1: KeyError: something new"
+    ));
 }
 
 #[test]
@@ -104,7 +189,7 @@ fn the_model_reads_every_snippet_and_file_as_portage_does() {
         let got = rust_reads(root, file);
         let same = match (&got, want) {
             (Ok(a), Ok(b)) => a == b,
-            (Err(_), Err(_)) => true,
+            (Err(model), Err(portage)) => same_stop(model, portage),
             _ => false,
         };
         if !same {
@@ -178,7 +263,7 @@ fn the_model_agrees_with_portage_on_random_snippets() {
         errors += usize::from(want.is_err());
         let same = match (&got, want) {
             (Ok(a), Ok(b)) => a == b,
-            (Err(_), Err(_)) => true,
+            (Err(model), Err(portage)) => same_stop(model, portage),
             _ => false,
         };
         if !same {

@@ -88,7 +88,11 @@ pub fn getconfig(py: &Path, jobs: &[Job]) -> Vec<Read> {
     answers
         .into_iter()
         .map(|a| match a.get("error") {
-            Some(e) => Err(e.as_str().unwrap_or_default().to_string()),
+            Some(e) => Err(format!(
+                "line {}: {}",
+                a.get("line").and_then(|l| l.as_u64()).unwrap_or(0),
+                e.as_str().unwrap_or_default()
+            )),
             None => Ok(a["vars"]
                 .as_object()
                 .unwrap()

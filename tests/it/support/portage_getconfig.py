@@ -9,13 +9,18 @@ Reads a JSON list of jobs on stdin and prints one JSON result per job (a list):
       (portage.const.INCREMENTALS) stacked as config.py stacks it (portage.util.stack_lists:
       `-word` removes, `-*` clears), its words joined by one space.
   {"root": DIR, "mode": "file", "path": P}  getconfig(DIR/P) alone, expand={}.
-Result: {"vars": {NAME: VALUE}} or {"error": MESSAGE}.
+Result: {"vars": {NAME: VALUE}} or {"error": MESSAGE, "line": N}: N is the line emerge
+stops at, from the exception or from what getconfig wrote to stderr before raising
+(shlex's "No closing quotation" carries no line; getconfig prints it), or null.
 
 The only change to Portage: an absolute path in a `source` line is looked up under DIR,
 as distsetup resolves system paths under --root.
 """
+import contextlib
+import io
 import json
 import os
+import re
 import shlex
 import sys
 
@@ -61,22 +66,34 @@ def make_conf(root):
     return seen
 
 
+def stop_line(text):
+    found = re.findall(r"line (\d+)", text)
+    return int(found[-1]) if found else None
+
+
 def run(job):
     root = os.path.realpath(job["root"])
     ROOT[0] = root
+    said = io.StringIO()
     try:
-        if job["mode"] == "makeconf":
-            return {"vars": make_conf(root)}
-        if job["mode"] == "stacked":
-            got = make_conf(root)
-            for k in INCREMENTALS:
-                if k in got:
-                    got[k] = " ".join(stack_lists([got[k].split()], incremental=1))
-            return {"vars": got}
-        got = read(os.path.join(root, job["path"].lstrip("/")), {})
-        return {"vars": got or {}}
+        with contextlib.redirect_stderr(said):
+            if job["mode"] == "makeconf":
+                return {"vars": make_conf(root)}
+            if job["mode"] == "stacked":
+                got = make_conf(root)
+                for k in INCREMENTALS:
+                    if k in got:
+                        got[k] = " ".join(stack_lists([got[k].split()], incremental=1))
+                return {"vars": got}
+            got = read(os.path.join(root, job["path"].lstrip("/")), {})
+            return {"vars": got or {}}
     except Exception as e:  # what emerge would die of
-        return {"error": "%s: %s" % (type(e).__name__, e)}
+        line = stop_line(str(e))
+        if line is None:
+            line = stop_line(said.getvalue())
+        return {"error": "%s: %s" % (type(e).__name__, e), "line": line}
+    finally:
+        sys.stderr.write(said.getvalue())
 
 
 def main():

@@ -35,7 +35,7 @@ fn versions_cover_both_ways_gcc_prints_them() {
     assert!(naming::check_version("14.2.1").is_ok());
     for bad in ["", "14.", "v14", "14..1", "14 2"] {
         let e = naming::check_version(bad).unwrap_err();
-        assert!(e.contains("not a gcc version"), "{bad}: {e}");
+        assert!(e.to_string().contains("not a gcc version"), "{bad}: {e}");
     }
 }
 
