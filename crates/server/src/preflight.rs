@@ -3,8 +3,8 @@
 //! then every compile fails with "Permission denied" (distcc's exit 110) while the client
 //! quietly builds on the master. Said once, at start, with the fix.
 
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use super::config::LogLevel;
 use super::shared::Server;
@@ -14,12 +14,13 @@ use super::shared::Server;
 pub struct Unrunnable {
     /// The executable, as the table names it.
     pub path: PathBuf,
-    /// Why it did not start.
+    /// Why it may not be executed.
     pub error: std::io::Error,
 }
 
-/// Start each executable of the compiler table once (`-dumpversion`, no input, output
-/// dropped) as the current user; those that cannot be started.
+/// The executables of the compiler table the current user may not execute: `access(2)`
+/// with X_OK, which walks the path (every directory on the way, every link) with the
+/// process's own ids. Nothing is run: a compiler runs only confined, for a job.
 pub fn unrunnable(server: &Server) -> Vec<Unrunnable> {
     server
         .shared
@@ -27,14 +28,13 @@ pub fn unrunnable(server: &Server) -> Vec<Unrunnable> {
         .executables()
         .into_iter()
         .filter_map(|path| {
-            let started = Command::new(&path)
-                .arg("-dumpversion")
-                .current_dir("/")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            started.err().map(|error| Unrunnable { path, error })
+            let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+            // SAFETY: `c` is a NUL-terminated path that outlives the call.
+            let ok = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0;
+            (!ok).then(|| Unrunnable {
+                path,
+                error: std::io::Error::last_os_error(),
+            })
         })
         .collect()
 }
