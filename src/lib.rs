@@ -15,6 +15,7 @@ pub mod edit;
 pub mod hostspec;
 pub mod loadorder;
 pub mod master;
+pub mod passwd;
 pub mod profile;
 pub mod prompt;
 pub mod toolchain;

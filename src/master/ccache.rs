@@ -38,47 +38,7 @@ const CCACHE_CONF: &str = "/etc/ccache.conf";
 /// Where makepkg looks for ccache's compiler links.
 const CCACHE_BIN: &str = "/usr/lib/ccache/bin";
 
-/// One line of a passwd file: what owning a directory needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasswdEntry {
-    /// User id.
-    pub uid: u32,
-    /// Primary group id.
-    pub gid: u32,
-    /// Home directory.
-    pub home: PathBuf,
-}
-
-/// Find `user` in the root's `/etc/passwd`.
-pub fn lookup_user(root: &SysRoot, user: &str) -> Result<PasswdEntry, Error> {
-    let file = Path::new("/etc/passwd");
-    let text = root.read_file(file)?.unwrap_or_default();
-    let text = String::from_utf8_lossy(&text);
-    for (n, line) in text.lines().enumerate() {
-        let f: Vec<&str> = line.split(':').collect();
-        if f.first() != Some(&user) {
-            continue;
-        }
-        let bad = |what: &str| Error::User {
-            user: user.to_string(),
-            file: root.path(file),
-            reason: format!("line {}: {what}", n + 1),
-        };
-        let (Some(uid), Some(gid), Some(home)) = (f.get(2), f.get(3), f.get(5)) else {
-            return Err(bad("fewer than 6 fields"));
-        };
-        return Ok(PasswdEntry {
-            uid: uid.parse().map_err(|_| bad("the uid is not a number"))?,
-            gid: gid.parse().map_err(|_| bad("the gid is not a number"))?,
-            home: PathBuf::from(home),
-        });
-    }
-    Err(Error::User {
-        user: user.to_string(),
-        file: root.path(file),
-        reason: "no such user".into(),
-    })
-}
+use crate::passwd::lookup_user;
 
 /// makepkg: the BUILDENV word, the links makepkg needs, the build user's cache directory.
 pub(super) fn plan_makepkg_ccache(

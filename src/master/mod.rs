@@ -79,8 +79,9 @@ mod makepkg;
 mod portage;
 mod relay;
 mod zeroconf;
+pub use crate::passwd::{PasswdEntry, lookup_user};
 use ccache::*;
-pub use ccache::{Ccache, PasswdEntry, lookup_user, with_prefix_command};
+pub use ccache::{Ccache, with_prefix_command};
 pub use conf::relative_target;
 use conf::*;
 pub use hosts::hosts_file_bytes;
@@ -420,6 +421,17 @@ fn jobs(
                 load,
                 reasoning,
             })
+        }
+    }
+}
+
+impl From<crate::passwd::PasswdError> for Error {
+    fn from(e: crate::passwd::PasswdError) -> Error {
+        match e {
+            crate::passwd::PasswdError::Io(e) => Error::Plan(e),
+            crate::passwd::PasswdError::User { user, file, reason } => {
+                Error::User { user, file, reason }
+            }
         }
     }
 }

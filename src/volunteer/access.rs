@@ -37,7 +37,7 @@ pub fn checking_user(profile: &Profile, runs_as_profile_user: Option<&str>) -> O
     let system = SysRoot::system();
     let name = &profile.volunteer.user;
     let wanted = runs_as_profile_user.and_then(|service| {
-        let e = crate::master::lookup_user(&system, name).ok()?;
+        let e = crate::passwd::lookup_user(&system, name).ok()?;
         Some((
             name.clone(),
             e,
@@ -47,7 +47,7 @@ pub fn checking_user(profile: &Profile, runs_as_profile_user: Option<&str>) -> O
     let (name, entry, role) = match wanted {
         Some(found) => found,
         None => {
-            let entry = crate::master::lookup_user(&system, "nobody").ok()?;
+            let entry = crate::passwd::lookup_user(&system, "nobody").ok()?;
             let role = match runs_as_profile_user {
                 None => "nobody, standing in for the service's DynamicUser".to_owned(),
                 Some(_) => format!("nobody, standing in for {name} (not a user on this machine)"),

@@ -119,7 +119,7 @@ fn volunteer_secure_zeroconf_advertises_the_fingerprint_and_masters_show_it() {
     let o = crate::support::Cmd::new("volunteer")
         .no_home()
         .args(["--toolchain", tc.to_str().unwrap(), "--allow", "127.0.0.1"])
-        .args(["--secure", "--zeroconf", "--yes"])
+        .args(["--secure", "--zeroconf", "--yes", "--profile", "debian"])
         .root(root.path())
         .run();
     assert!(o.status.success(), "{}", text(&o));

@@ -129,7 +129,7 @@ fn volunteer_secure_then_pairing_then_the_first_compile_then_undo() {
         crate::support::Cmd::new("volunteer")
             .no_home()
             .args(["--toolchain", tc.to_str().unwrap(), "--allow", "127.0.0.1"])
-            .args(["--port", &port, "--secure", mode])
+            .args(["--port", &port, "--secure", mode, "--profile", "debian"])
             .root(root.path())
             .run()
     };

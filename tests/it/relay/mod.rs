@@ -367,7 +367,7 @@ fn hedging_is_off_when_the_cap_is_zero() {
 fn relay_findings(args: &[&str]) -> Vec<(String, String, String)> {
     let o = crate::support::Cmd::new("doctor")
         .args(args)
-        .arg("--json")
+        .args(["--json", "--profile", "debian"])
         .run();
     let v: serde_json::Value = serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", crate::support::server::text(&o)));
