@@ -54,6 +54,26 @@ fn one_diff_for_files_symlinks_and_directories() {
     );
 }
 
+/// Issue 25 point 13: a volunteer's new alias directory used to be one `(directory)` hunk
+/// per level. A chain of new directories is one hunk, named by the deepest.
+#[test]
+fn a_chain_of_new_directories_is_one_hunk() {
+    let (_d, root) = tree();
+    let mut p = Plan::new(root);
+    p.create_dir(Path::new("/usr/lib/distsetup")).unwrap();
+    p.create_dir(Path::new("/usr/lib/distsetup/x-tools8"))
+        .unwrap();
+    p.create_dir(Path::new("/usr/lib/distsetup/x-tools8/bin"))
+        .unwrap();
+    p.create_dir(Path::new("/etc/conf.d")).unwrap();
+    assert_eq!(
+        p.diff(),
+        "--- /dev/null\n+++ b/usr/lib/distsetup/x-tools8/bin/ (directory, and its parents \
+         /usr/lib/distsetup/ /usr/lib/distsetup/x-tools8/)\n\
+         --- /dev/null\n+++ b/etc/conf.d/ (directory)\n"
+    );
+}
+
 #[test]
 fn same_bytes_make_an_empty_plan() {
     let (_d, root) = tree();

@@ -585,8 +585,15 @@ impl Plan {
     /// symlinks: `-> target` lines; directories: a `+++ b/PATH/` header.
     pub fn diff(&self) -> String {
         let mut out = String::new();
-        for step in &self.steps {
+        // A chain of new directories (/usr/lib/distsetup/, …/x-tools8/, …/bin/) is one
+        // hunk, named by its deepest directory, not one hunk per level.
+        let mut parents: Vec<String> = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
             let shown = step.change.path().display().to_string();
+            if self.opens_a_chain(i) {
+                parents.push(format!("{shown}/"));
+                continue;
+            }
             if let Some(link) = &step.via_symlink {
                 out.push_str(&format!(
                     "# {} is a symlink; editing its target {}\n",
@@ -632,7 +639,13 @@ impl Plan {
                     out.push_str(&format!("--- a{shown} (symlink)\n+++ /dev/null\n--> {t}\n"));
                 }
                 (Change::CreateDir { owner, .. }, _) => {
-                    out.push_str(&format!("--- /dev/null\n+++ b{shown}/ (directory)\n"));
+                    let also = if parents.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", and its parents {}", parents.join(" "))
+                    };
+                    parents.clear();
+                    out.push_str(&format!("--- /dev/null\n+++ b{shown}/ (directory{also})\n"));
                     if let Some(o) = owner {
                         out.push_str(&format!(
                             "# {shown}/: owner {}:{}, mode {:04o}\n",
@@ -643,6 +656,18 @@ impl Plan {
             }
         }
         out
+    }
+
+    /// Whether step `i` is a new directory, without an owner of its own to show, whose
+    /// next step makes a directory inside it: the diff names it with that one.
+    fn opens_a_chain(&self, i: usize) -> bool {
+        let (Some(step), Some(next)) = (self.steps.get(i), self.steps.get(i + 1)) else {
+            return false;
+        };
+        let plain_dir = matches!(step.change, Change::CreateDir { owner: None, .. });
+        let child_dir = matches!(next.change, Change::CreateDir { .. })
+            && next.change.path().parent() == Some(step.change.path());
+        plain_dir && child_dir && step.via_symlink.is_none()
     }
 
     /// Apply every step as one transaction and journal it; see [`apply::apply`].

@@ -39,16 +39,21 @@ impl Lock {
             .open(&path)
             .map_err(state_err(&path))?;
         if !wait_for(&file, &path, libc::LOCK_EX, wait)? {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let holder = holder.trim().replace('\n', ", ");
-            return Err(Error::Locked {
-                lock: path,
-                holder: if holder.is_empty() {
+            // The kernel knows who holds it; what the file says may be a run that has
+            // finished since (a reader holding it shared writes nothing).
+            let holder = holder_now(&file).unwrap_or_else(|| {
+                let mut said = String::new();
+                let _ = file.read_to_string(&mut said);
+                let said = said.trim().replace('\n', ", ");
+                if said.is_empty() {
                     "a process that did not say who it is".into()
                 } else {
-                    holder
-                },
+                    said
+                }
+            });
+            return Err(Error::Locked {
+                lock: path,
+                holder,
                 waited: wait.as_secs_f64(),
             });
         }
@@ -75,7 +80,8 @@ impl Lock {
         if !wait_for(&file, &path, libc::LOCK_SH, wait)? {
             return Err(Error::Locked {
                 lock: path,
-                holder: "a process changing this system".into(),
+                holder: holder_now(&file)
+                    .unwrap_or_else(|| "a process changing this system".into()),
                 waited: wait.as_secs_f64(),
             });
         }
@@ -131,4 +137,65 @@ pub(crate) fn command_line() -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Who holds the lock on `file` now, from the kernel's table (`/proc/locks`): "pid N,
+/// command ..." of the first other process with a lock on the same inode.
+fn holder_now(file: &std::fs::File) -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = file.metadata().ok()?;
+    let dev = meta.dev() as libc::dev_t;
+    let key = format!(
+        "{:02x}:{:02x}:{}",
+        libc::major(dev),
+        libc::minor(dev),
+        meta.ino()
+    );
+    let table = std::fs::read_to_string("/proc/locks").ok()?;
+    holder_in(&table, &key, std::process::id()).map(|pid| {
+        let command = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|c| {
+                String::from_utf8_lossy(&c)
+                    .split('\0')
+                    .filter(|a| !a.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        if command.is_empty() {
+            format!("pid {pid}")
+        } else {
+            format!("pid {pid}, command {command}")
+        }
+    })
+}
+
+/// The pid of a granted lock (not a waiter, `->`) on `key` (`MAJOR:MINOR:INODE`, hex
+/// device numbers as the kernel prints them) held by another process than `me`.
+fn holder_in(table: &str, key: &str, me: u32) -> Option<u32> {
+    table.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.get(1) == Some(&"->") {
+            return None;
+        }
+        let at = fields.iter().position(|f| *f == key)?;
+        let pid: u32 = fields.get(at.checked_sub(1)?)?.parse().ok()?;
+        (pid != me).then_some(pid)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holder_in;
+
+    #[test]
+    fn the_holder_is_read_from_the_kernels_table() {
+        let table = "1: FLOCK  ADVISORY  WRITE 4321 fe:01:1234 0 EOF\n\
+                     1: -> FLOCK  ADVISORY  WRITE 999 fe:01:1234 0 EOF\n\
+                     2: POSIX  ADVISORY  WRITE 77 fe:01:55 0 EOF\n";
+        assert_eq!(holder_in(table, "fe:01:1234", 1), Some(4321));
+        assert_eq!(holder_in(table, "fe:01:1234", 4321), None);
+        assert_eq!(holder_in(table, "fe:01:55", 1), Some(77));
+        assert_eq!(holder_in(table, "fe:01:9", 1), None);
+    }
 }
