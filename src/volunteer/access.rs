@@ -6,6 +6,8 @@ use std::os::unix::fs::MetadataExt as _;
 use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
 
+use crate::child::CheckedOutput as _;
+
 use super::*;
 
 /// The user a service runs its compiles as, as found on this machine.
@@ -102,7 +104,7 @@ pub fn check_runnable(
             .gid(user.gid)
             .current_dir("/")
             .stdin(Stdio::null())
-            .output();
+            .checked_output();
         match ran {
             Ok(o) if o.status.success() => return Ok(()),
             Ok(o) => Some(format!(
