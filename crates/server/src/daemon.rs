@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{Semaphore, watch};
 
+use super::clients::Seat;
 use super::config::{LogLevel, ServeSettings};
 use super::conn;
 use super::error::ServeError;
@@ -39,6 +40,25 @@ pub(super) fn admit(shared: &Shared, addr: SocketAddr) -> bool {
     shared.stats.refused("access_list");
     shared.stats.finished(Outcome::Other, None);
     false
+}
+
+/// A seat for a connection from `ip` (TCP or the secure link), or `None` when that
+/// client holds its `--max-client-connections` already: then logged and counted, and
+/// the caller closes the connection. `what` names what is closed.
+pub(super) fn seat(shared: &Shared, ip: IpAddr, what: &str) -> Option<Seat> {
+    let seat = shared.clients.admit(ip);
+    if seat.is_none() {
+        shared.log.log(
+            LogLevel::Warning,
+            &format!(
+                "client: {} already holds {} connections (--max-client-connections); {what}",
+                ip.to_canonical(),
+                shared.settings.max_client_connections
+            ),
+        );
+        shared.stats.refused("client_limit");
+    }
+    seat
 }
 
 /// The bound sockets: job port and (with `--stats`) stats port, on every address.
@@ -263,16 +283,7 @@ async fn accept_loop(
             drop(stream);
             continue;
         }
-        let Some(seat) = shared.clients.admit(addr.ip()) else {
-            shared.log.log(
-                LogLevel::Warning,
-                &format!(
-                    "client: {} already holds {} connections (--max-client-connections); closed",
-                    addr.ip().to_canonical(),
-                    shared.settings.max_client_connections
-                ),
-            );
-            shared.stats.refused("client_limit");
+        let Some(seat) = seat(&shared, addr.ip(), "closed") else {
             drop(stream);
             continue;
         };

@@ -45,16 +45,7 @@ where
 {
     server.shared.stats.accepted();
     // The per-client limits hold for a master on the link as for one over TCP.
-    let Some(seat) = server.shared.clients.admit(peer.ip()) else {
-        server.shared.log.log(
-            LogLevel::Warning,
-            &format!(
-                "client: {} already holds {} connections (--max-client-connections); link stream closed",
-                peer.ip().to_canonical(),
-                server.shared.settings.max_client_connections
-            ),
-        );
-        server.shared.stats.refused("client_limit");
+    let Some(seat) = daemon::seat(&server.shared, peer.ip(), "link stream closed") else {
         let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
         return Outcome::Other;
     };
