@@ -3,6 +3,11 @@
 //! mount, BPF, the kernel's keyrings or a namespace. Those calls kill the process that
 //! makes them (`SIGSYS`), and the reply says so.
 //!
+//! One exception: a UNIX socket is refused with `EACCES` instead. glibc asks for one on
+//! every user lookup (nscd, systemd's userdb) and carries on when it is refused, and bash
+//! looks its user up at start when `SHELL` is unset (as under systemd): killing there
+//! would kill every shell-script compiler wrapper before its first line.
+//!
 //! Landlock's network rules cover TCP only; this filter is what keeps UDP, raw and UNIX
 //! sockets out of a compile, and it holds on kernels whose Landlock ABI is older or absent.
 //! The programs are built once in the server (allocation happens there) and loaded in the
@@ -17,8 +22,6 @@ use seccompiler::{
 
 /// System calls no compile makes, and what they would give it.
 const DENIED: &[(i64, &str)] = &[
-    (libc::SYS_socket, "a socket"),
-    (libc::SYS_socketpair, "a socket"),
     (libc::SYS_connect, "a connection"),
     (libc::SYS_bind, "a listening socket"),
     (libc::SYS_listen, "a listening socket"),
@@ -92,7 +95,8 @@ const NAMESPACE_FLAGS: &[i32] = &[
 
 /// What the reply says when a compile was stopped by the filter.
 pub const REFUSED_MESSAGE: &str = "distsetup serve: the compile was stopped by this server's \
-     system-call filter (SIGSYS): a compile may not open sockets (TCP, UDP or any other), \
+     system-call filter (SIGSYS): a compile may not open network sockets (TCP, UDP or any \
+     other; a UNIX socket is refused with \"permission denied\"), \
      trace or read other processes, mount, load BPF or kernel modules, use the kernel's \
      keyrings or enter namespaces\n";
 
@@ -124,6 +128,18 @@ impl Filter {
             clone_rules.push(SeccompRule::new(vec![cond]).map_err(rule_err)?);
         }
         rules.insert(libc::SYS_clone, clone_rules);
+        // Any socket but a UNIX one kills; a UNIX one is refused by the next program.
+        let domain = |op| {
+            SeccompCondition::new(
+                0,
+                SeccompCmpArgLen::Dword,
+                op,
+                u64::from(libc::AF_UNIX.unsigned_abs()),
+            )
+            .and_then(|c| SeccompRule::new(vec![c]))
+            .map_err(rule_err)
+        };
+        rules.insert(libc::SYS_socket, vec![domain(SeccompCmpOp::Ne)?]);
         let deny = SeccompFilter::new(
             rules,
             SeccompAction::Allow,
@@ -140,9 +156,20 @@ impl Filter {
             arch,
         )
         .map_err(rule_err)?;
+        let unix = SeccompFilter::new(
+            BTreeMap::from([
+                (libc::SYS_socket, vec![domain(SeccompCmpOp::Eq)?]),
+                (libc::SYS_socketpair, Vec::new()),
+            ]),
+            SeccompAction::Allow,
+            SeccompAction::Errno(libc::EACCES.unsigned_abs()),
+            arch,
+        )
+        .map_err(rule_err)?;
         let mut programs: Vec<BpfProgram> = vec![
             deny.try_into().map_err(rule_err)?,
             clone3.try_into().map_err(rule_err)?,
+            unix.try_into().map_err(rule_err)?,
         ];
         if let Some(x32) = x32_guard() {
             programs.push(x32);

@@ -63,6 +63,9 @@ impl Server {
         args.extend(extra.iter().map(|s| s.to_string()));
         let mut cmd = Command::new(bin());
         cmd.args(&args).env("TMPDIR", &tmp).stdin(Stdio::null());
+        // As under systemd (and CI): no SHELL, so a bash compiler wrapper looks its user
+        // up at start, which asks glibc for a UNIX socket inside the compile's filter.
+        cmd.env_remove("SHELL");
         cmd.envs(env.iter().copied());
         if let Some(n) = nofile {
             use std::os::unix::process::CommandExt as _;

@@ -47,12 +47,20 @@ fn ok(what: &str, o: Output) -> Output {
     o
 }
 
-/// Poll `probe` until it is true; panic with `what` after 20 s (a bound, not a timing
-/// assertion: each step normally takes well under a second).
-fn wait_for(what: &str, mut probe: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+/// Poll `probe` until it is true; panic with `what` after 60 s (a bound, not a timing
+/// assertion: each step normally takes well under a second, but the whole suite runs
+/// beside it on two cores).
+fn wait_for(what: &str, probe: impl FnMut() -> bool) {
+    wait_or_explain(what, probe, String::new);
+}
+
+/// [`wait_for`], and on giving up say what `explain` finds (what the client and avahi see).
+fn wait_or_explain(what: &str, mut probe: impl FnMut() -> bool, explain: impl Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !probe() {
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
+        if Instant::now() >= deadline {
+            panic!("gave up waiting: {what}\n{}", explain());
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -149,6 +157,18 @@ impl Master<'_> {
     /// starts that daemon).
     fn client_hosts(&self) -> String {
         String::from_utf8_lossy(&self.run(&["distcc", "--show-hosts"]).stdout).into_owned()
+    }
+
+    /// What the client's zeroconf cache holds and what avahi on the master resolves.
+    fn explain_discovery(&self) -> String {
+        let cache = self.home.join(".distcc/zeroconf/hosts");
+        let browse = self.run(&["avahi-browse", "-a", "-t", "-r", "-p"]);
+        format!(
+            "client's cache {}: {:?}\navahi-browse on the master: {}",
+            cache.display(),
+            std::fs::read_to_string(&cache),
+            text(&browse)
+        )
     }
 
     /// `distcc MACHINE-gcc -c hello.c -o OUT` (`MACHINE`: what this master's cc says);
@@ -310,9 +330,11 @@ fn the_stock_client_finds_the_cross_volunteer_by_itself_and_loses_it_after_undo(
     }
 
     // The stock client, DISTCC_HOSTS=+zeroconf: it finds v1 only, as ADDRESS:PORT/JOBS.
-    wait_for("the client to discover v1", || {
-        m.client_hosts().contains(V1)
-    });
+    wait_or_explain(
+        "the client to discover v1",
+        || m.client_hosts().contains(V1),
+        || m.explain_discovery(),
+    );
     let hosts = m.client_hosts();
     assert!(hosts.contains(&format!("{V1}:{p1}/2")), "{hosts}");
     assert!(
@@ -338,9 +360,11 @@ fn the_stock_client_finds_the_cross_volunteer_by_itself_and_loses_it_after_undo(
         home: t.join("home64"),
         dir: t.path().to_path_buf(),
     };
-    wait_for("the aarch64 client to discover v2", || {
-        m64.client_hosts().contains(V2)
-    });
+    wait_or_explain(
+        "the aarch64 client to discover v2",
+        || m64.client_hosts().contains(V2),
+        || m64.explain_discovery(),
+    );
     assert!(!m64.client_hosts().contains(V1), "{}", m64.client_hosts());
     let machine = m64.distcc(a64_name, "a64.o", &["env", "DISTCC_FALLBACK=0"]);
     assert!(machine.contains("AArch64"), "{machine}");
