@@ -121,6 +121,19 @@ impl Host {
         self.last_done = Some(now);
     }
 
+    /// An attempt ran `ratio` times longer per byte than the cluster's average and was
+    /// cancelled unfinished (its duplicate won, or the client left): the host is at least
+    /// that slow. Only ever makes it look slower, halfway at once: a host that lost a race
+    /// should not draw the next big unit.
+    pub(crate) fn learn_lower_bound(&mut self, ratio: f64) {
+        let sample = ratio.clamp(1.0 / 16.0, 16.0).ln();
+        self.slowness = Some(match self.slowness {
+            Some(old) if sample <= old => old,
+            Some(old) => old + 0.5 * (sample - old),
+            None => sample,
+        });
+    }
+
     /// A probe compile took `secs`. A stale estimate moves by how much the probe time
     /// moved (a host whose quota changed shows it in the probe first).
     pub(crate) fn learn_probe(&mut self, secs: f64, now: Instant) {
@@ -224,6 +237,19 @@ mod tests {
         assert!((f(0) - 1.0).abs() < 1e-9);
         assert!((f(1) - 3.0).abs() < 1e-9);
         assert!((f(2) - 4.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_unfinished_attempt_only_ever_makes_a_host_slower() {
+        let now = Instant::now();
+        let mut h = host(1);
+        h.learn(1.0, now);
+        h.learn_lower_bound(0.5);
+        assert_eq!(h.slowness, Some(0.0));
+        h.learn_lower_bound(16.0);
+        let s = h.slowness.map(f64::exp).unwrap_or_default();
+        assert!((s - 4.0).abs() < 1e-9, "{s}");
+        assert_eq!(h.done, 1, "a lower bound is not a finished job");
     }
 
     #[test]

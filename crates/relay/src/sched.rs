@@ -8,9 +8,11 @@
 //!   job running there is predicted to end) plus its predicted time there (the host's
 //!   fixed cost + bytes × learned seconds per byte). When that best place is busy the job
 //!   waits for it ("wait for the fast host") and later jobs plan around it.
-//! - **Hedging** (in [`Scheduler::tick`]): a job past its predicted time × the 95th
-//!   percentile of how far predictions overshot gets a duplicate on an idle eligible
-//!   slot, only while nothing waits and at most `hedge_percent` of the jobs.
+//! - **Hedging** (in [`Scheduler::tick`], see `hedge`): a job past its predicted time ×
+//!   the 95th percentile of how far predictions overshot, or one that an idle eligible
+//!   slot is expected to finish in under half the time it still needs where it runs,
+//!   gets a duplicate there, only while nothing waits and at most `hedge_percent` of the
+//!   jobs. An attempt that loses such a race teaches its host that it is slow.
 //!
 //! All state is behind one mutex, held briefly; grants are handed out after it is
 //! released (a dropped grant re-enters the scheduler).
@@ -27,6 +29,7 @@ use crate::host::{Host, Probe, Volunteer, spb_of};
 use crate::status::{Counters, Span};
 use crate::transport::Transport;
 
+mod hedge;
 mod probing;
 mod view;
 
@@ -459,6 +462,10 @@ impl Scheduler {
                         *st_global = Some(global + GLOBAL_ALPHA * (sample - global));
                     }
                     Some(Outcome::Failed(f)) if f.benches_host() => h.fail(f.word(), now),
+                    None if secs > r.predicted => {
+                        let global = st_global.unwrap_or(crate::host::PRIOR_SPB);
+                        h.learn_lower_bound(secs / r.bytes.max(1) as f64 / global);
+                    }
                     _ => {}
                 }
             }
@@ -570,89 +577,17 @@ impl Scheduler {
     /// Periodic work: revive benched hosts through a probe, refresh stale ones, hedge
     /// stragglers.
     pub(crate) fn tick(self: &Arc<Self>) {
-        let (hedges, dropped) = {
+        let hedges = {
             let mut st = self.lock();
             let now = Instant::now();
             self.revive_and_refresh(&mut st, now);
             self.hedge(&mut st, now)
         };
+        // Sent outside the lock: a job that already ended drops its duplicate's lease,
+        // which re-enters the scheduler.
         for (tx, lease) in hedges {
-            if let Err(e) = tx.send(lease) {
-                drop(e);
-            }
+            drop(tx.send(lease));
         }
-        drop(dropped);
-    }
-
-    /// Send duplicates for stragglers. Returns the leases to hand to their jobs.
-    #[allow(clippy::type_complexity)]
-    fn hedge(
-        self: &Arc<Self>,
-        st: &mut State,
-        now: Instant,
-    ) -> (Vec<(mpsc::UnboundedSender<Lease>, Lease)>, Vec<Lease>) {
-        let mut out = Vec::new();
-        let pct = u64::from(self.settings.hedge_percent);
-        if !st.pending.is_empty() || pct == 0 || st.ratios.len() < self.settings.hedge_warmup {
-            return (out, Vec::new());
-        }
-        let factor = percentile95(&st.ratios).max(1.5);
-        let min_age = self.settings.hedge_after.as_secs_f64();
-        let late: Vec<u64> = st
-            .running
-            .iter()
-            .filter(|(_, r)| !r.duplicate && !r.hedged && r.hedge.is_some())
-            .filter(|(_, r)| {
-                let age = now.duration_since(r.started).as_secs_f64();
-                age > min_age && age > r.predicted * factor
-            })
-            .map(|(a, _)| *a)
-            .collect();
-        for attempt in late {
-            if (st.counters.hedges + 1) * 100 > st.counters.jobs * pct {
-                break;
-            }
-            let Some(r) = st.running.get(&attempt) else {
-                continue;
-            };
-            let (host, compiler, bytes) = (r.host, r.compiler.clone(), r.bytes);
-            let mut best: Option<(usize, usize, f64)> = None;
-            for (hi, h) in st.hosts.iter().enumerate() {
-                if h.id == host || !h.usable() || !matches!(Self::elig(st, h, &compiler), Elig::Yes)
-                {
-                    continue;
-                }
-                let Some(si) = h.free_slot() else { continue };
-                let t = Self::predict(st, h, bytes, now);
-                if best.is_none_or(|b| t < b.2) {
-                    best = Some((hi, si, t));
-                }
-            }
-            let Some((hi, si, _)) = best else { continue };
-            let Some(r) = st.running.get_mut(&attempt) else {
-                continue;
-            };
-            r.hedged = true;
-            let (Some(tx), job, source) = (r.hedge.clone(), r.job, r.source.clone()) else {
-                continue;
-            };
-            // A stand-in for the job's waiting entry, to reuse `start`.
-            let (otx, _orx) = oneshot::channel();
-            let p = Pending {
-                job,
-                compiler,
-                source,
-                bytes,
-                exclude: Vec::new(),
-                tx: otx,
-                hedge: tx.clone(),
-            };
-            if let Some(lease) = self.start(st, hi, si, &p, true, now) {
-                st.counters.hedges += 1;
-                out.push((tx, lease));
-            }
-        }
-        (out, Vec::new())
     }
 }
 
@@ -669,18 +604,6 @@ fn deliver(deliveries: Deliveries) {
         // the lock, which frees the slot again.
         drop(tx.send(grant));
     }
-}
-
-/// The 95th percentile of how far finished jobs overshot their prediction (2 before
-/// there are 20 of them).
-fn percentile95(ratios: &VecDeque<f64>) -> f64 {
-    if ratios.len() < 20 {
-        return 2.0;
-    }
-    let mut v: Vec<f64> = ratios.iter().copied().collect();
-    v.sort_by(f64::total_cmp);
-    let at = (v.len() * 95 / 100).min(v.len() - 1);
-    v.get(at).copied().unwrap_or(2.0)
 }
 
 /// Why no volunteer takes a job for `compiler`, in a few words (the counter's key).

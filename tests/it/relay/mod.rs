@@ -241,6 +241,35 @@ fn with_no_volunteer_left_the_master_compiles_and_says_why() {
     assert_eq!(count(&state, "failed"), 0, "{state:#}");
 }
 
+/// A distccd volunteer whose compilers are `bin`'s, listed first beside a good serve: a
+/// build of six units through the relay sends it no job, `top` shows its compiler as a
+/// mismatch whose detail names `detail`, and the only compile it did is the relay's probe.
+fn mismatched_volunteer_gets_no_job(bin: &Path, detail: &str) {
+    let _ = std::process::Command::new("chmod")
+        .arg("755")
+        .arg(bin)
+        .status();
+    let other = Distccd::start(Some(bin));
+    let good = Server::start(&["--jobs", "2"]);
+    let hosts = format!("127.0.0.1:{}/4 {}", other.port, good.hosts("/2"));
+    let relay = Relay::start(&hosts, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let names = units(dir.path(), 6);
+    let results = build(&relay.hosts(6), dir.path(), &names);
+    assert_built(dir.path(), &results);
+    let state = relay.settled_state();
+    let w = Relay::host(&state, &format!("127.0.0.1:{}", other.port));
+    assert_eq!(w["done"], 0, "{state:#}");
+    let c = &w["compilers"]["x86_64-linux-gnu-gcc"];
+    assert_eq!(c["state"], "mismatch", "{state:#}");
+    assert!(c["detail"].as_str().unwrap().contains(detail), "{state:#}");
+    let log = other.log_text();
+    assert_eq!(log.matches("COMPILE_OK").count(), 1, "{log}");
+    assert!(log.contains("distsetup-probe.c"), "{log}");
+    assert_eq!(count(&state, "remote"), 6, "{state:#}");
+    assert_eq!(count(&state, "local"), 0, "{state:#}");
+}
+
 #[test]
 fn a_volunteer_with_another_target_gets_no_job() {
     if !need_distcc() {
@@ -258,29 +287,34 @@ fn a_volunteer_with_another_target_gets_no_job() {
         std::os::unix::fs::symlink("/usr/bin/aarch64-linux-gnu-gcc", bin.path().join(name))
             .unwrap();
     }
-    let _ = std::process::Command::new("chmod")
-        .arg("755")
-        .arg(bin.path())
-        .status();
-    let wrong = Distccd::start(Some(bin.path()));
-    let good = Server::start(&["--jobs", "2"]);
-    let hosts = format!("127.0.0.1:{}/4 {}", wrong.port, good.hosts("/2"));
-    let relay = Relay::start(&hosts, &[]);
-    let dir = tempfile::tempdir().unwrap();
-    let names = units(dir.path(), 6);
-    let results = build(&relay.hosts(6), dir.path(), &names);
-    assert_built(dir.path(), &results);
-    let state = relay.settled_state();
-    let w = Relay::host(&state, &format!("127.0.0.1:{}", wrong.port));
-    assert_eq!(w["done"], 0, "{state:#}");
-    let c = &w["compilers"]["x86_64-linux-gnu-gcc"];
-    assert_eq!(c["state"], "mismatch", "{state:#}");
-    assert!(
-        c["detail"].as_str().unwrap().contains("aarch64"),
-        "{state:#}"
-    );
-    assert_eq!(count(&state, "remote"), 6, "{state:#}");
-    assert_eq!(count(&state, "local"), 0, "{state:#}");
+    mismatched_volunteer_gets_no_job(bin.path(), "aarch64");
+}
+
+#[test]
+fn a_volunteer_with_another_gcc_major_version_gets_no_job() {
+    if !need_distcc() {
+        return;
+    }
+    // distccd whose x86_64-linux-gnu-gcc is this gcc saying it is gcc 99: -dumpversion,
+    // and the .comment of every object it writes, as a volunteer with another gcc would.
+    let bin = tempfile::tempdir().unwrap();
+    let liar = "#!/bin/sh\n\
+        for a in \"$@\"; do case $a in -dumpversion) echo 99; exit 0 ;; \
+        -dumpfullversion) echo 99.1.0; exit 0 ;; esac; done\n\
+        /usr/bin/x86_64-linux-gnu-gcc \"$@\" || exit $?\n\
+        out='' prev=''\n\
+        for a in \"$@\"; do [ \"$prev\" = -o ] && out=$a; prev=$a; done\n\
+        if [ -n \"$out\" ] && [ -f \"$out\" ]; then\n\
+        objcopy --remove-section .comment \"$out\" &&\n\
+        printf 'GCC: (Debian 99.1.0-1) 99.1.0\\0' >\"$out.comment\" &&\n\
+        objcopy --add-section .comment=\"$out.comment\" \"$out\" && rm -f \"$out.comment\"\n\
+        fi\n";
+    for name in ["x86_64-linux-gnu-gcc", "gcc", "cc"] {
+        let p = bin.path().join(name);
+        std::fs::write(&p, liar).unwrap();
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    mismatched_volunteer_gets_no_job(bin.path(), "99");
 }
 
 #[test]

@@ -142,6 +142,10 @@ impl Distccd {
         let _ = Command::new("chmod").arg("1777").arg(&tmp).status();
         let _ = Command::new("chmod").arg("755").arg(dir.path()).status();
         let port = free_port();
+        // Every job's summary line (COMPILE_OK ... FILE), written as nobody.
+        let log = dir.path().join("distccd.log");
+        std::fs::write(&log, "").unwrap();
+        let _ = Command::new("chmod").arg("666").arg(&log).status();
         let path = match path_first {
             Some(p) => format!("{}:/usr/bin:/bin", p.display()),
             None => "/usr/bin:/bin".into(),
@@ -163,8 +167,11 @@ impl Distccd {
                 "--jobs",
                 "2",
                 "--enable-tcp-insecure",
-                "--log-stderr",
-            ]);
+                "--log-level",
+                "info",
+                "--log-file",
+            ])
+            .arg(&log);
         if is_root() {
             cmd.args(["--user", "nobody"]);
         }
@@ -176,6 +183,11 @@ impl Distccd {
             .unwrap();
         wait_listening(port, "distccd");
         Distccd { child, port, dir }
+    }
+
+    /// What distccd logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("distccd.log")).unwrap_or_default()
     }
 }
 

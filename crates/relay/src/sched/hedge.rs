@@ -1,0 +1,191 @@
+//! Hedging stragglers ("The Tail at Scale"): a duplicate of a running job on an idle
+//! eligible slot, the first good answer wins and the other attempt is cancelled.
+//!
+//! A job is worth a duplicate when either
+//! - it has run past its predicted time × the 95th percentile of how far finished jobs
+//!   overshot their predictions (a straggler: the host slowed down, or the job is stuck),
+//! - or an idle slot elsewhere is expected to finish it in under half the time it still
+//!   needs where it runs (a slow host drew a big unit while a fast one sits idle at the
+//!   end of the build). A job past its prediction is assumed to need as long again as it
+//!   has run: nothing tells how far along it is.
+//!
+//! Only while no job waits for a slot (duplicates never take a slot a waiting job could
+//! use), after `hedge_warmup` finished jobs, for jobs older than `hedge_after`, and at
+//! most `hedge_percent` of the jobs.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Elig, Lease, Pending, Scheduler, State};
+
+/// The share of the time a job still needs where it runs that an idle slot must beat.
+const CLEAR_WIN: f64 = 0.5;
+
+/// Seconds a running job is expected to still need: what is left of its prediction, or,
+/// past it, as long again as it has run.
+pub(super) fn remaining(age: f64, predicted: f64) -> f64 {
+    if age < predicted {
+        predicted - age
+    } else {
+        age
+    }
+}
+
+/// Whether a job of `age` seconds, predicted at `predicted`, deserves a duplicate on a
+/// slot expected to take `elsewhere` seconds; `factor` is the overshoot percentile.
+pub(super) fn worth_a_duplicate(
+    age: f64,
+    predicted: f64,
+    factor: f64,
+    min_age: f64,
+    elsewhere: f64,
+) -> bool {
+    if age <= min_age {
+        return false;
+    }
+    let straggler = age > predicted * factor;
+    straggler || elsewhere < CLEAR_WIN * remaining(age, predicted)
+}
+
+/// The 95th percentile of how far finished jobs overshot their prediction (2 before
+/// there are 20 of them).
+pub(super) fn percentile95(ratios: &VecDeque<f64>) -> f64 {
+    if ratios.len() < 20 {
+        return 2.0;
+    }
+    let mut v: Vec<f64> = ratios.iter().copied().collect();
+    v.sort_by(f64::total_cmp);
+    let at = (v.len() * 95 / 100).min(v.len() - 1);
+    v.get(at).copied().unwrap_or(2.0)
+}
+
+/// Leases for duplicates, each with the channel of the job it belongs to.
+pub(super) type Duplicates = Vec<(mpsc::UnboundedSender<Lease>, Lease)>;
+
+impl Scheduler {
+    /// The idle eligible slot (host index, slot, predicted seconds) that would finish a
+    /// job of `bytes` for `compiler` first, on any host but `not_on`.
+    fn best_idle(
+        st: &State,
+        not_on: u64,
+        compiler: &str,
+        bytes: u64,
+        now: Instant,
+    ) -> Option<(usize, usize, f64)> {
+        let mut best: Option<(usize, usize, f64)> = None;
+        for (hi, h) in st.hosts.iter().enumerate() {
+            if h.id == not_on || !h.usable() || !matches!(Self::elig(st, h, compiler), Elig::Yes) {
+                continue;
+            }
+            let Some(si) = h.free_slot() else { continue };
+            let t = Self::predict(st, h, bytes, now);
+            if best.is_none_or(|b| t < b.2) {
+                best = Some((hi, si, t));
+            }
+        }
+        best
+    }
+
+    /// Send duplicates for stragglers. Returns the leases to hand to their jobs.
+    pub(super) fn hedge(self: &Arc<Self>, st: &mut State, now: Instant) -> Duplicates {
+        let mut out = Vec::new();
+        let pct = u64::from(self.settings.hedge_percent);
+        if !st.pending.is_empty() || pct == 0 || st.ratios.len() < self.settings.hedge_warmup {
+            return out;
+        }
+        let factor = percentile95(&st.ratios).max(1.5);
+        let min_age = self.settings.hedge_after.as_secs_f64();
+        // Oldest first: the job that has waited longest is the build's tail.
+        let mut candidates: Vec<(f64, u64)> = st
+            .running
+            .iter()
+            .filter(|(_, r)| !r.duplicate && !r.hedged && r.hedge.is_some())
+            .map(|(a, r)| (now.duration_since(r.started).as_secs_f64(), *a))
+            .filter(|(age, _)| *age > min_age)
+            .collect();
+        candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (age, attempt) in candidates {
+            if (st.counters.hedges + 1) * 100 > st.counters.jobs * pct {
+                break;
+            }
+            let Some(r) = st.running.get(&attempt) else {
+                continue;
+            };
+            let (host, compiler, bytes, predicted) =
+                (r.host, r.compiler.clone(), r.bytes, r.predicted);
+            let Some((hi, si, t)) = Self::best_idle(st, host, &compiler, bytes, now) else {
+                continue;
+            };
+            if !worth_a_duplicate(age, predicted, factor, min_age, t) {
+                continue;
+            }
+            let Some(r) = st.running.get_mut(&attempt) else {
+                continue;
+            };
+            r.hedged = true;
+            let (Some(tx), job, source) = (r.hedge.clone(), r.job, r.source.clone()) else {
+                continue;
+            };
+            // A stand-in for the job's waiting entry, to reuse `start`.
+            let (otx, _orx) = oneshot::channel();
+            let p = Pending {
+                job,
+                compiler,
+                source,
+                bytes,
+                exclude: Vec::new(),
+                tx: otx,
+                hedge: tx.clone(),
+            };
+            if let Some(lease) = self.start(st, hi, si, &p, true, now) {
+                st.counters.hedges += 1;
+                out.push((tx, lease));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_past_its_overshoot_percentile_is_a_straggler() {
+        // Predicted 2 s, the 95th percentile overshoot 1.5: late after 3 s, even when the
+        // idle slot is no faster.
+        assert!(!worth_a_duplicate(2.9, 2.0, 1.5, 1.0, 2.0));
+        assert!(worth_a_duplicate(3.1, 2.0, 1.5, 1.0, 2.0));
+    }
+
+    #[test]
+    fn a_slow_host_holding_a_big_unit_loses_it_to_an_idle_fast_one() {
+        // 10 s predicted on the slow host, 1.5 s in; the idle fast host needs 4 s: a
+        // clear win (4 < 0.5 × 8.5), though the job is well within its prediction.
+        assert!(worth_a_duplicate(1.5, 10.0, 1.5, 1.0, 4.0));
+        // Not when the idle slot is only a bit faster.
+        assert!(!worth_a_duplicate(1.5, 10.0, 1.5, 1.0, 6.0));
+        // Nor for a job younger than the minimum age.
+        assert!(!worth_a_duplicate(0.5, 10.0, 1.5, 1.0, 0.1));
+    }
+
+    #[test]
+    fn past_its_prediction_a_job_is_assumed_to_need_as_long_again() {
+        assert!((remaining(1.0, 3.0) - 2.0).abs() < 1e-9);
+        assert!((remaining(5.0, 3.0) - 5.0).abs() < 1e-9);
+        // A homogeneous cluster's tail: a job 0.5 s from its end on an equal host is
+        // left alone.
+        assert!(!worth_a_duplicate(1.5, 2.0, 1.5, 1.0, 2.0));
+    }
+
+    #[test]
+    fn the_percentile_needs_twenty_samples() {
+        let few: VecDeque<f64> = (0..19).map(f64::from).collect();
+        assert!((percentile95(&few) - 2.0).abs() < 1e-9);
+        let many: VecDeque<f64> = (1..=100).map(|i| f64::from(i) / 10.0).collect();
+        assert!((percentile95(&many) - 9.6).abs() < 1e-9);
+    }
+}
