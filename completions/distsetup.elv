@@ -229,6 +229,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --local-slots 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)'
             cand --lifetime 'Stop by itself after SECS (tests, benchmarks)'
             cand --root 'Find /etc/distsetup (this master''s key pair, the pinned volunteers of `,tls` hosts) under DIR'
+            cand --link-compression 'Compression on `,tls` links: auto (by the measured compression speed of this machine and bandwidth of each link), none, lzo or zstd'
             cand -h 'Print help'
             cand --help 'Print help'
         }

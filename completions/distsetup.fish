@@ -196,6 +196,10 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-warm
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l local-slots -d 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l lifetime -d 'Stop by itself after SECS (tests, benchmarks)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l root -d 'Find /etc/distsetup (this master\'s key pair, the pinned volunteers of `,tls` hosts) under DIR' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l link-compression -d 'Compression on `,tls` links: auto (by the measured compression speed of this machine and bandwidth of each link), none, lzo or zstd' -r -f -a "auto\t''
+none\t''
+lzo\t''
+zstd\t''"
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l relay -d 'The relay\'s address (where the client sends jobs)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l timeline -d 'Draw the last build\'s timeline (one row per host slot) into FILE as SVG, and exit' -r -F

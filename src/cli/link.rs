@@ -51,6 +51,9 @@ pub struct RelayArgs {
     /// Find /etc/distsetup (this master's key pair, the pinned volunteers of `,tls` hosts) under DIR.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Compression on `,tls` links: auto (by the measured compression speed of this machine and bandwidth of each link), none, lzo or zstd.
+    #[arg(long, value_name = "CODEC", default_value = "auto", value_parser = ["auto", "none", "lzo", "zstd"])]
+    pub link_compression: String,
 }
 
 /// `distsetup top`.
