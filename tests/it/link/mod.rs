@@ -3,6 +3,7 @@
 //! (one `LinkClient`, a TCP port per test: the relay's job, done minimally), and the
 //! `distsetup trust` commands for the pairing.
 
+mod cancel;
 mod compression;
 mod pairing;
 mod refusals;
