@@ -622,7 +622,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__serve)
-            opts="-p -a -j -P -N -h --listen --port --allow --jobs --toolchain --alias --whitelist-dir --stats --stats-port --inetd --enable-tcp-insecure --log-level --log-file --job-lifetime --pid-file --io-timeout --max-connections --max-client-connections --max-client-queued --max-held-sources --grace --lifetime --nice --user --allow-anyone --max-object --daemon --no-detach --verbose --log-stderr --version --tls --forward --root --help"
+            opts="-p -a -j -P -N -h --listen --port --allow --jobs --toolchain --alias --whitelist-dir --stats --stats-port --inetd --enable-tcp-insecure --log-level --log-file --job-lifetime --pid-file --io-timeout --max-connections --max-client-connections --max-client-queued --max-held-sources --grace --lifetime --nice --user --allow-anyone --max-object --daemon --no-detach --verbose --log-stderr --version --tls --forward --root --plain-port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -741,6 +741,10 @@ _distsetup() {
                     return 0
                     ;;
                 --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plain-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

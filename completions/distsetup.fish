@@ -151,6 +151,7 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l user -d 'S
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l max-object -d 'Refuse to send back an object larger than SIZE (bytes, or with K, M, G) [default: 4G, the protocol\'s limit]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l forward -d 'With --tls: hand each job to the distccd listening at ADDR (a loopback address and port) instead of compiling here' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l root -d 'With --tls: find /etc/distsetup (the key pair, the trusted masters) under DIR' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l plain-port -d 'With --tls: also serve plain distcc on PORT, for the clients --allow names (required then); without it the secure link is the only way in' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l stats -d 'Serve distccd\'s stats page (plus refusal counts) on the stats port'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l inetd -d 'Serve one job on stdin/stdout (ssh \'@host\' mode, inetd); --allow then applies only to IP sockets'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l enable-tcp-insecure -d 'distccd\'s switch to serve TCP without an access list: accepted only with --inetd (the ssh client appends it), refused otherwise'

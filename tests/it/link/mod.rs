@@ -6,6 +6,7 @@
 mod cancel;
 mod compression;
 mod pairing;
+mod plain;
 mod refusals;
 mod relay;
 
