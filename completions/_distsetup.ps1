@@ -253,6 +253,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--lifetime', '--lifetime', [CompletionResultType]::ParameterName, 'Stop by itself after SECS (tests, benchmarks)')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Find /etc/distsetup (this master''s key pair, the pinned volunteers of `,tls` hosts) under DIR')
             [CompletionResult]::new('--link-compression', '--link-compression', [CompletionResultType]::ParameterName, 'Compression on `,tls` links: auto (by the measured compression speed of this machine and bandwidth of each link), none, lzo or zstd')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Started as root: after reading this machine''s key (`,tls` hosts) and binding, run as USER (OpenRC and runit start the relay this way; systemd hands the key to a dynamic user instead)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

@@ -560,7 +560,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__relay)
-            opts="-h --listen --hosts --io-timeout --connect-timeout --attempts --hedge-percent --hedge-after-ms --hedge-warmup --local-slots --lifetime --root --link-compression --help"
+            opts="-h --listen --hosts --io-timeout --connect-timeout --attempts --hedge-percent --hedge-after-ms --hedge-warmup --local-slots --lifetime --root --link-compression --user --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -612,6 +612,10 @@ _distsetup() {
                     ;;
                 --link-compression)
                     COMPREPLY=($(compgen -W "auto none lzo zstd" -- "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

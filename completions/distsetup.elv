@@ -231,6 +231,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --lifetime 'Stop by itself after SECS (tests, benchmarks)'
             cand --root 'Find /etc/distsetup (this master''s key pair, the pinned volunteers of `,tls` hosts) under DIR'
             cand --link-compression 'Compression on `,tls` links: auto (by the measured compression speed of this machine and bandwidth of each link), none, lzo or zstd'
+            cand --user 'Started as root: after reading this machine''s key (`,tls` hosts) and binding, run as USER (OpenRC and runit start the relay this way; systemd hands the key to a dynamic user instead)'
             cand -h 'Print help'
             cand --help 'Print help'
         }

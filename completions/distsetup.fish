@@ -201,6 +201,7 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l link-compr
 none\t''
 lzo\t''
 zstd\t''"
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l user -d 'Started as root: after reading this machine\'s key (`,tls` hosts) and binding, run as USER (OpenRC and runit start the relay this way; systemd hands the key to a dynamic user instead)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l relay -d 'The relay\'s address (where the client sends jobs)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l timeline -d 'Draw the last build\'s timeline (one row per host slot) into FILE as SVG, and exit' -r -F

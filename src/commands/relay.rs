@@ -62,6 +62,11 @@ pub fn run(a: &RelayArgs) -> anyhow::Result<ExitStatus> {
         let fixed = volunteers(&list, connect, &local, &root, mode)?;
         let relay = Relay::new(settings, fixed.clone(), Arc::clone(&local));
         let listener = distsetup::relay::bind(a.listen).await?;
+        // The key (root's alone) was read and the port bound: root is no longer needed.
+        if let Some(user) = &a.user {
+            let state = distsetup::server::confine::drop_privileges(user, &[])?;
+            eprintln!("distsetup relay: running as {}", state.user);
+        }
         let addr = listener.local_addr().unwrap_or(a.listen);
         eprintln!(
             "distsetup relay: listening on {addr} for the distcc client; {} volunteer{}{}",

@@ -5,6 +5,7 @@
 
 mod cancel;
 mod compression;
+mod openrc;
 mod pairing;
 mod plain;
 mod refusals;
