@@ -525,6 +525,8 @@ impl AsyncWrite for MuxStream {
         let n = avail.min(buf.len());
         let raw_len = u32::try_from(n).unwrap_or(u32::MAX);
         s.send_win.take(raw_len);
+        // Compressing takes a while: the other streams and the reader go on meanwhile.
+        drop(guard);
         let packed = conn.policy.as_ref().and_then(|p| p.encode(&buf[..n]));
         conn.send(match packed {
             Some((codec, payload)) => Frame::ZData {
