@@ -44,6 +44,29 @@ fn compile_with(codec: &str) -> (serde_json::Value, TlsVolunteer) {
         plain_object(dir.path()),
         "{codec}: the object differs from a plain compile's"
     );
+    if codec == "zstd" || codec == "lzo" {
+        let top = Command::new(bin())
+            .args([
+                "top",
+                "--relay",
+                &format!("127.0.0.1:{}", relay.port),
+                "--once",
+            ])
+            .output()
+            .unwrap();
+        let shown = String::from_utf8_lossy(&top.stdout).into_owned();
+        let row = shown
+            .lines()
+            .find(|l| l.starts_with(&vol.addr()))
+            .unwrap_or_else(|| panic!("{shown}"));
+        assert!(row.contains(&format!(" tls+{codec} ")), "{shown}");
+        assert!(
+            shown.contains(&format!(
+                "    compression {codec}: forced by --link-compression"
+            )),
+            "{shown}"
+        );
+    }
     (Relay::host(&state, &vol.addr()).clone(), vol)
 }
 
