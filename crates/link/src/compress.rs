@@ -4,8 +4,8 @@
 //! uncompressed. Each `DATA` payload the master sends (at most 64 KiB) goes either as is
 //! or as a `ZDATA` frame: codec, uncompressed length, compressed bytes. Which codec is
 //! decided from two measurements: the master's compression speed and ratio for each codec
-//! (timed on the first [`SAMPLE_BYTES`] of the jobs' own bytes, every codec on the same
-//! chunks) and the link's bandwidth (bytes per second of the volunteer's replies as they
+//! (timed once per process on the first [`SAMPLE_BYTES`] of the jobs' own bytes, every
+//! codec on the same chunks, shared by all links) and the link's bandwidth (bytes per second of the volunteer's replies as they
 //! arrive). The codec that minimises *compress time + transfer time of what it produces*
 //! wins, and the choice is made again for every payload as the numbers move.
 //!
@@ -13,7 +13,7 @@
 //! the frame limit before anything is decoded, and the decoder may produce no more than
 //! that length (a decompression bomb ends the connection).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::frame::MAX_PAYLOAD;
@@ -218,35 +218,105 @@ pub fn choose(samples: &[(Codec, CodecSample)], bandwidth: Option<f64>) -> Choic
     }
 }
 
+/// This master's compression speed per codec: measured once per process, on the first
+/// [`SAMPLE_BYTES`] of job bytes that any link sends, and shared by every link.
+#[derive(Debug)]
+pub struct Speeds {
+    inner: Mutex<(Vec<(Codec, CodecSample)>, u64)>,
+}
+
+impl Speeds {
+    /// Nothing measured yet.
+    pub fn new() -> Speeds {
+        let samples = CODECS
+            .into_iter()
+            .map(|c| (c, CodecSample::default()))
+            .collect();
+        Speeds {
+            inner: Mutex::new((samples, 0)),
+        }
+    }
+
+    /// The process's measurements (what [`Policy::new`] uses).
+    pub fn process() -> Arc<Speeds> {
+        static SPEEDS: OnceLock<Arc<Speeds>> = OnceLock::new();
+        SPEEDS.get_or_init(|| Arc::new(Speeds::new())).clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<(Codec, CodecSample)>, u64)> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn complete(&self) -> bool {
+        self.lock().1 >= SAMPLE_BYTES
+    }
+
+    /// Time every codec on `data`; their outputs.
+    fn sample(&self, data: &[u8]) -> Vec<(Codec, Vec<u8>)> {
+        let mut made = Vec::new();
+        for codec in CODECS {
+            let started = Instant::now();
+            let out = codec.compress(data);
+            let time = started.elapsed();
+            let mut m = self.lock();
+            if let Some((_, s)) = m.0.iter_mut().find(|(c, _)| *c == codec) {
+                s.bytes_in += data.len() as u64;
+                s.bytes_out += out.len() as u64;
+                s.time += time;
+            }
+            made.push((codec, out));
+        }
+        self.lock().1 += data.len() as u64;
+        made
+    }
+
+    /// Set the measurements (tests).
+    pub fn set(&self, samples: Vec<(Codec, CodecSample)>) {
+        *self.lock() = (samples, SAMPLE_BYTES);
+    }
+
+    fn samples(&self) -> Vec<(Codec, CodecSample)> {
+        self.lock().0.clone()
+    }
+}
+
+impl Default for Speeds {
+    fn default() -> Speeds {
+        Speeds::new()
+    }
+}
+
 #[derive(Debug, Default)]
 struct Measures {
-    samples: Vec<(Codec, CodecSample)>,
-    sampled: u64,
     bandwidth: Option<f64>,
     negotiated: Option<bool>,
     /// Payload bytes sent compressed, before and after.
     packed: (u64, u64),
 }
 
-/// One link's compression: its mode, its measurements, and what it chose last.
-#[derive(Debug, Default)]
+/// One link's compression: its mode, the master's speeds, the link's bandwidth, and
+/// what it sent.
+#[derive(Debug)]
 pub struct Policy {
     mode: Mode,
+    speeds: Arc<Speeds>,
     measures: Mutex<Measures>,
 }
 
 impl Policy {
-    /// A policy in `mode`; nothing measured yet.
+    /// A policy in `mode` with the process's speed measurements.
     pub fn new(mode: Mode) -> Policy {
+        Policy::with_speeds(mode, Speeds::process())
+    }
+
+    /// A policy in `mode` with these speed measurements.
+    pub fn with_speeds(mode: Mode, speeds: Arc<Speeds>) -> Policy {
         Policy {
             mode,
-            measures: Mutex::new(Measures {
-                samples: CODECS
-                    .into_iter()
-                    .map(|c| (c, CodecSample::default()))
-                    .collect(),
-                ..Measures::default()
-            }),
+            speeds,
+            measures: Mutex::new(Measures::default()),
         }
     }
 
@@ -297,7 +367,7 @@ impl Policy {
                 codec,
                 reason: "forced by --link-compression".into(),
             },
-            Mode::Auto => choose(&m.samples, m.bandwidth),
+            Mode::Auto => choose(&self.speeds.samples(), m.bandwidth),
         }
     }
 
@@ -308,22 +378,11 @@ impl Policy {
         if self.lock().negotiated != Some(true) {
             return None;
         }
-        let mut made: Vec<(Codec, Vec<u8>)> = Vec::new();
-        if self.mode == Mode::Auto && self.lock().sampled < SAMPLE_BYTES {
-            for codec in CODECS {
-                let started = Instant::now();
-                let out = codec.compress(data);
-                let time = started.elapsed();
-                let mut m = self.lock();
-                if let Some((_, s)) = m.samples.iter_mut().find(|(c, _)| *c == codec) {
-                    s.bytes_in += data.len() as u64;
-                    s.bytes_out += out.len() as u64;
-                    s.time += time;
-                }
-                made.push((codec, out));
-            }
-            self.lock().sampled += data.len() as u64;
-        }
+        let made = if self.mode == Mode::Auto && !self.speeds.complete() {
+            self.speeds.sample(data)
+        } else {
+            Vec::new()
+        };
         let codec = self.decide().codec;
         if codec == Codec::None {
             return None;
@@ -402,13 +461,10 @@ mod tests {
 
     #[test]
     fn the_choice_follows_the_bandwidth_as_it_changes() {
-        let p = Policy::new(Mode::Auto);
+        let speeds = Arc::new(Speeds::new());
+        speeds.set(measured());
+        let p = Policy::with_speeds(Mode::Auto, speeds);
         p.set_negotiated(true);
-        {
-            let mut m = p.lock();
-            m.samples = measured();
-            m.sampled = SAMPLE_BYTES;
-        }
         p.observe_bandwidth(1_250_000_000, Duration::from_secs(1));
         assert_eq!(p.choice().codec, Codec::None);
         for _ in 0..20 {
