@@ -134,8 +134,10 @@ pub async fn run(server: &Server, a: &ServeArgs) -> anyhow::Result<()> {
             }
         }
     };
-    // One shutdown stops both the link and the plain port.
+    // One shutdown stops both. The plain port stops once the link has given its jobs
+    // their grace period: its server kills every compile still running when it stops.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(None);
+    let (done_tx, done_rx) = tokio::sync::watch::channel(false);
     let server_log = server.clone();
     tokio::spawn(async move {
         let why = shutdown.await;
@@ -147,12 +149,21 @@ pub async fn run(server: &Server, a: &ServeArgs) -> anyhow::Result<()> {
         why.unwrap_or("stopped")
     };
     let link_stop = stopped(stop_rx.clone());
-    let link_run = link.run(listeners.into_job_listeners(), on_event, handler, async {
-        link_stop.await;
-    });
+    let link_run = async {
+        link.run(listeners.into_job_listeners(), on_event, handler, async {
+            link_stop.await;
+        })
+        .await;
+        let _ = done_tx.send(true);
+    };
+    let plain_stop = async {
+        let mut done = done_rx.clone();
+        let _ = done.wait_for(|d| *d).await;
+        stopped(stop_rx.clone()).await
+    };
     let plain_run = async {
         match plain {
-            Some(l) => server::run(server, l, stopped(stop_rx.clone())).await,
+            Some(l) => server::run(server, l, plain_stop).await,
             None => Ok(()),
         }
     };
