@@ -171,6 +171,7 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--max-object', '--max-object', [CompletionResultType]::ParameterName, 'Refuse to send back an object larger than SIZE (bytes, or with K, M, G) [default: 4G, the protocol''s limit]')
             [CompletionResult]::new('--forward', '--forward', [CompletionResultType]::ParameterName, 'With --tls: hand each job to the distccd listening at ADDR (a loopback address and port) instead of compiling here')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'With --tls: find /etc/distsetup (the key pair, the trusted masters) under DIR')
+            [CompletionResult]::new('--plain-port', '--plain-port', [CompletionResultType]::ParameterName, 'With --tls: also serve plain distcc on PORT, for the clients --allow names (required then); without it the secure link is the only way in')
             [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Serve distccd''s stats page (plus refusal counts) on the stats port')
             [CompletionResult]::new('--inetd', '--inetd', [CompletionResultType]::ParameterName, 'Serve one job on stdin/stdout (ssh ''@host'' mode, inetd); --allow then applies only to IP sockets')
             [CompletionResult]::new('--enable-tcp-insecure', '--enable-tcp-insecure', [CompletionResultType]::ParameterName, 'distccd''s switch to serve TCP without an access list: accepted only with --inetd (the ssh client appends it), refused otherwise')
@@ -251,6 +252,8 @@ Register-ArgumentCompleter -Native -CommandName 'distsetup' -ScriptBlock {
             [CompletionResult]::new('--local-slots', '--local-slots', [CompletionResultType]::ParameterName, 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)')
             [CompletionResult]::new('--lifetime', '--lifetime', [CompletionResultType]::ParameterName, 'Stop by itself after SECS (tests, benchmarks)')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Find /etc/distsetup (this master''s key pair, the pinned volunteers of `,tls` hosts) under DIR')
+            [CompletionResult]::new('--link-compression', '--link-compression', [CompletionResultType]::ParameterName, 'Compression on `,tls` links: auto (by the measured compression speed of this machine and bandwidth of each link), none, lzo or zstd')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Started as root: after reading this machine''s key (`,tls` hosts) and binding, run as USER (OpenRC and runit start the relay this way; systemd hands the key to a dynamic user instead)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

@@ -560,7 +560,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__relay)
-            opts="-h --listen --hosts --io-timeout --connect-timeout --attempts --hedge-percent --hedge-after-ms --hedge-warmup --local-slots --lifetime --root --help"
+            opts="-h --listen --hosts --io-timeout --connect-timeout --attempts --hedge-percent --hedge-after-ms --hedge-warmup --local-slots --lifetime --root --link-compression --user --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -610,6 +610,14 @@ _distsetup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --link-compression)
+                    COMPREPLY=($(compgen -W "auto none lzo zstd" -- "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -618,7 +626,7 @@ _distsetup() {
             return 0
             ;;
         distsetup__subcmd__serve)
-            opts="-p -a -j -P -N -h --listen --port --allow --jobs --toolchain --alias --whitelist-dir --stats --stats-port --inetd --enable-tcp-insecure --log-level --log-file --job-lifetime --pid-file --io-timeout --max-connections --max-client-connections --max-client-queued --max-held-sources --grace --lifetime --nice --user --allow-anyone --max-object --daemon --no-detach --verbose --log-stderr --version --tls --forward --root --help"
+            opts="-p -a -j -P -N -h --listen --port --allow --jobs --toolchain --alias --whitelist-dir --stats --stats-port --inetd --enable-tcp-insecure --log-level --log-file --job-lifetime --pid-file --io-timeout --max-connections --max-client-connections --max-client-queued --max-held-sources --grace --lifetime --nice --user --allow-anyone --max-object --daemon --no-detach --verbose --log-stderr --version --tls --forward --root --plain-port --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -737,6 +745,10 @@ _distsetup() {
                     return 0
                     ;;
                 --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plain-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

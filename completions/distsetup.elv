@@ -159,6 +159,7 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --max-object 'Refuse to send back an object larger than SIZE (bytes, or with K, M, G) [default: 4G, the protocol''s limit]'
             cand --forward 'With --tls: hand each job to the distccd listening at ADDR (a loopback address and port) instead of compiling here'
             cand --root 'With --tls: find /etc/distsetup (the key pair, the trusted masters) under DIR'
+            cand --plain-port 'With --tls: also serve plain distcc on PORT, for the clients --allow names (required then); without it the secure link is the only way in'
             cand --stats 'Serve distccd''s stats page (plus refusal counts) on the stats port'
             cand --inetd 'Serve one job on stdin/stdout (ssh ''@host'' mode, inetd); --allow then applies only to IP sockets'
             cand --enable-tcp-insecure 'distccd''s switch to serve TCP without an access list: accepted only with --inetd (the ssh client appends it), refused otherwise'
@@ -229,6 +230,8 @@ set edit:completion:arg-completer[distsetup] = {|@words|
             cand --local-slots 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)'
             cand --lifetime 'Stop by itself after SECS (tests, benchmarks)'
             cand --root 'Find /etc/distsetup (this master''s key pair, the pinned volunteers of `,tls` hosts) under DIR'
+            cand --link-compression 'Compression on `,tls` links: auto (by the measured compression speed of this machine and bandwidth of each link), none, lzo or zstd'
+            cand --user 'Started as root: after reading this machine''s key (`,tls` hosts) and binding, run as USER (OpenRC and runit start the relay this way; systemd hands the key to a dynamic user instead)'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -151,6 +151,7 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l user -d 'S
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l max-object -d 'Refuse to send back an object larger than SIZE (bytes, or with K, M, G) [default: 4G, the protocol\'s limit]' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l forward -d 'With --tls: hand each job to the distccd listening at ADDR (a loopback address and port) instead of compiling here' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l root -d 'With --tls: find /etc/distsetup (the key pair, the trusted masters) under DIR' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l plain-port -d 'With --tls: also serve plain distcc on PORT, for the clients --allow names (required then); without it the secure link is the only way in' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l stats -d 'Serve distccd\'s stats page (plus refusal counts) on the stats port'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l inetd -d 'Serve one job on stdin/stdout (ssh \'@host\' mode, inetd); --allow then applies only to IP sockets'
 complete -c distsetup -n "__fish_distsetup_using_subcommand serve" -l enable-tcp-insecure -d 'distccd\'s switch to serve TCP without an access list: accepted only with --inetd (the ssh client appends it), refused otherwise'
@@ -196,6 +197,11 @@ complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l hedge-warm
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l local-slots -d 'Parallel compiles on this machine when no volunteer is left (default: its CPUs)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l lifetime -d 'Stop by itself after SECS (tests, benchmarks)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l root -d 'Find /etc/distsetup (this master\'s key pair, the pinned volunteers of `,tls` hosts) under DIR' -r -F
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l link-compression -d 'Compression on `,tls` links: auto (by the measured compression speed of this machine and bandwidth of each link), none, lzo or zstd' -r -f -a "auto\t''
+none\t''
+lzo\t''
+zstd\t''"
+complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -l user -d 'Started as root: after reading this machine\'s key (`,tls` hosts) and binding, run as USER (OpenRC and runit start the relay this way; systemd hands the key to a dynamic user instead)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand relay" -s h -l help -d 'Print help'
 complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l relay -d 'The relay\'s address (where the client sends jobs)' -r
 complete -c distsetup -n "__fish_distsetup_using_subcommand top" -l timeline -d 'Draw the last build\'s timeline (one row per host slot) into FILE as SVG, and exit' -r -F

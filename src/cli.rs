@@ -546,6 +546,14 @@ pub struct ServeArgs {
     /// With --tls: find /etc/distsetup (the key pair, the trusted masters) under DIR.
     #[arg(long, value_name = "DIR", requires = "tls")]
     pub root: Option<PathBuf>,
+    /// With --tls: also serve plain distcc on PORT, for the clients --allow names (required then); without it the secure link is the only way in.
+    #[arg(
+        long,
+        value_name = "PORT",
+        requires = "tls",
+        conflicts_with = "forward"
+    )]
+    pub plain_port: Option<u16>,
 }
 
 /// A size in bytes, optionally with a K, M or G suffix (powers of 1024).
@@ -598,6 +606,18 @@ impl ServeArgs {
         s.stats_port = self.stats.then_some(self.stats_port);
         s.inetd = self.inetd;
         s.link = self.tls;
+        if let Some(port) = self.plain_port {
+            if s.allow.is_empty() {
+                return Err(distsetup::server::ServeError::BadSetting {
+                    setting: "--plain-port",
+                    value: port.to_string(),
+                    reason: "plain distcc beside the secure link needs an access list: name its \
+                             clients with --allow"
+                        .into(),
+                }
+                .into());
+            }
+        }
         s.log_level = LogLevel::parse(&self.log_level)
             .with_context(|| {
                 format!(

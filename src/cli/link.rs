@@ -51,6 +51,12 @@ pub struct RelayArgs {
     /// Find /etc/distsetup (this master's key pair, the pinned volunteers of `,tls` hosts) under DIR.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Compression on `,tls` links: auto (by the measured compression speed of this machine and bandwidth of each link), none, lzo or zstd.
+    #[arg(long, value_name = "CODEC", default_value = "auto", value_parser = ["auto", "none", "lzo", "zstd"])]
+    pub link_compression: String,
+    /// Started as root: after reading this machine's key (`,tls` hosts) and binding, run as USER (OpenRC and runit start the relay this way; systemd hands the key to a dynamic user instead).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
 }
 
 /// `distsetup top`.

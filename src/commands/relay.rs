@@ -55,9 +55,18 @@ pub fn run(a: &RelayArgs) -> anyhow::Result<ExitStatus> {
         let local: Arc<dyn Transport> = Arc::new(LocalTransport::new(serve, slots)?);
         let connect = Duration::from_secs(a.connect_timeout.max(1));
         let root = a.root.clone().unwrap_or_else(|| "/".into());
-        let fixed = volunteers(&list, connect, &local, &root)?;
+        let mode: distsetup::link::compress::Mode = a
+            .link_compression
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--link-compression {e}"))?;
+        let fixed = volunteers(&list, connect, &local, &root, mode)?;
         let relay = Relay::new(settings, fixed.clone(), Arc::clone(&local));
         let listener = distsetup::relay::bind(a.listen).await?;
+        // The key (root's alone) was read and the port bound: root is no longer needed.
+        if let Some(user) = &a.user {
+            let state = distsetup::server::confine::drop_privileges(user, &[])?;
+            eprintln!("distsetup relay: running as {}", state.user);
+        }
         let addr = listener.local_addr().unwrap_or(a.listen);
         eprintln!(
             "distsetup relay: listening on {addr} for the distcc client; {} volunteer{}{}",
@@ -84,6 +93,7 @@ fn volunteers(
     connect: Duration,
     local: &Arc<dyn Transport>,
     root: &std::path::Path,
+    mode: distsetup::link::compress::Mode,
 ) -> anyhow::Result<Vec<Volunteer>> {
     let mut out = Vec::new();
     for h in list.hosts() {
@@ -95,7 +105,8 @@ fn volunteers(
             Via::Tcp { host, .. } if h.options.tls => {
                 let port = h.effective_port().unwrap_or(hostspec::DEFAULT_PORT);
                 let root = distsetup::plan::SysRoot::new(root)?;
-                Arc::new(TlsTransport(super::trust::link_client(&root, host, port)?))
+                let client = super::trust::link_client(&root, host, port)?;
+                Arc::new(TlsTransport(client.with_compression(mode)))
             }
             Via::Tcp { host, .. } => {
                 let port = h.effective_port().unwrap_or(hostspec::DEFAULT_PORT);

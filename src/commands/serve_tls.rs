@@ -2,7 +2,8 @@
 //! same (`serve_link_stream` runs each job like a TCP one); in front of it sits the TLS
 //! listener that admits only the masters pinned in /etc/distsetup/trusted-masters, re-read
 //! on every handshake so `distsetup trust remove` takes effect on the next connection.
-//! With `--forward ADDR` each job goes to a local distccd instead.
+//! With `--forward ADDR` each job goes to a local distccd instead. With `--plain-port N`
+//! plain distcc is served beside it on N, for the clients `--allow` names.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -82,6 +83,16 @@ pub async fn run(server: &Server, a: &ServeArgs) -> anyhow::Result<()> {
         .settings()
         .io_timeout
         .min(std::time::Duration::from_secs(10));
+    // Bound before root is given up, like the link's port.
+    let plain = match a.plain_port {
+        Some(port) => {
+            let mut s = server.settings().clone();
+            s.port = port;
+            s.stats_port = None;
+            Some(server::bind(&s).await?)
+        }
+        None => None,
+    };
     let (listeners, shutdown, pid_file) = super::serve::start(server).await?;
     let addrs = listeners.job_addrs();
     let where_to = match forward {
@@ -123,14 +134,46 @@ pub async fn run(server: &Server, a: &ServeArgs) -> anyhow::Result<()> {
             }
         }
     };
+    // One shutdown stops both. The plain port stops once the link has given its jobs
+    // their grace period: its server kills every compile still running when it stops.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(None);
+    let (done_tx, done_rx) = tokio::sync::watch::channel(false);
     let server_log = server.clone();
-    let stop = async move {
+    tokio::spawn(async move {
         let why = shutdown.await;
         server_log.log(LogLevel::Notice, &format!("{why}: no longer accepting"));
+        let _ = stop_tx.send(Some(why));
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<Option<&'static str>>| async move {
+        let why = rx.wait_for(Option::is_some).await.ok().and_then(|w| *w);
+        why.unwrap_or("stopped")
     };
-    link.run(listeners.into_job_listeners(), on_event, handler, stop)
+    let link_stop = stopped(stop_rx.clone());
+    let link_run = async {
+        link.run(listeners.into_job_listeners(), on_event, handler, async {
+            link_stop.await;
+        })
         .await;
-    server.log(LogLevel::Notice, "stopped");
+        let _ = done_tx.send(true);
+    };
+    let plain_stop = async {
+        let mut done = done_rx.clone();
+        let _ = done.wait_for(|d| *d).await;
+        stopped(stop_rx.clone()).await
+    };
+    let plain_run = async {
+        match plain {
+            Some(l) => server::run(server, l, plain_stop).await,
+            None => Ok(()),
+        }
+    };
+    let has_plain = a.plain_port.is_some();
+    let ((), plain_result) = tokio::join!(link_run, plain_run);
+    plain_result?;
+    // The plain port's server says it itself.
+    if !has_plain {
+        server.log(LogLevel::Notice, "stopped");
+    }
     drop(pid_file);
     Ok(())
 }

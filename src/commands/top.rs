@@ -103,7 +103,7 @@ pub fn screen(s: &Snapshot) -> String {
     }
     let _ = writeln!(
         o,
-        "\n{:<24} {:<5} {:>9} {:>6} {:>6} {:>11} {:>8}  STATE",
+        "\n{:<24} {:<8} {:>9} {:>6} {:>6} {:>11} {:>8}  STATE",
         "VOLUNTEER", "VIA", "SLOTS", "DONE", "FAIL", "SPEED", "PROBE"
     );
     for h in &s.hosts {
@@ -113,7 +113,7 @@ pub fn screen(s: &Snapshot) -> String {
         };
         let _ = writeln!(
             o,
-            "{:<24} {:<5} {:>4}/{:<4} {:>6} {:>6} {:>11} {:>8}  {state}",
+            "{:<24} {:<8} {:>4}/{:<4} {:>6} {:>6} {:>11} {:>8}  {state}",
             h.address,
             h.transport,
             h.busy,
@@ -123,6 +123,9 @@ pub fn screen(s: &Snapshot) -> String {
             speed(h.speed_bps),
             h.probe_ms.map_or("-".into(), |m| format!("{m:.0} ms")),
         );
+        if let Some(link) = &h.link {
+            let _ = writeln!(o, "    compression {link}");
+        }
         for (name, cs) in &h.compilers {
             let _ = writeln!(o, "    {name}: {} {}", cs.state, cs.detail);
         }

@@ -78,21 +78,29 @@ pub(super) fn plan_relay(
             .service_dir
             .join(format!("{SERVICE_NAME}.service")),
     };
+    let mut argv = vec![
+        r.exe.display().to_string(),
+        "relay".into(),
+        "--listen".into(),
+        format!("127.0.0.1:{}", r.port),
+        "--hosts".into(),
+        volunteers.clone(),
+    ];
+    let tls = volunteers.contains(",tls");
+    let mut user = (manager != ServiceManager::Systemd).then_some(profile.volunteer.user.as_str());
+    // `,tls` hosts without systemd: the key is root's alone, so the relay starts as root,
+    // reads it, and becomes the service user itself.
+    if let Some(u) = user.filter(|_| tls) {
+        argv.extend(["--user".into(), u.to_owned()]);
+        user = None;
+    }
     let service = Service {
         name: SERVICE_NAME.into(),
         file,
         manager,
-        argv: vec![
-            r.exe.display().to_string(),
-            "relay".into(),
-            "--listen".into(),
-            format!("127.0.0.1:{}", r.port),
-            "--hosts".into(),
-            volunteers.clone(),
-        ],
+        argv,
         path_env: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
     };
-    let user = (manager != ServiceManager::Systemd).then_some(profile.volunteer.user.as_str());
     let text = service_text(
         &service,
         user,
@@ -101,7 +109,7 @@ pub(super) fn plan_relay(
     .replace("`distsetup volunteer`", "`distsetup master --relay`");
     // `,tls` hosts: the relay shows this master's key, readable by root alone; systemd
     // hands the dynamic user a copy (the relay looks in $CREDENTIALS_DIRECTORY first).
-    let text = if volunteers.contains(",tls") {
+    let text = if tls {
         text.replace(
             "DynamicUser=yes\n",
             &format!(

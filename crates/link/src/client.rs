@@ -10,6 +10,7 @@ use rustls_pki_types::ServerName;
 use tokio::time::Instant;
 
 use crate::LinkError;
+use crate::compress::{Choice, Mode, Policy};
 use crate::identity::Identity;
 use crate::mux::{self, KeepAlive, MuxHandle, MuxStream, Role};
 use crate::tls::{self, PinCheck};
@@ -60,6 +61,7 @@ pub struct LinkClient {
     timeouts: ClientTimeouts,
     keepalive: KeepAlive,
     state: tokio::sync::Mutex<State>,
+    policy: Arc<Policy>,
 }
 
 impl LinkClient {
@@ -76,7 +78,19 @@ impl LinkClient {
             timeouts: ClientTimeouts::default(),
             keepalive: KeepAlive::default(),
             state: tokio::sync::Mutex::new(State::default()),
+            policy: Arc::new(Policy::new(Mode::Auto)),
         })
+    }
+
+    /// How the link compresses (default: by measurement).
+    pub fn with_compression(mut self, mode: Mode) -> LinkClient {
+        self.policy = Arc::new(Policy::new(mode));
+        self
+    }
+
+    /// The compression chosen now, and why.
+    pub fn compression(&self) -> Choice {
+        self.policy.choice()
     }
 
     /// Other time limits (tests, slow links).
@@ -93,7 +107,10 @@ impl LinkClient {
 
     /// What the relay shows for this transport.
     pub fn kind(&self) -> String {
-        "tls".into()
+        match self.policy.choice().codec {
+            crate::compress::Codec::None => "tls".into(),
+            codec => format!("tls+{}", codec.name()),
+        }
     }
 
     /// A new job stream, connecting (or reconnecting) first when needed. While the link
@@ -174,13 +191,15 @@ impl LinkClient {
                     ),
                 )
             })?;
-        if tls.get_ref().1.alpn_protocol() != Some(tls::ALPN) {
+        let Some(compressed) = tls::alpn_version(tls.get_ref().1.alpn_protocol()) else {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("{addr} does not speak the distsetup link"),
             ));
-        }
-        let (mux, _) = mux::spawn(tls, Role::Client, self.keepalive);
+        };
+        self.policy.set_negotiated(compressed);
+        let policy = Some(self.policy.clone());
+        let (mux, _) = mux::spawn_with(tls, Role::Client, self.keepalive, policy);
         Ok(mux)
     }
 }

@@ -25,6 +25,18 @@ pub enum Frame {
         /// The bytes.
         payload: Vec<u8>,
     },
+    /// Bytes of one job's stream, compressed (only on a link that negotiated it): they
+    /// count as `raw_len` bytes for the window.
+    ZData {
+        /// The job.
+        stream: u32,
+        /// The codec's wire byte ([`crate::compress::Codec::wire_id`]).
+        codec: u8,
+        /// The length once decoded, 1 to [`MAX_PAYLOAD`].
+        raw_len: u32,
+        /// The compressed bytes.
+        payload: Vec<u8>,
+    },
     /// The sender will send no more bytes on this stream (a half close).
     End {
         /// The job.
@@ -94,6 +106,9 @@ const RESET: u8 = 2;
 const PING: u8 = 3;
 const PONG: u8 = 4;
 const WINDOW: u8 = 5;
+const ZDATA: u8 = 6;
+/// Bytes of a `ZDATA` payload before the compressed bytes: codec (1), raw length (4).
+pub const ZDATA_HEADER: usize = 5;
 
 /// What each kind allows: its name, whether it belongs to the connection (stream 0),
 /// and the payload lengths it may have.
@@ -105,6 +120,7 @@ fn rules(kind: u8) -> Result<(&'static str, bool, std::ops::RangeInclusive<u32>)
         PING => ("PING", true, 8..=8),
         PONG => ("PONG", true, 8..=8),
         WINDOW => ("WINDOW", false, 4..=4),
+        ZDATA => ("ZDATA", false, ZDATA_HEADER as u32 + 1..=MAX_PAYLOAD),
         other => return Err(FrameError::UnknownKind(other)),
     })
 }
@@ -157,6 +173,21 @@ pub fn decode(buf: &[u8]) -> Result<Option<(Frame, usize)>, FrameError> {
         },
         END => Frame::End { stream },
         RESET => Frame::Reset { stream },
+        ZDATA => {
+            let raw_len = be_u32(&payload[1..5]);
+            if raw_len == 0 || raw_len > MAX_PAYLOAD {
+                return Err(FrameError::Oversized {
+                    len: raw_len,
+                    max: MAX_PAYLOAD,
+                });
+            }
+            Frame::ZData {
+                stream,
+                codec: payload[0],
+                raw_len,
+                payload: payload[ZDATA_HEADER..].to_vec(),
+            }
+        }
         PING => Frame::Ping {
             nonce: be_u64(payload),
         },
@@ -183,6 +214,18 @@ impl Frame {
     pub fn encode(&self, out: &mut Vec<u8>) {
         let (kind, stream, payload): (u8, u32, &[u8]) = match self {
             Frame::Data { stream, payload } => (DATA, *stream, payload),
+            Frame::ZData {
+                stream,
+                codec,
+                raw_len,
+                payload,
+            } => {
+                let mut body = Vec::with_capacity(ZDATA_HEADER + payload.len());
+                body.push(*codec);
+                body.extend_from_slice(&raw_len.to_be_bytes());
+                body.extend_from_slice(payload);
+                return header_and(out, ZDATA, *stream, &body);
+            }
             Frame::End { stream } => (END, *stream, &[]),
             Frame::Reset { stream } => (RESET, *stream, &[]),
             Frame::Ping { nonce } => {

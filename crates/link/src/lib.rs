@@ -5,10 +5,12 @@
 //! Rooms: [`frame`] and [`window`] are sans-io (bytes and numbers only); [`identity`] and
 //! [`trust`] parse and render (they read files, and never write them: the caller writes
 //! through the plan); [`tls`] builds the rustls configurations; [`mux`], [`client`] and
-//! [`server`] do the I/O. Nothing about the distcc protocol changes: a [`MuxStream`]
-//! carries one request and its reply, byte for byte.
+//! [`server`] do the I/O; [`compress`] decides per link whether the master's bytes go
+//! compressed (LZO, zstd) by measurement. Nothing about the distcc protocol changes: a
+//! [`MuxStream`] carries one request and its reply, byte for byte.
 
 pub mod client;
+pub mod compress;
 pub mod frame;
 pub mod identity;
 pub mod mux;

@@ -18,6 +18,7 @@ use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, Re
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
+use crate::compress::{self, Codec, Policy};
 use crate::frame::{Frame, FrameDecoder, MAX_PAYLOAD};
 use crate::window::{RecvWindow, SendWindow};
 
@@ -62,7 +63,14 @@ struct StreamState {
     send_win: SendWindow,
     read_waker: Option<Waker>,
     write_waker: Option<Waker>,
+    /// When the peer's first bytes came, and how many came after them (the link's
+    /// bandwidth, measured on the reply).
+    rx_first: Option<Instant>,
+    rx_after_first: u64,
 }
+
+/// Replies shorter than this say too little about the link's bandwidth.
+const MEASURED_REPLY: u64 = 16 * 1024;
 
 impl StreamState {
     fn wake(&mut self) {
@@ -88,6 +96,8 @@ struct Conn {
     out: mpsc::UnboundedSender<Frame>,
     close: Notify,
     last_heard: Mutex<Instant>,
+    /// The client's compression (None: nothing is compressed).
+    policy: Option<Arc<Policy>>,
 }
 
 impl Conn {
@@ -179,6 +189,20 @@ pub fn spawn<S>(
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
+    spawn_with(io, role, keepalive, None)
+}
+
+/// [`spawn`], compressing what the streams write as `policy` decides (the client, on a
+/// link whose peer reads `ZDATA`).
+pub fn spawn_with<S>(
+    io: S,
+    role: Role,
+    keepalive: KeepAlive,
+    policy: Option<Arc<Policy>>,
+) -> (MuxHandle, mpsc::UnboundedReceiver<MuxStream>)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     let (in_tx, in_rx) = mpsc::unbounded_channel();
     let conn = Arc::new(Conn {
@@ -186,6 +210,7 @@ where
         out: out_tx,
         close: Notify::new(),
         last_heard: Mutex::new(Instant::now()),
+        policy,
     });
     let handle = MuxHandle { conn: conn.clone() };
     tokio::spawn(async move {
@@ -252,8 +277,22 @@ fn dispatch(
     frame: Frame,
     accept: Option<&mpsc::UnboundedSender<MuxStream>>,
 ) -> Result<(), String> {
+    let frame = match frame {
+        Frame::ZData {
+            stream,
+            codec,
+            raw_len,
+            payload,
+        } => {
+            let codec = Codec::from_wire(codec).ok_or_else(|| format!("unknown codec {codec}"))?;
+            let payload = compress::inflate(codec, raw_len, &payload).map_err(|e| e.to_string())?;
+            Frame::Data { stream, payload }
+        }
+        other => other,
+    };
     let mut st = conn.lock();
     let id = match &frame {
+        Frame::ZData { .. } => return Err("compressed frame left undecoded".into()),
         Frame::Ping { nonce } => {
             conn.send(Frame::Pong { nonce: *nonce });
             return Ok(());
@@ -298,16 +337,27 @@ fn dispatch(
             }
             let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
             s.recv_win.receive(len).map_err(|e| e.to_string())?;
+            match s.rx_first {
+                None => s.rx_first = Some(Instant::now()),
+                Some(_) => s.rx_after_first += u64::from(len),
+            }
             if !s.reset {
                 s.chunks.push_back(payload);
             }
         }
-        Frame::End { .. } => s.recv_end = true,
+        Frame::End { .. } => {
+            s.recv_end = true;
+            if let (Some(policy), Some(first)) = (&conn.policy, s.rx_first) {
+                if s.rx_after_first >= MEASURED_REPLY {
+                    policy.observe_bandwidth(s.rx_after_first, first.elapsed());
+                }
+            }
+        }
         Frame::Reset { .. } => s.reset = true,
         Frame::Window { increment, .. } => {
             s.send_win.grant(increment).map_err(|e| e.to_string())?
         }
-        Frame::Ping { .. } | Frame::Pong { .. } => {}
+        Frame::Ping { .. } | Frame::Pong { .. } | Frame::ZData { .. } => {}
     }
     s.wake();
     Ok(())
@@ -473,10 +523,22 @@ impl AsyncWrite for MuxStream {
             return Poll::Pending;
         }
         let n = avail.min(buf.len());
-        s.send_win.take(u32::try_from(n).unwrap_or(u32::MAX));
-        conn.send(Frame::Data {
-            stream: self.id,
-            payload: buf[..n].to_vec(),
+        let raw_len = u32::try_from(n).unwrap_or(u32::MAX);
+        s.send_win.take(raw_len);
+        // Compressing takes a while: the other streams and the reader go on meanwhile.
+        drop(guard);
+        let packed = conn.policy.as_ref().and_then(|p| p.encode(&buf[..n]));
+        conn.send(match packed {
+            Some((codec, payload)) => Frame::ZData {
+                stream: self.id,
+                codec: codec.wire_id(),
+                raw_len,
+                payload,
+            },
+            None => Frame::Data {
+                stream: self.id,
+                payload: buf[..n].to_vec(),
+            },
         });
         Poll::Ready(Ok(n))
     }

@@ -211,3 +211,70 @@ async fn a_reply_ended_then_dropped_is_read_whole() {
         .expect("the whole reply, then EOF");
     assert_eq!(got, reply);
 }
+
+fn compressing_pair(mode: compress::Mode) -> (MuxHandle, mpsc::UnboundedReceiver<MuxStream>) {
+    let (a, b) = tokio::io::duplex(64 * 1024);
+    let policy = Arc::new(Policy::new(mode));
+    policy.set_negotiated(true);
+    let (client, _) = spawn_with(a, Role::Client, KeepAlive::default(), Some(policy));
+    let (_server, incoming) = spawn(b, Role::Server, KeepAlive::default());
+    (client, incoming)
+}
+
+#[tokio::test]
+async fn each_codec_carries_a_job_byte_for_byte() {
+    for codec in [Codec::None, Codec::Lzo, Codec::Zstd] {
+        let (client, incoming) = compressing_pair(compress::Mode::Forced(codec));
+        reverse_server(incoming);
+        let body: Vec<u8> = b"int f(void) { return 42; }\n"
+            .iter()
+            .copied()
+            .cycle()
+            .take(INITIAL_WINDOW as usize * 2 + 7)
+            .collect();
+        let mut want = body.clone();
+        want.reverse();
+        assert_eq!(exchange(&client, body).await, want, "{codec:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_decompression_bomb_closes_the_connection() {
+    // 16 MiB of zeros in a few hundred bytes, claiming a full frame.
+    let bomb = zstd::bulk::compress(&vec![0u8; 16 << 20], 1).expect("compressed");
+    let bytes = Frame::ZData {
+        stream: 1,
+        codec: Codec::Zstd.wire_id(),
+        raw_len: MAX_PAYLOAD,
+        payload: bomb,
+    }
+    .to_bytes();
+    let (server, mut peer) = raw_peer(&bytes).await;
+    let why = tokio::time::timeout(Duration::from_secs(10), server.wait_closed())
+        .await
+        .expect("closed");
+    assert!(
+        why.starts_with("protocol error: compressed frame does not decode to its 65536 bytes"),
+        "{why}"
+    );
+    let mut rest = Vec::new();
+    let _ = peer.read_to_end(&mut rest).await;
+    assert!(rest.is_empty(), "nothing answered");
+    // A claim over the frame limit is refused from the frame's first bytes.
+    let mut claim = Frame::ZData {
+        stream: 1,
+        codec: Codec::Zstd.wire_id(),
+        raw_len: 1,
+        payload: vec![0; 8],
+    }
+    .to_bytes();
+    claim[10..14].copy_from_slice(&(64u32 << 20).to_be_bytes());
+    let (server, _peer) = raw_peer(&claim).await;
+    let why = tokio::time::timeout(Duration::from_secs(10), server.wait_closed())
+        .await
+        .expect("closed");
+    assert_eq!(
+        why,
+        "protocol error: frame of 67108864 bytes is over the 65536-byte limit"
+    );
+}

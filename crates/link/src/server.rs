@@ -201,8 +201,10 @@ async fn handshake(ctx: &Accepting, tcp: tokio::net::TcpStream, peer: SocketAddr
         Ok(Ok(tls)) => tls,
     };
     let conn = tls.get_ref().1;
-    if conn.alpn_protocol() != Some(tls::ALPN) {
-        refuse("TLS client does not speak the distsetup link (no ALPN distsetup-link/1)".into());
+    if tls::alpn_version(conn.alpn_protocol()).is_none() {
+        refuse(
+            "TLS client does not speak the distsetup link (no ALPN distsetup-link/1 or /2)".into(),
+        );
         return None;
     }
     let key = conn

@@ -18,6 +18,23 @@ use crate::identity::{Fingerprint, Identity};
 /// The application protocol both ends name in the handshake; a peer that names none or
 /// another one is refused after it.
 pub const ALPN: &[u8] = b"distsetup-link/1";
+/// Version 2: `ALPN` plus compressed `ZDATA` frames from the master. Both ends offer it
+/// first and version 1 second, so a peer that does not read `ZDATA` is never sent one.
+pub const ALPN_V2: &[u8] = b"distsetup-link/2";
+
+/// The versions we speak, preferred first.
+pub fn alpn_protocols() -> Vec<Vec<u8>> {
+    vec![ALPN_V2.to_vec(), ALPN.to_vec()]
+}
+
+/// Whether a negotiated protocol is ours, and whether it has compression.
+pub fn alpn_version(negotiated: Option<&[u8]>) -> Option<bool> {
+    match negotiated {
+        Some(p) if p == ALPN_V2 => Some(true),
+        Some(p) if p == ALPN => Some(false),
+        _ => None,
+    }
+}
 
 /// Decides whether a key may connect: asked on every handshake, so a trust store read
 /// here takes a revocation into account on the very next connection.
@@ -213,7 +230,7 @@ pub fn server_config(
         .with_client_cert_verifier(Arc::new(verifier))
         .with_single_cert(vec![identity.cert()], identity.private_key())
         .map_err(tls_err)?;
-    config.alpn_protocols = vec![ALPN.to_vec()];
+    config.alpn_protocols = alpn_protocols();
     // No resumption: every connection shows its key again, so a revoked pin is refused
     // on the next connection rather than honoured through an old session ticket.
     config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
@@ -238,7 +255,7 @@ pub fn client_config(
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_client_auth_cert(vec![identity.cert()], identity.private_key())
         .map_err(tls_err)?;
-    config.alpn_protocols = vec![ALPN.to_vec()];
+    config.alpn_protocols = alpn_protocols();
     config.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(config))
 }

@@ -30,8 +30,11 @@ pub struct CompilerState {
 pub struct HostState {
     /// `HOST:PORT`.
     pub address: String,
-    /// The transport (`tcp`, `tls`...).
+    /// The transport (`tcp`, `tls`, `tls+zstd`...).
     pub transport: String,
+    /// The link's compression and why (measured MB/s), on `,tls` hosts.
+    #[serde(default)]
+    pub link: Option<String>,
     /// Slots in use.
     pub busy: usize,
     /// Slots in all.

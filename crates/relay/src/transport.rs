@@ -23,6 +23,10 @@ pub trait Transport: Send + Sync + 'static {
     >;
     /// Short name for `top`: "tcp", "tls", "tls+zstd".
     fn kind(&self) -> String;
+    /// More for `top` when there is more to say (the link's compression and why).
+    fn detail(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What [`Transport::open`] returns, for implementations to name.

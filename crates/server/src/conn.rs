@@ -109,12 +109,28 @@ pub(crate) async fn serve<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    serve_as(shared, stream, peer, seat, false).await
+}
+
+/// [`serve`]; `link`: the stream is one job of the secure link, where the stream
+/// ending early is the master cancelling the job (the relay's hedging).
+pub(crate) async fn serve_as<S>(
+    shared: &Shared,
+    stream: S,
+    peer: Option<SocketAddr>,
+    seat: Option<Seat>,
+    link: bool,
+) -> Outcome
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let mut conn = Conn {
         shared,
         seat,
         io: stream,
         peer: peer_label(peer),
         started: Instant::now(),
+        link,
     };
     let (outcome, job) = conn.serve().await;
     let job = job.as_ref().map(|(i, c, t)| (i.as_str(), c.as_str(), *t));
@@ -201,6 +217,8 @@ struct Conn<'a, S> {
     /// For logs ("127.0.0.1:5000", "stdin").
     peer: String,
     started: Instant,
+    /// A job of the secure link (its end is a cancellation by the master).
+    link: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
@@ -413,7 +431,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
                 Err(_) => return (Outcome::Other, None),
             },
             () = peer_gone(&mut self.io) => {
-                shared.log.log(LogLevel::Info, &format!("client: {} left while queued", self.peer));
+                let left = if self.link { "cancelled by the master" } else { "left" };
+                shared.log.log(LogLevel::Info, &format!("client: {} {left} while queued", self.peer));
                 return (Outcome::ClientDisconnect, None);
             }
         };
@@ -583,7 +602,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<'_, S> {
 
     /// The reply's parts for how the compiler ended (the object is read separately).
     fn result_of(&self, ended: Ended, compiler: &Path) -> JobResult {
-        let (status, extra) = ended.status(self.shared.settings.job_lifetime, compiler);
+        let (status, mut extra) = ended.status(self.shared.settings.job_lifetime, compiler);
+        if self.link && matches!(ended, Ended::Disconnected) {
+            extra = Some("distsetup serve: compile cancelled by the master, killed\n".into());
+        }
         let outcome = match &ended {
             Ended::Exited { status: 0, .. } => Outcome::CompileOk,
             Ended::Exited { .. } | Ended::SpawnFailed(_) => Outcome::CompileError,

@@ -49,7 +49,7 @@ where
         let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
         return Outcome::Other;
     };
-    let outcome = conn::serve(&server.shared, &mut stream, Some(peer), Some(seat)).await;
+    let outcome = conn::serve_as(&server.shared, &mut stream, Some(peer), Some(seat), true).await;
     // A dropped TCP socket ends with a FIN; a link stream must say END itself.
     let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
     outcome

@@ -3,7 +3,11 @@
 //! (one `LinkClient`, a TCP port per test: the relay's job, done minimally), and the
 //! `distsetup trust` commands for the pairing.
 
+mod cancel;
+mod compression;
+mod openrc;
 mod pairing;
+mod plain;
 mod refusals;
 mod relay;
 

@@ -11,12 +11,12 @@ use super::*;
 use crate::support::{on_path, require};
 
 /// A volunteer with a paired master ready to compile through a bridge.
-struct Paired {
-    vol: TlsVolunteer,
-    master: MasterRoot,
+pub(super) struct Paired {
+    pub(super) vol: TlsVolunteer,
+    pub(super) master: MasterRoot,
 }
 
-fn paired(extra: &[&str]) -> Paired {
+pub(super) fn paired(extra: &[&str]) -> Paired {
     let vol = TlsVolunteer::start(extra);
     let master = MasterRoot::new();
     assert!(master.pin(&vol.addr(), &vol.key).status.success());
@@ -27,7 +27,7 @@ fn paired(extra: &[&str]) -> Paired {
 
 impl Paired {
     /// The volunteer is alive and still compiles for its master.
-    fn assert_healthy(&mut self) {
+    pub(super) fn assert_healthy(&mut self) {
         assert!(self.vol.alive(), "{}", self.vol.log_text());
         let before = self.vol.compiled();
         let bridge = Bridge::new(self.master.link_to(&self.vol.addr()));

@@ -7,13 +7,20 @@ use crate::support::{on_path, require};
 
 /// A volunteer paired with a fresh master, and a relay on the master using it.
 fn relay_over_tls(vol: &TlsVolunteer) -> (MasterRoot, Relay) {
+    relay_over_tls_with(vol, &[])
+}
+
+/// [`relay_over_tls`] with more relay flags.
+pub(super) fn relay_over_tls_with(vol: &TlsVolunteer, extra: &[&str]) -> (MasterRoot, Relay) {
     let master = MasterRoot::new();
     assert!(master.pin(&vol.addr(), &vol.key).status.success());
     let mkey = master.identity().fingerprint();
     assert!(vol.trust_master(&mkey).status.success());
     let root = master.root.path().display().to_string();
     let hosts = format!("{}/2,tls", vol.addr());
-    let relay = Relay::start(&hosts, &["--root", &root, "--local-slots", "1"]);
+    let mut args = vec!["--root", &root, "--local-slots", "1"];
+    args.extend_from_slice(extra);
+    let relay = Relay::start(&hosts, &args);
     (master, relay)
 }
 

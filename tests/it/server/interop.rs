@@ -438,25 +438,6 @@ fn hanging_toolchain(dir: &Path, marker: &str) -> std::path::PathBuf {
     tc
 }
 
-fn process_with_arg(arg: &str) -> bool {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(Result::ok)
-        .any(|e| {
-            std::fs::read(e.path().join("cmdline"))
-                .map(|c| c.split(|&b| b == 0).any(|a| a == arg.as_bytes()))
-                .unwrap_or(false)
-        })
-}
-
-fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn job_lifetime_kills_a_runaway_compiler_with_status_118() {
     let work = tempfile::tempdir().unwrap();

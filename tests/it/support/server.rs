@@ -328,3 +328,24 @@ pub fn lua_sources() -> PathBuf {
     dirs.sort();
     dirs.pop().expect("a lua-5.4 directory in lua-src")
 }
+
+/// Whether a process has `arg` among its arguments (read from /proc).
+pub fn process_with_arg(arg: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .map(|c| c.split(|&b| b == 0).any(|a| a == arg.as_bytes()))
+                .unwrap_or(false)
+        })
+}
+
+/// Poll `f` every 20 ms until it holds; fail after `limit`.
+pub fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -82,6 +82,7 @@ fn host_state(st: &State, h: &Host, now: Instant) -> crate::status::HostState {
     crate::status::HostState {
         address: h.vol.name.clone(),
         transport: h.vol.transport.kind(),
+        link: h.vol.transport.detail(),
         busy: h.busy(),
         slots: h.slots.len(),
         done: h.done,

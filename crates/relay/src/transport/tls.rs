@@ -19,4 +19,9 @@ impl Transport for TlsTransport {
     fn kind(&self) -> String {
         self.0.kind()
     }
+
+    fn detail(&self) -> Option<String> {
+        let c = self.0.compression();
+        Some(format!("{}: {}", c.codec.name(), c.reason))
+    }
 }
