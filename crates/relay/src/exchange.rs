@@ -83,6 +83,10 @@ pub enum Failure {
     /// The server refused this job's arguments or compiler (not the host's fault).
     #[error("refused the job: {0}")]
     Refused(String),
+    /// Given up by the relay: the job ran far past what the host itself predicted while
+    /// another host would finish it sooner (a host that slowed down mid-build).
+    #[error("too slow: {0}")]
+    TooSlow(String),
 }
 
 impl Failure {
@@ -101,6 +105,7 @@ impl Failure {
             Failure::Garbage(_) => "garbage",
             Failure::Server(_) => "server",
             Failure::Refused(_) => "job-refused",
+            Failure::TooSlow(_) => "too-slow",
         }
     }
 }

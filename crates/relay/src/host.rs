@@ -121,15 +121,16 @@ impl Host {
         self.last_done = Some(now);
     }
 
-    /// An attempt ran `ratio` times longer per byte than the cluster's average and was
-    /// cancelled unfinished (its duplicate won, or the client left): the host is at least
-    /// that slow. Only ever makes it look slower, halfway at once: a host that lost a race
-    /// should not draw the next big unit.
-    pub(crate) fn learn_lower_bound(&mut self, ratio: f64) {
+    /// An attempt ran `ratio` times longer per byte than the cluster's average and ended
+    /// unfinished (its duplicate won, the client left, or it was given up as too slow):
+    /// the host is at least that slow. Only ever makes it look slower, by `weight` of the
+    /// way at once (1: all of it, for a job given up): a host that lost a race should not
+    /// draw the next big unit.
+    pub(crate) fn learn_lower_bound(&mut self, ratio: f64, weight: f64) {
         let sample = ratio.clamp(1.0 / 16.0, 16.0).ln();
         self.slowness = Some(match self.slowness {
             Some(old) if sample <= old => old,
-            Some(old) => old + 0.5 * (sample - old),
+            Some(old) => old + weight.clamp(0.0, 1.0) * (sample - old),
             None => sample,
         });
     }
@@ -244,11 +245,14 @@ mod tests {
         let now = Instant::now();
         let mut h = host(1);
         h.learn(1.0, now);
-        h.learn_lower_bound(0.5);
+        h.learn_lower_bound(0.5, 0.5);
         assert_eq!(h.slowness, Some(0.0));
-        h.learn_lower_bound(16.0);
+        h.learn_lower_bound(16.0, 0.5);
         let s = h.slowness.map(f64::exp).unwrap_or_default();
         assert!((s - 4.0).abs() < 1e-9, "{s}");
+        h.learn_lower_bound(10.0, 1.0);
+        let s = h.slowness.map(f64::exp).unwrap_or_default();
+        assert!((s - 10.0).abs() < 1e-9, "{s}");
         assert_eq!(h.done, 1, "a lower bound is not a finished job");
     }
 

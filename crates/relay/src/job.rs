@@ -114,15 +114,24 @@ pub(crate) async fn run(sched: &Arc<Scheduler>, req: &Request) -> Vec<u8> {
 type AttemptFuture =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<Answer, Failure>> + Send>>;
 
-/// One attempt of `req` on `lease`'s host, as a future that owns what it needs.
-fn attempt(sched: &Arc<Scheduler>, req: &Request, lease: &Lease) -> AttemptFuture {
+/// One attempt of `req` on `lease`'s host, as a future that owns what it needs; it ends
+/// early, as [`Failure::TooSlow`], when the scheduler gives it up.
+fn attempt(sched: &Arc<Scheduler>, req: &Request, lease: &mut Lease) -> AttemptFuture {
     let version = if lease.lzo { 2 } else { 1 };
     let wire = req.encode(version);
     let (t, s, client) = (Arc::clone(&lease.transport), Arc::clone(sched), req.version);
+    let give_up = lease.give_up.take();
     Box::pin(async move {
         let wire = wire.map_err(|e| Failure::Refused(e.to_string()))?;
         let st = &s.settings;
-        exchange::attempt(&*t, &wire, version, client, st.io_timeout, &st.limits).await
+        let run = exchange::attempt(&*t, &wire, version, client, st.io_timeout, &st.limits);
+        let Some(give_up) = give_up else {
+            return run.await;
+        };
+        tokio::select! {
+            r = run => r,
+            Ok(why) = give_up => Err(Failure::TooSlow(why)),
+        }
     })
 }
 
@@ -136,7 +145,8 @@ async fn race(
     mut hedges: mpsc::UnboundedReceiver<Lease>,
 ) -> Result<Answer, Vec<u64>> {
     let mut failed = Vec::new();
-    let mut fa = attempt(sched, req, &first);
+    let mut first = first;
+    let mut fa = attempt(sched, req, &mut first);
     let mut a = Some(first);
     let mut fb: AttemptFuture = Box::pin(std::future::pending());
     let mut b: Option<Lease> = None;
@@ -160,8 +170,8 @@ async fn race(
                     return Err(failed);
                 }
             }
-            Some(dup) = hedges.recv(), if b.is_none() && a.is_some() => {
-                fb = attempt(sched, req, &dup);
+            Some(mut dup) = hedges.recv(), if b.is_none() && a.is_some() => {
+                fb = attempt(sched, req, &mut dup);
                 b = Some(dup);
             }
         }

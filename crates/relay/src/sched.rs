@@ -60,6 +60,8 @@ pub(crate) struct Lease {
     pub(crate) host: u64,
     pub(crate) transport: Arc<dyn Transport>,
     pub(crate) lzo: bool,
+    /// Fires when the scheduler gives the attempt up as too slow.
+    pub(crate) give_up: Option<oneshot::Receiver<String>>,
     done: bool,
 }
 
@@ -111,6 +113,7 @@ struct Running {
     duplicate: bool,
     hedged: bool,
     hedge: Option<mpsc::UnboundedSender<Lease>>,
+    give_up: Option<oneshot::Sender<String>>,
 }
 
 /// A job compiling on the master.
@@ -228,7 +231,10 @@ impl Scheduler {
         let deliveries = {
             let mut st = self.lock();
             self.ensure_probes(&mut st, compiler);
-            st.pending.push_back(Pending {
+            // In arrival order: a job retried after a failure keeps its place ahead of
+            // the jobs that came after it.
+            let at = st.pending.iter().position(|p| p.job > job);
+            let p = Pending {
                 job,
                 compiler: compiler.to_owned(),
                 source: source.to_owned(),
@@ -236,7 +242,11 @@ impl Scheduler {
                 exclude: exclude.to_vec(),
                 tx,
                 hedge,
-            });
+            };
+            match at {
+                Some(i) => st.pending.insert(i, p),
+                None => st.pending.push_back(p),
+            }
             self.dispatch(&mut st)
         };
         deliver(deliveries);
@@ -404,12 +414,14 @@ impl Scheduler {
         let attempt = st.next_id;
         let h = st.hosts.get_mut(hi)?;
         *h.slots.get_mut(si)? = Some(attempt);
+        let (give_up, give_up_rx) = oneshot::channel();
         let lease = Lease {
             sched: Arc::clone(self),
             attempt,
             host: h.id,
             transport: Arc::clone(&h.vol.transport),
             lzo: h.vol.lzo,
+            give_up: Some(give_up_rx),
             done: false,
         };
         st.running.insert(
@@ -426,6 +438,7 @@ impl Scheduler {
                 duplicate,
                 hedged: false,
                 hedge: (!duplicate).then(|| p.hedge.clone()),
+                give_up: Some(give_up),
             },
         );
         Some(lease)
@@ -461,10 +474,16 @@ impl Scheduler {
                         h.learn(sample / global, now);
                         *st_global = Some(global + GLOBAL_ALPHA * (sample - global));
                     }
-                    Some(Outcome::Failed(f)) if f.benches_host() => h.fail(f.word(), now),
+                    Some(Outcome::Failed(f)) if f.benches_host() => {
+                        if matches!(f, Failure::TooSlow(_)) {
+                            let global = st_global.unwrap_or(crate::host::PRIOR_SPB);
+                            h.learn_lower_bound(secs / r.bytes.max(1) as f64 / global, 1.0);
+                        }
+                        h.fail(f.word(), now);
+                    }
                     None if secs > r.predicted => {
                         let global = st_global.unwrap_or(crate::host::PRIOR_SPB);
-                        h.learn_lower_bound(secs / r.bytes.max(1) as f64 / global);
+                        h.learn_lower_bound(secs / r.bytes.max(1) as f64 / global, 0.5);
                     }
                     _ => {}
                 }
@@ -577,12 +596,16 @@ impl Scheduler {
     /// Periodic work: revive benched hosts through a probe, refresh stale ones, hedge
     /// stragglers.
     pub(crate) fn tick(self: &Arc<Self>) {
-        let hedges = {
+        let (hedges, give_ups) = {
             let mut st = self.lock();
             let now = Instant::now();
             self.revive_and_refresh(&mut st, now);
-            self.hedge(&mut st, now)
+            let give_ups = self.too_slow(&mut st, now);
+            (self.hedge(&mut st, now), give_ups)
         };
+        for (tx, why) in give_ups {
+            drop(tx.send(why));
+        }
         // Sent outside the lock: a job that already ended drops its duplicate's lease,
         // which re-enters the scheduler.
         for (tx, lease) in hedges {

@@ -317,16 +317,24 @@ fn a_volunteer_with_another_gcc_major_version_gets_no_job() {
     mismatched_volunteer_gets_no_job(bin.path(), "99");
 }
 
+/// A good serve and a host that slowed down (every job there takes two minutes; its
+/// eligibility probe does not), one slot each, and their host line: the good one, the
+/// slow one's upstream serve (kept alive), the slow one, the line.
+fn good_and_slow() -> (Server, Server, Faulty, String) {
+    let good = Server::start(&["--jobs", "2"]);
+    let upstream = Server::start(&["--jobs", "2"]);
+    let slow = Faulty::start(upstream.port, Fault::Slow(120));
+    let hosts = format!("127.0.0.1:{}/1 {}", slow.port, good.hosts("/1"));
+    (good, upstream, slow, hosts)
+}
+
 #[test]
 fn a_straggler_gets_a_duplicate_and_the_loser_is_cancelled() {
     if !need_distcc() {
         return;
     }
-    let good = Server::start(&["--jobs", "2"]);
-    let upstream = Server::start(&["--jobs", "2"]);
-    let slow = Faulty::start(upstream.port, Fault::Slow(120));
     // One slot each: two jobs at once put one on the straggler.
-    let hosts = format!("127.0.0.1:{}/1 {}", slow.port, good.hosts("/1"));
+    let (good, _upstream, slow, hosts) = good_and_slow();
     let relay = Relay::start(
         &hosts,
         &[
@@ -367,6 +375,35 @@ fn a_straggler_gets_a_duplicate_and_the_loser_is_cancelled() {
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg"), "{text}");
     assert!(text.contains("cancelled"), "{text}");
+}
+
+#[test]
+fn a_job_far_past_its_prediction_is_given_up_and_retried_on_a_faster_host() {
+    if !need_distcc() {
+        return;
+    }
+    let (good, _upstream, slow, hosts) = good_and_slow();
+    // No duplicates: giving the job up is what must rescue it.
+    let relay = Relay::start(&hosts, &["--hedge-percent", "0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let names = units(dir.path(), 12);
+    let results = build(&relay.hosts(2), dir.path(), &names);
+    assert_built(dir.path(), &results);
+    let events = slow.wait_for("cancelled");
+    assert!(!events.iter().any(|e| e == "answered"), "{events:?}");
+    let state = relay.settled_state();
+    assert!(
+        state["counters"]["failures"]["too-slow"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 1,
+        "{state:#}"
+    );
+    assert_eq!(count(&state, "hedges"), 0, "{state:#}");
+    assert_eq!(count(&state, "local"), 0, "{state:#}");
+    assert_eq!(count(&state, "remote"), 12, "{state:#}");
+    let g = Relay::host(&state, &format!("127.0.0.1:{}", good.port));
+    assert_eq!(g["done"], 12, "{state:#}");
 }
 
 #[test]

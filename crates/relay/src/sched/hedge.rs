@@ -1,5 +1,8 @@
-//! Hedging stragglers ("The Tail at Scale"): a duplicate of a running job on an idle
-//! eligible slot, the first good answer wins and the other attempt is cancelled.
+//! Stragglers. Hedging ("The Tail at Scale"): a duplicate of a running job on an idle
+//! eligible slot, the first good answer wins and the other attempt is cancelled. And
+//! giving up: a job far past its prediction on a host that slowed down, while another
+//! host would finish it sooner, is failed as too slow and retried there (ahead of the
+//! jobs that came after it), and its host benched until a probe brings it back.
 //!
 //! A job is worth a duplicate when either
 //! - it has run past its predicted time × the 95th percentile of how far finished jobs
@@ -23,6 +26,20 @@ use super::{Elig, Lease, Pending, Scheduler, State};
 
 /// The share of the time a job still needs where it runs that an idle slot must beat.
 const CLEAR_WIN: f64 = 0.5;
+/// A job is given up past this many times its prediction × the overshoot percentile…
+const TOO_SLOW: f64 = 3.0;
+/// … and never before it ran this long (seconds) …
+const TOO_SLOW_MIN_SECS: f64 = 2.0;
+/// … nor before this many jobs finished (predictions mean something).
+const TOO_SLOW_MIN_SAMPLES: usize = 5;
+
+/// Whether a job of `age` seconds, predicted at `predicted`, is given up as too slow when
+/// another host is expected to finish it in `elsewhere` seconds (its wait included).
+pub(super) fn too_slow_to_wait_for(age: f64, predicted: f64, factor: f64, elsewhere: f64) -> bool {
+    age > TOO_SLOW_MIN_SECS
+        && age > TOO_SLOW * factor * predicted
+        && elsewhere < CLEAR_WIN * remaining(age, predicted)
+}
 
 /// Seconds a running job is expected to still need: what is left of its prediction, or,
 /// past it, as long again as it has run.
@@ -87,6 +104,65 @@ impl Scheduler {
             }
         }
         best
+    }
+
+    /// Expected seconds until another host than `not_on` finishes a job of `bytes` for
+    /// `compiler`: its earliest slot (now, or when its soonest job is expected to end)
+    /// plus the job's predicted time there.
+    fn soonest_elsewhere(st: &State, not_on: u64, compiler: &str, bytes: u64, now: Instant) -> f64 {
+        let mut best = f64::INFINITY;
+        for h in &st.hosts {
+            if h.id == not_on || !h.usable() || !matches!(Self::elig(st, h, compiler), Elig::Yes) {
+                continue;
+            }
+            let wait = if h.free_slot().is_some() {
+                0.0
+            } else {
+                st.running
+                    .values()
+                    .filter(|r| r.host == h.id)
+                    .map(|r| remaining(now.duration_since(r.started).as_secs_f64(), r.predicted))
+                    .fold(f64::INFINITY, f64::min)
+            };
+            best = best.min(wait + Self::predict(st, h, bytes, now));
+        }
+        best
+    }
+
+    /// Attempts to give up as too slow (see the module comment): the channels that tell
+    /// their jobs, and why.
+    pub(super) fn too_slow(
+        &self,
+        st: &mut State,
+        now: Instant,
+    ) -> Vec<(oneshot::Sender<String>, String)> {
+        if st.ratios.len() < TOO_SLOW_MIN_SAMPLES {
+            return Vec::new();
+        }
+        let factor = percentile95(&st.ratios).max(1.5);
+        let slow: Vec<(u64, String)> = st
+            .running
+            .iter()
+            .filter(|(_, r)| !r.duplicate && !r.hedged && r.give_up.is_some())
+            .filter_map(|(a, r)| {
+                let age = now.duration_since(r.started).as_secs_f64();
+                let there = Self::soonest_elsewhere(st, r.host, &r.compiler, r.bytes, now);
+                too_slow_to_wait_for(age, r.predicted, factor, there).then(|| {
+                    let why = format!(
+                        "{age:.1} s for a job predicted at {:.1} s; another volunteer is \
+                         expected to finish it in {there:.1} s",
+                        r.predicted
+                    );
+                    (*a, why)
+                })
+            })
+            .collect();
+        slow.into_iter()
+            .filter_map(|(a, why)| {
+                let tx = st.running.get_mut(&a)?.give_up.take()?;
+                Some((tx, why))
+            })
+            .collect()
     }
 
     /// Send duplicates for stragglers. Returns the leases to hand to their jobs.
@@ -179,6 +255,17 @@ mod tests {
         // A homogeneous cluster's tail: a job 0.5 s from its end on an equal host is
         // left alone.
         assert!(!worth_a_duplicate(1.5, 2.0, 1.5, 1.0, 2.0));
+    }
+
+    #[test]
+    fn a_job_far_past_its_prediction_is_given_up_only_for_a_clearly_faster_host() {
+        // Predicted 1 s, overshoot percentile 2: given up past 6 s ...
+        assert!(!too_slow_to_wait_for(5.9, 1.0, 2.0, 0.5));
+        assert!(too_slow_to_wait_for(6.1, 1.0, 2.0, 0.5));
+        // ... when another host is expected to finish it in under half its age ...
+        assert!(!too_slow_to_wait_for(6.1, 1.0, 2.0, 3.1));
+        // ... and never before 2 s, however small the prediction.
+        assert!(!too_slow_to_wait_for(1.9, 0.01, 2.0, 0.0));
     }
 
     #[test]
