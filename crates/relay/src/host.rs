@@ -137,12 +137,14 @@ impl Host {
 
     /// A probe compile took `secs`. A stale estimate moves by how much the probe time
     /// moved (a host whose quota changed shows it in the probe first).
-    pub(crate) fn learn_probe(&mut self, secs: f64, now: Instant) {
+    /// `revive`: the probe that brings a benched host back, which also moves the estimate
+    /// (a host benched as too slow must not come back looking as fast as before).
+    pub(crate) fn learn_probe(&mut self, secs: f64, now: Instant, revive: bool) {
         if let (Some(old), Some(slow)) = (self.probe_secs, self.slowness) {
             let stale = self
                 .last_done
                 .is_none_or(|t| now.duration_since(t) > Duration::from_secs(20));
-            if stale && old > 0.0 {
+            if (stale || revive && secs > 2.0 * old) && old > 0.0 {
                 self.slowness = Some(slow + (secs / old).clamp(0.25, 4.0).ln());
             }
         }
@@ -228,11 +230,11 @@ mod tests {
     fn before_its_first_job_a_host_is_judged_by_its_probe_at_most_4x() {
         let now = Instant::now();
         let mut a = host(1);
-        a.learn_probe(0.1, now);
+        a.learn_probe(0.1, now, false);
         let mut b = host(2);
-        b.learn_probe(0.3, now);
+        b.learn_probe(0.3, now, false);
         let mut c = host(3);
-        c.learn_probe(5.0, now);
+        c.learn_probe(5.0, now, false);
         let hosts = vec![a, b, c];
         let f = |i: usize| spb_of(&hosts, &hosts[i], Some(1.0));
         assert!((f(0) - 1.0).abs() < 1e-9);
@@ -254,6 +256,21 @@ mod tests {
         let s = h.slowness.map(f64::exp).unwrap_or_default();
         assert!((s - 10.0).abs() < 1e-9, "{s}");
         assert_eq!(h.done, 1, "a lower bound is not a finished job");
+    }
+
+    #[test]
+    fn a_benched_host_comes_back_as_slow_as_its_probe_says_even_with_recent_jobs() {
+        let now = Instant::now();
+        let mut h = host(1);
+        h.learn_probe(0.1, now, false);
+        h.learn(1.0, now);
+        // A refresh right after a job leaves the estimate alone ...
+        h.learn_probe(1.0, now, false);
+        assert_eq!(h.slowness, Some(0.0));
+        // ... the probe that revives a benched host moves it (at most 4x at once).
+        h.learn_probe(3.0, now, true);
+        let s = h.slowness.map(f64::exp).unwrap_or_default();
+        assert!(s > 2.0, "{s}");
     }
 
     #[test]

@@ -334,7 +334,7 @@ fn a_straggler_gets_a_duplicate_and_the_loser_is_cancelled() {
         return;
     }
     // One slot each: two jobs at once put one on the straggler.
-    let (good, _upstream, slow, hosts) = good_and_slow();
+    let (_good, _upstream, slow, hosts) = good_and_slow();
     let relay = Relay::start(
         &hosts,
         &[

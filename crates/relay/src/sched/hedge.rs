@@ -32,13 +32,33 @@ const TOO_SLOW: f64 = 3.0;
 const TOO_SLOW_MIN_SECS: f64 = 2.0;
 /// … nor before this many jobs finished (predictions mean something).
 const TOO_SLOW_MIN_SAMPLES: usize = 5;
+/// A host whose every running job (two at least) is past this many times its prediction
+/// has stalled (its CPU was taken away): one dense unit overshoots alone, a slowed host
+/// overshoots on every slot at once. Its jobs are given up from this point on.
+const STALLED: f64 = 2.5;
+
+/// Whether a job of `age` seconds, predicted at `predicted`, is past its prediction far
+/// enough to count as stalled.
+pub(super) fn stalled(age: f64, predicted: f64) -> bool {
+    age > TOO_SLOW_MIN_SECS && age > STALLED * predicted
+}
 
 /// Whether a job of `age` seconds, predicted at `predicted`, is given up as too slow when
-/// another host is expected to finish it in `elsewhere` seconds (its wait included).
-pub(super) fn too_slow_to_wait_for(age: f64, predicted: f64, factor: f64, elsewhere: f64) -> bool {
-    age > TOO_SLOW_MIN_SECS
-        && age > TOO_SLOW * factor * predicted
-        && elsewhere < CLEAR_WIN * remaining(age, predicted)
+/// another host is expected to finish it in `elsewhere` seconds (its wait included);
+/// `host_stalled`: every job on its host has stalled.
+pub(super) fn too_slow_to_wait_for(
+    age: f64,
+    predicted: f64,
+    factor: f64,
+    elsewhere: f64,
+    host_stalled: bool,
+) -> bool {
+    let limit = if host_stalled {
+        STALLED * predicted
+    } else {
+        TOO_SLOW * factor * predicted
+    };
+    age > TOO_SLOW_MIN_SECS && age > limit && elsewhere < CLEAR_WIN * remaining(age, predicted)
 }
 
 /// Seconds a running job is expected to still need: what is left of its prediction, or,
@@ -140,6 +160,20 @@ impl Scheduler {
             return Vec::new();
         }
         let factor = percentile95(&st.ratios).max(1.5);
+        // Hosts whose every running job (two at least) has stalled.
+        let mut per_host: std::collections::BTreeMap<u64, (usize, usize)> = Default::default();
+        for r in st.running.values().filter(|r| !r.duplicate) {
+            let e = per_host.entry(r.host).or_default();
+            e.0 += 1;
+            if stalled(now.duration_since(r.started).as_secs_f64(), r.predicted) {
+                e.1 += 1;
+            }
+        }
+        let stalled_hosts: Vec<u64> = per_host
+            .into_iter()
+            .filter(|(_, (all, late))| *all >= 2 && late == all)
+            .map(|(h, _)| h)
+            .collect();
         let slow: Vec<(u64, String)> = st
             .running
             .iter()
@@ -147,7 +181,8 @@ impl Scheduler {
             .filter_map(|(a, r)| {
                 let age = now.duration_since(r.started).as_secs_f64();
                 let there = Self::soonest_elsewhere(st, r.host, &r.compiler, r.bytes, now);
-                too_slow_to_wait_for(age, r.predicted, factor, there).then(|| {
+                let host_stalled = stalled_hosts.contains(&r.host);
+                too_slow_to_wait_for(age, r.predicted, factor, there, host_stalled).then(|| {
                     let why = format!(
                         "{age:.1} s for a job predicted at {:.1} s; another volunteer is \
                          expected to finish it in {there:.1} s",
@@ -260,12 +295,23 @@ mod tests {
     #[test]
     fn a_job_far_past_its_prediction_is_given_up_only_for_a_clearly_faster_host() {
         // Predicted 1 s, overshoot percentile 2: given up past 6 s ...
-        assert!(!too_slow_to_wait_for(5.9, 1.0, 2.0, 0.5));
-        assert!(too_slow_to_wait_for(6.1, 1.0, 2.0, 0.5));
+        assert!(!too_slow_to_wait_for(5.9, 1.0, 2.0, 0.5, false));
+        assert!(too_slow_to_wait_for(6.1, 1.0, 2.0, 0.5, false));
         // ... when another host is expected to finish it in under half its age ...
-        assert!(!too_slow_to_wait_for(6.1, 1.0, 2.0, 3.1));
+        assert!(!too_slow_to_wait_for(6.1, 1.0, 2.0, 3.1, false));
         // ... and never before 2 s, however small the prediction.
-        assert!(!too_slow_to_wait_for(1.9, 0.01, 2.0, 0.0));
+        assert!(!too_slow_to_wait_for(1.9, 0.01, 2.0, 0.0, true));
+    }
+
+    #[test]
+    fn on_a_host_whose_every_job_stalled_a_job_is_given_up_sooner() {
+        // Predicted 1 s: 2.6 s is not enough for one dense unit, but it is when every
+        // job of its host is that late.
+        assert!(!too_slow_to_wait_for(2.6, 1.0, 2.0, 0.5, false));
+        assert!(too_slow_to_wait_for(2.6, 1.0, 2.0, 0.5, true));
+        assert!(stalled(2.6, 1.0));
+        assert!(!stalled(2.4, 1.0));
+        assert!(!stalled(1.9, 0.1));
     }
 
     #[test]

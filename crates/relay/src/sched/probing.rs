@@ -63,7 +63,7 @@ impl Scheduler {
             };
             match r {
                 Ok((facts, secs)) => {
-                    h.learn_probe(secs.as_secs_f64(), now);
+                    h.learn_probe(secs.as_secs_f64(), now, revive);
                     h.compilers.insert(compiler, Probe::Facts(facts));
                     if revive {
                         h.bench = None;
