@@ -136,15 +136,19 @@ impl Host {
     }
 
     /// A probe compile took `secs`. A stale estimate moves by how much the probe time
-    /// moved (a host whose quota changed shows it in the probe first).
-    /// `revive`: the probe that brings a benched host back, which also moves the estimate
-    /// (a host benched as too slow must not come back looking as fast as before).
+    /// moved (a host whose quota changed shows it in the probe first), but only past
+    /// twice or half: one probe is one small, noisy sample, and a host judged 1.8x slower
+    /// on it would sit idle while jobs wait for the other (measured: a relay idle between
+    /// builds lost 10% this way). `revive`: the probe that brings a benched host back,
+    /// which moves the estimate even after recent jobs (a host benched as too slow must
+    /// not come back looking as fast as before).
     pub(crate) fn learn_probe(&mut self, secs: f64, now: Instant, revive: bool) {
         if let (Some(old), Some(slow)) = (self.probe_secs, self.slowness) {
             let stale = self
                 .last_done
                 .is_none_or(|t| now.duration_since(t) > Duration::from_secs(20));
-            if (stale || revive && secs > 2.0 * old) && old > 0.0 {
+            let moved = old > 0.0 && !(0.5 * old..=2.0 * old).contains(&secs);
+            if moved && (stale || revive && secs > old) {
                 self.slowness = Some(slow + (secs / old).clamp(0.25, 4.0).ln());
             }
         }
@@ -271,6 +275,25 @@ mod tests {
         h.learn_probe(3.0, now, true);
         let s = h.slowness.map(f64::exp).unwrap_or_default();
         assert!(s > 2.0, "{s}");
+    }
+
+    #[test]
+    fn a_stale_host_moves_only_on_a_probe_outside_the_noise() {
+        let now = Instant::now();
+        let later = now + Duration::from_secs(60);
+        let mut h = host(1);
+        h.learn_probe(0.1, now, false);
+        h.learn(1.0, now);
+        // 1.8x slower, long after its last job: noise, the estimate stays.
+        h.learn_probe(0.18, later, false);
+        assert_eq!(h.slowness, Some(0.0));
+        // 10x slower: a real change (at most 4x at once).
+        let mut g = host(2);
+        g.learn_probe(0.1, now, false);
+        g.learn(1.0, now);
+        g.learn_probe(1.0, later, false);
+        let s = g.slowness.map(f64::exp).unwrap_or_default();
+        assert!((s - 4.0).abs() < 1e-9, "{s}");
     }
 
     #[test]
