@@ -89,6 +89,10 @@ struct ConnState {
     closed: Option<String>,
     next_id: u32,
     highest_remote: u32,
+    /// Ids below `highest_remote` the peer opened but whose first frame has not come
+    /// yet: the peer numbers streams when it opens them, but two jobs opened one after
+    /// the other may write their first bytes in the other order.
+    skipped: std::collections::BTreeSet<u32>,
 }
 
 struct Conn {
@@ -305,11 +309,22 @@ fn dispatch(
     };
     let opens = matches!(frame, Frame::Data { .. } | Frame::End { .. });
     if !st.streams.contains_key(&id) {
-        // A stream we closed (frames still in flight) or never had.
-        let Some(accept) = accept.filter(|_| opens && id > st.highest_remote) else {
+        // New: above every id seen, or one skipped over. Anything else is a stream we
+        // closed (frames still in flight) or never had.
+        let fresh = id > st.highest_remote || st.skipped.remove(&id);
+        let Some(accept) = accept.filter(|_| opens && fresh) else {
             return Ok(());
         };
-        st.highest_remote = id;
+        if id > st.highest_remote {
+            let from = st.highest_remote.saturating_add(1);
+            // Bounded: a peer jumping far ahead leaves no unbounded bookkeeping (the
+            // oldest skipped ids are forgotten; their frames would then be dropped).
+            st.skipped.extend((from..id).rev().take(MAX_STREAMS));
+            while st.skipped.len() > MAX_STREAMS {
+                st.skipped.pop_first();
+            }
+            st.highest_remote = id;
+        }
         if st.streams.len() >= MAX_STREAMS {
             conn.send(Frame::Reset { stream: id });
             return Ok(());

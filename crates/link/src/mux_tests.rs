@@ -62,6 +62,37 @@ async fn many_jobs_of_several_windows_each_share_one_connection() {
     assert_eq!(client.open_streams(), 0);
 }
 
+#[tokio::test]
+async fn a_stream_whose_first_bytes_come_after_a_later_streams_is_still_served() {
+    let (client, _server, incoming) = pair();
+    reverse_server(incoming);
+    // Opened as 1, 2, 3; written 3, 1, 2 (two jobs' tasks race to their first write).
+    let mut a = client.open().expect("a stream");
+    let mut b = client.open().expect("a stream");
+    let mut c = client.open().expect("a stream");
+    let mut replies = Vec::new();
+    for (s, body) in [
+        (&mut c, b"ccc".to_vec()),
+        (&mut a, b"ab".to_vec()),
+        (&mut b, b"xyz".to_vec()),
+    ] {
+        s.write_all(&body).await.expect("request written");
+        s.shutdown().await.expect("ended");
+    }
+    for s in [&mut a, &mut b, &mut c] {
+        let mut reply = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut reply))
+            .await
+            .expect("every stream is answered")
+            .expect("reply read");
+        replies.push(reply);
+    }
+    assert_eq!(
+        replies,
+        vec![b"ba".to_vec(), b"zyx".to_vec(), b"ccc".to_vec()]
+    );
+}
+
 async fn futures_join_all<F: std::future::Future<Output = ()>>(futs: impl Iterator<Item = F>) {
     let mut set = Vec::new();
     for f in futs {
