@@ -76,6 +76,7 @@ CRATES="
 	ipnet@2.12.2
 	is_terminal_polyfill@1.70.2
 	itoa@1.0.19
+	jobserver@0.1.35
 	js-sys@0.3.107
 	landlock@0.4.8
 	lazy_static@1.5.1
@@ -99,6 +100,7 @@ CRATES="
 	option-ext@0.2.0
 	pem@4.0.0
 	pin-project-lite@0.2.17
+	pkg-config@0.3.34
 	portable-atomic@1.15.0
 	powerfmt@0.2.1
 	proc-macro-crate@3.5.0
@@ -187,6 +189,9 @@ CRATES="
 	yasna@0.6.0
 	zeroize@1.9.1
 	zmij@1.0.23
+	zstd-safe@7.4.2
+	zstd-sys@2.2.0+zstd.1.6.0
+	zstd@0.13.6
 "
 
 RUST_MIN_VER="1.85.0"
