@@ -103,6 +103,17 @@ pub(super) fn percentile95(ratios: &VecDeque<f64>) -> f64 {
 pub(super) type Duplicates = Vec<(mpsc::UnboundedSender<Lease>, Lease)>;
 
 impl Scheduler {
+    /// The hosts but `not_on` that may take a job for `compiler` now (with their index).
+    fn others<'a>(
+        st: &'a State,
+        not_on: u64,
+        compiler: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a crate::host::Host)> + 'a {
+        st.hosts.iter().enumerate().filter(move |(_, h)| {
+            h.id != not_on && h.usable() && matches!(Self::elig(st, h, compiler), Elig::Yes)
+        })
+    }
+
     /// The idle eligible slot (host index, slot, predicted seconds) that would finish a
     /// job of `bytes` for `compiler` first, on any host but `not_on`.
     fn best_idle(
@@ -113,10 +124,7 @@ impl Scheduler {
         now: Instant,
     ) -> Option<(usize, usize, f64)> {
         let mut best: Option<(usize, usize, f64)> = None;
-        for (hi, h) in st.hosts.iter().enumerate() {
-            if h.id == not_on || !h.usable() || !matches!(Self::elig(st, h, compiler), Elig::Yes) {
-                continue;
-            }
+        for (hi, h) in Self::others(st, not_on, compiler) {
             let Some(si) = h.free_slot() else { continue };
             let t = Self::predict(st, h, bytes, now);
             if best.is_none_or(|b| t < b.2) {
@@ -131,10 +139,7 @@ impl Scheduler {
     /// plus the job's predicted time there.
     fn soonest_elsewhere(st: &State, not_on: u64, compiler: &str, bytes: u64, now: Instant) -> f64 {
         let mut best = f64::INFINITY;
-        for h in &st.hosts {
-            if h.id == not_on || !h.usable() || !matches!(Self::elig(st, h, compiler), Elig::Yes) {
-                continue;
-            }
+        for (_, h) in Self::others(st, not_on, compiler) {
             let wait = if h.free_slot().is_some() {
                 0.0
             } else {
