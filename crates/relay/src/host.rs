@@ -65,6 +65,9 @@ pub(crate) struct Host {
     pub(crate) probe_secs: Option<f64>,
     pub(crate) last_probe: Option<Instant>,
     pub(crate) last_done: Option<Instant>,
+    /// When an answer last came within twice its prediction: a host that keeps finishing
+    /// jobs on time is not why another of its jobs runs long (that unit is dense).
+    pub(crate) on_time: Option<Instant>,
     pub(crate) done: u64,
     pub(crate) failures: u64,
     pub(crate) consecutive: u32,
@@ -84,6 +87,7 @@ impl Host {
             probe_secs: None,
             last_probe: None,
             last_done: None,
+            on_time: None,
             done: 0,
             failures: 0,
             consecutive: 0,

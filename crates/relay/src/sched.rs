@@ -14,6 +14,11 @@
 //!   gets a duplicate there, only while nothing waits and at most `hedge_percent` of the
 //!   jobs. An attempt that loses such a race teaches its host that it is slow.
 //!
+//! - **Unit memory**: how dense each unit was (its seconds per byte over the cluster's,
+//!   the host's slowness taken out) is kept per compiler and source name, so the next
+//!   build of the same package predicts its big units as big: a dense unit is neither
+//!   hedged nor given up for being a dense unit, and a host is not judged by it.
+//!
 //! All state is behind one mutex, held briefly; grants are handed out after it is
 //! released (a dropped grant re-enters the scheduler).
 
@@ -44,6 +49,29 @@ const GLOBAL_ALPHA: f64 = 0.1;
 const WAIT_MARGIN: f64 = 0.75;
 /// A host with no finished job for this long gets a probe compile when idle.
 const STALE: Duration = Duration::from_secs(30);
+/// Units remembered (per compiler and source name); the memory starts over when full.
+const MAX_UNITS: usize = 20_000;
+/// A remembered unit counts only for a preprocessed size within this share of its own.
+const SAME_UNIT: f64 = 0.1;
+/// Weight of a new build in a remembered unit's density.
+const UNIT_ALPHA: f64 = 0.5;
+/// An answer within this many times its prediction shows its host on time.
+const ON_TIME: f64 = 2.0;
+
+/// What is remembered of one unit: its preprocessed size and how dense it compiled (the
+/// natural logarithm of its seconds per byte over the cluster's, the host's slowness
+/// taken out).
+#[derive(Clone, Copy)]
+struct UnitMemo {
+    bytes: u64,
+    ln_density: f64,
+}
+
+/// How much a job weighs in bytes of an average unit: its size times its remembered
+/// density (1 for a unit not seen before).
+fn work(bytes: u64, density: Option<f64>) -> f64 {
+    bytes.max(1) as f64 * density.unwrap_or(1.0)
+}
 
 /// What a waiting job is given.
 pub(crate) enum Grant {
@@ -95,6 +123,8 @@ struct Pending {
     compiler: String,
     source: String,
     bytes: u64,
+    /// The remembered density, if this unit was seen before.
+    density: Option<f64>,
     exclude: Vec<u64>,
     tx: oneshot::Sender<Grant>,
     hedge: mpsc::UnboundedSender<Lease>,
@@ -108,6 +138,7 @@ struct Running {
     source: String,
     compiler: String,
     bytes: u64,
+    density: Option<f64>,
     started: Instant,
     predicted: f64,
     duplicate: bool,
@@ -146,6 +177,8 @@ struct State {
     global_spb: Option<f64>,
     ratios: VecDeque<f64>,
     spans: VecDeque<Span>,
+    /// Per compiler and source name: the unit's size and density (see `UnitMemo`).
+    units: std::collections::HashMap<(String, String), UnitMemo>,
 }
 
 /// The scheduler and everything it knows.
@@ -231,6 +264,7 @@ impl Scheduler {
         let deliveries = {
             let mut st = self.lock();
             self.ensure_probes(&mut st, compiler);
+            let density = unit_density(&st, compiler, source, bytes);
             // In arrival order: a job retried after a failure keeps its place ahead of
             // the jobs that came after it.
             let at = st.pending.iter().position(|p| p.job > job);
@@ -239,6 +273,7 @@ impl Scheduler {
                 compiler: compiler.to_owned(),
                 source: source.to_owned(),
                 bytes,
+                density,
                 exclude: exclude.to_vec(),
                 tx,
                 hedge,
@@ -272,17 +307,18 @@ impl Scheduler {
         }
     }
 
-    /// Seconds a job of `bytes` is expected to take on `h`, counting what its running
-    /// jobs already show (a host that slowed down is slow before its jobs finish).
-    fn predict(st: &State, h: &Host, bytes: u64, now: Instant) -> f64 {
+    /// Seconds a job of `work` (see [`work`]) is expected to take on `h`, counting what
+    /// its running jobs already show (a host that slowed down is slow before its jobs
+    /// finish).
+    fn predict(st: &State, h: &Host, work: f64, now: Instant) -> f64 {
         let mut spb = spb_of(&st.hosts, h, st.global_spb);
         for r in st.running.values().filter(|r| r.host == h.id) {
             let age = now.duration_since(r.started).as_secs_f64();
             if age > r.predicted {
-                spb = spb.max(age / r.bytes.max(1) as f64);
+                spb = spb.max(age / r.work());
             }
         }
-        spb * bytes as f64
+        spb * work
     }
 
     /// Place waiting jobs (see the module comment). Returns the grants to deliver.
@@ -345,7 +381,7 @@ impl Scheduler {
                 else {
                     continue;
                 };
-                let finish = at + Self::predict(st, h, p.bytes, now);
+                let finish = at + Self::predict(st, h, work(p.bytes, p.density), now);
                 let better = |b: Option<(usize, usize, f64)>| b.is_none_or(|b| finish < b.2);
                 if at <= 0.0 && better(best_idle) {
                     best_idle = Some((hi, si, finish));
@@ -409,7 +445,7 @@ impl Scheduler {
         duplicate: bool,
         now: Instant,
     ) -> Option<Lease> {
-        let predicted = Self::predict(st, st.hosts.get(hi)?, p.bytes, now);
+        let predicted = Self::predict(st, st.hosts.get(hi)?, work(p.bytes, p.density), now);
         st.next_id += 1;
         let attempt = st.next_id;
         let h = st.hosts.get_mut(hi)?;
@@ -433,6 +469,7 @@ impl Scheduler {
                 source: p.source.clone(),
                 compiler: p.compiler.clone(),
                 bytes: p.bytes,
+                density: p.density,
                 started: now,
                 predicted: predicted.max(1e-3),
                 duplicate,
@@ -460,6 +497,7 @@ impl Scheduler {
                 None => "cancelled".to_owned(),
             };
             let mut name = String::new();
+            let mut density_sample = None;
             let mut global = st.global_spb;
             let st_global = &mut global;
             if let Some(h) = st.hosts.iter_mut().find(|h| h.id == r.host) {
@@ -471,24 +509,34 @@ impl Scheduler {
                     Some(Outcome::Answer { secs, .. }) => {
                         let sample = secs / r.bytes.max(1) as f64;
                         let global = *st_global.get_or_insert(sample);
-                        h.learn(sample / global, now);
+                        // The unit's density with the host's slowness taken out, and the
+                        // host's slowness with the unit's known density taken out.
+                        let host_factor = h.slowness.map_or(1.0, f64::exp);
+                        density_sample = Some(sample / global / host_factor);
+                        h.learn(secs / r.work() / global, now);
+                        if *secs <= ON_TIME * r.predicted {
+                            h.on_time = Some(now);
+                        }
                         *st_global = Some(global + GLOBAL_ALPHA * (sample - global));
                     }
                     Some(Outcome::Failed(f)) if f.benches_host() => {
                         if matches!(f, Failure::TooSlow(_)) {
                             let global = st_global.unwrap_or(crate::host::PRIOR_SPB);
-                            h.learn_lower_bound(secs / r.bytes.max(1) as f64 / global, 1.0);
+                            h.learn_lower_bound(secs / r.work() / global, 1.0);
                         }
                         h.fail(f.word(), now);
                     }
                     None if secs > r.predicted => {
                         let global = st_global.unwrap_or(crate::host::PRIOR_SPB);
-                        h.learn_lower_bound(secs / r.bytes.max(1) as f64 / global, 0.5);
+                        h.learn_lower_bound(secs / r.work() / global, 0.5);
                     }
                     _ => {}
                 }
             }
             st.global_spb = global;
+            if let Some(d) = density_sample {
+                remember_unit(&mut st, &r, d);
+            }
             match &outcome {
                 Some(Outcome::Answer { .. }) => {
                     st.ratios.push_back(secs / r.predicted);
@@ -514,6 +562,7 @@ impl Scheduler {
                 now,
                 word,
                 r.duplicate,
+                r.predicted,
             );
             push_span(&mut st, span);
             self.dispatch(&mut st)
@@ -532,6 +581,7 @@ impl Scheduler {
         end: Instant,
         outcome: String,
         duplicate: bool,
+        predicted: f64,
     ) -> Span {
         let ms = |t: Instant| t.duration_since(self.started).as_millis() as u64;
         Span {
@@ -543,6 +593,7 @@ impl Scheduler {
             end_ms: ms(end),
             outcome,
             duplicate,
+            predicted_ms: (predicted * 1000.0) as u64,
         }
     }
 
@@ -585,6 +636,7 @@ impl Scheduler {
                 Instant::now(),
                 word,
                 false,
+                0.0,
             );
             push_span(&mut st, span);
         }
@@ -612,6 +664,48 @@ impl Scheduler {
             drop(tx.send(lease));
         }
     }
+}
+
+impl Running {
+    /// The job's weight in bytes of an average unit.
+    fn work(&self) -> f64 {
+        work(self.bytes, self.density)
+    }
+}
+
+/// The remembered density of a unit, if one of this compiler, name and about this size
+/// finished before.
+fn unit_density(st: &State, compiler: &str, source: &str, bytes: u64) -> Option<f64> {
+    st.units
+        .get(&(compiler.to_owned(), source.to_owned()))
+        .filter(|m| same_size(m.bytes, bytes))
+        .map(|m| m.ln_density.exp())
+}
+
+fn same_size(remembered: u64, now: u64) -> bool {
+    (remembered as f64 - now as f64).abs() <= SAME_UNIT * remembered as f64
+}
+
+/// Remember that `r`'s unit compiled `density` times the cluster's seconds per byte.
+fn remember_unit(st: &mut State, r: &Running, density: f64) {
+    let sample = density.clamp(1.0 / 64.0, 64.0).ln();
+    let key = (r.compiler.clone(), r.source.clone());
+    let ln_density = match st.units.get(&key) {
+        Some(m) if same_size(m.bytes, r.bytes) => {
+            m.ln_density + UNIT_ALPHA * (sample - m.ln_density)
+        }
+        _ => sample,
+    };
+    if st.units.len() >= MAX_UNITS && !st.units.contains_key(&key) {
+        st.units.clear();
+    }
+    st.units.insert(
+        key,
+        UnitMemo {
+            bytes: r.bytes,
+            ln_density,
+        },
+    );
 }
 
 fn push_span(st: &mut State, span: Span) {
@@ -648,4 +742,57 @@ fn no_host_reason(compiler: &str, why: &[String]) -> String {
         return format!("no volunteer's {compiler} matches the master's");
     }
     "no eligible volunteer left".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running(source: &str, bytes: u64) -> Running {
+        Running {
+            job: 1,
+            host: 0,
+            slot: 0,
+            source: source.into(),
+            compiler: "gcc".into(),
+            bytes,
+            density: None,
+            started: Instant::now(),
+            predicted: 1.0,
+            duplicate: false,
+            hedged: false,
+            hedge: None,
+            give_up: None,
+        }
+    }
+
+    #[test]
+    fn a_unit_is_remembered_by_compiler_name_and_size() {
+        let mut st = State::default();
+        remember_unit(&mut st, &running("zstd_lazy.c", 100_000), 8.0);
+        let d = unit_density(&st, "gcc", "zstd_lazy.c", 105_000).unwrap_or_default();
+        assert!((d - 8.0).abs() < 1e-9, "{d}");
+        // Another size (another version of the file), name or compiler: not that unit.
+        assert!(unit_density(&st, "gcc", "zstd_lazy.c", 120_000).is_none());
+        assert!(unit_density(&st, "gcc", "zstd_fast.c", 100_000).is_none());
+        assert!(unit_density(&st, "clang", "zstd_lazy.c", 100_000).is_none());
+        // A second build moves it half way (in logarithms): sqrt(8 * 2) = 4.
+        remember_unit(&mut st, &running("zstd_lazy.c", 100_000), 2.0);
+        let d = unit_density(&st, "gcc", "zstd_lazy.c", 100_000).unwrap_or_default();
+        assert!((d - 4.0).abs() < 1e-9, "{d}");
+        // The job weighs its size times its density.
+        let mut r = running("zstd_lazy.c", 1000);
+        r.density = Some(4.0);
+        assert!((r.work() - 4000.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_unit_memory_is_bounded() {
+        let mut st = State::default();
+        for i in 0..MAX_UNITS + 10 {
+            remember_unit(&mut st, &running(&format!("u{i}.c"), 1000), 1.0);
+        }
+        assert!(st.units.len() <= MAX_UNITS, "{}", st.units.len());
+        assert!(unit_density(&st, "gcc", &format!("u{}.c", MAX_UNITS + 9), 1000).is_some());
+    }
 }

@@ -115,6 +115,9 @@ pub struct Span {
     pub outcome: String,
     /// A hedged duplicate.
     pub duplicate: bool,
+    /// Milliseconds the scheduler predicted for it when it started (0 for local).
+    #[serde(default)]
+    pub predicted_ms: u64,
 }
 
 /// Everything `top` shows.

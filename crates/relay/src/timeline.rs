@@ -155,6 +155,7 @@ mod tests {
             end_ms: end,
             outcome: outcome.into(),
             duplicate: false,
+            predicted_ms: 0,
         }
     }
 

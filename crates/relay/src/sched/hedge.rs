@@ -6,7 +6,10 @@
 //!
 //! A job is worth a duplicate when either
 //! - it has run past its predicted time × the 95th percentile of how far finished jobs
-//!   overshot their predictions (a straggler: the host slowed down, or the job is stuck),
+//!   overshot their predictions (a straggler: the host slowed down, or the job is stuck)
+//!   and its host has not answered another job on time since it started (a host that
+//!   keeps doing so is fine: the unit is dense, and a copy on an equal host would only
+//!   finish later),
 //! - or an idle slot elsewhere is expected to finish it in under half the time it still
 //!   needs where it runs (a slow host drew a big unit while a fast one sits idle at the
 //!   end of the build). A job past its prediction is assumed to need as long again as it
@@ -36,29 +39,45 @@ const TOO_SLOW_MIN_SAMPLES: usize = 5;
 /// has stalled (its CPU was taken away): one dense unit overshoots alone, a slowed host
 /// overshoots on every slot at once. Its jobs are given up from this point on.
 const STALLED: f64 = 2.5;
+/// The same for jobs whose unit was never seen (predicted from their size alone: two
+/// dense units can share a host, measured 3-4x their prediction on a healthy one).
+const STALLED_UNSEEN: f64 = 5.0;
 
 /// Whether a job of `age` seconds, predicted at `predicted`, is past its prediction far
-/// enough to count as stalled.
-pub(super) fn stalled(age: f64, predicted: f64) -> bool {
-    age > TOO_SLOW_MIN_SECS && age > STALLED * predicted
+/// enough to count as stalled; `seen`: its unit's density is remembered.
+pub(super) fn stalled(age: f64, predicted: f64, seen: bool) -> bool {
+    let factor = if seen { STALLED } else { STALLED_UNSEEN };
+    age > TOO_SLOW_MIN_SECS && age > factor * predicted
 }
 
 /// Whether a job of `age` seconds, predicted at `predicted`, is given up as too slow when
 /// another host is expected to finish it in `elsewhere` seconds (its wait included);
-/// `host_stalled`: every job on its host has stalled.
+/// `host`: what its host shows.
 pub(super) fn too_slow_to_wait_for(
     age: f64,
     predicted: f64,
     factor: f64,
     elsewhere: f64,
-    host_stalled: bool,
+    host: HostSign,
 ) -> bool {
-    let limit = if host_stalled {
-        STALLED * predicted
-    } else {
-        TOO_SLOW * factor * predicted
+    let limit = match host {
+        // Every job on it stalled (the factor was applied there).
+        HostSign::Stalled => 0.0,
+        HostSign::OnTime => return false,
+        HostSign::Unknown => TOO_SLOW * factor * predicted,
     };
     age > TOO_SLOW_MIN_SECS && age > limit && elsewhere < CLEAR_WIN * remaining(age, predicted)
+}
+
+/// What a running job's host has shown since the job started.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum HostSign {
+    /// Every running job on it (two at least) has stalled.
+    Stalled,
+    /// It answered another job on time.
+    OnTime,
+    /// Neither.
+    Unknown,
 }
 
 /// Seconds a running job is expected to still need: what is left of its prediction, or,
@@ -72,18 +91,20 @@ pub(super) fn remaining(age: f64, predicted: f64) -> f64 {
 }
 
 /// Whether a job of `age` seconds, predicted at `predicted`, deserves a duplicate on a
-/// slot expected to take `elsewhere` seconds; `factor` is the overshoot percentile.
+/// slot expected to take `elsewhere` seconds; `factor` is the overshoot percentile;
+/// `on_time`: its host answered another job on time since it started.
 pub(super) fn worth_a_duplicate(
     age: f64,
     predicted: f64,
     factor: f64,
     min_age: f64,
     elsewhere: f64,
+    on_time: bool,
 ) -> bool {
     if age <= min_age {
         return false;
     }
-    let straggler = age > predicted * factor;
+    let straggler = !on_time && age > predicted * factor;
     straggler || elsewhere < CLEAR_WIN * remaining(age, predicted)
 }
 
@@ -115,18 +136,18 @@ impl Scheduler {
     }
 
     /// The idle eligible slot (host index, slot, predicted seconds) that would finish a
-    /// job of `bytes` for `compiler` first, on any host but `not_on`.
+    /// job of `work` for `compiler` first, on any host but `not_on`.
     fn best_idle(
         st: &State,
         not_on: u64,
         compiler: &str,
-        bytes: u64,
+        work: f64,
         now: Instant,
     ) -> Option<(usize, usize, f64)> {
         let mut best: Option<(usize, usize, f64)> = None;
         for (hi, h) in Self::others(st, not_on, compiler) {
             let Some(si) = h.free_slot() else { continue };
-            let t = Self::predict(st, h, bytes, now);
+            let t = Self::predict(st, h, work, now);
             if best.is_none_or(|b| t < b.2) {
                 best = Some((hi, si, t));
             }
@@ -134,10 +155,10 @@ impl Scheduler {
         best
     }
 
-    /// Expected seconds until another host than `not_on` finishes a job of `bytes` for
+    /// Expected seconds until another host than `not_on` finishes a job of `work` for
     /// `compiler`: its earliest slot (now, or when its soonest job is expected to end)
     /// plus the job's predicted time there.
-    fn soonest_elsewhere(st: &State, not_on: u64, compiler: &str, bytes: u64, now: Instant) -> f64 {
+    fn soonest_elsewhere(st: &State, not_on: u64, compiler: &str, work: f64, now: Instant) -> f64 {
         let mut best = f64::INFINITY;
         for (_, h) in Self::others(st, not_on, compiler) {
             let wait = if h.free_slot().is_some() {
@@ -149,9 +170,18 @@ impl Scheduler {
                     .map(|r| remaining(now.duration_since(r.started).as_secs_f64(), r.predicted))
                     .fold(f64::INFINITY, f64::min)
             };
-            best = best.min(wait + Self::predict(st, h, bytes, now));
+            best = best.min(wait + Self::predict(st, h, work, now));
         }
         best
+    }
+
+    /// Whether `r`'s host answered another job on time since `r` started.
+    fn on_time_since(st: &State, r: &super::Running) -> bool {
+        st.hosts
+            .iter()
+            .find(|h| h.id == r.host)
+            .and_then(|h| h.on_time)
+            .is_some_and(|t| t > r.started)
     }
 
     /// Attempts to give up as too slow (see the module comment): the channels that tell
@@ -170,7 +200,8 @@ impl Scheduler {
         for r in st.running.values().filter(|r| !r.duplicate) {
             let e = per_host.entry(r.host).or_default();
             e.0 += 1;
-            if stalled(now.duration_since(r.started).as_secs_f64(), r.predicted) {
+            let age = now.duration_since(r.started).as_secs_f64();
+            if stalled(age, r.predicted, r.density.is_some()) {
                 e.1 += 1;
             }
         }
@@ -185,9 +216,15 @@ impl Scheduler {
             .filter(|(_, r)| !r.duplicate && !r.hedged && r.give_up.is_some())
             .filter_map(|(a, r)| {
                 let age = now.duration_since(r.started).as_secs_f64();
-                let there = Self::soonest_elsewhere(st, r.host, &r.compiler, r.bytes, now);
-                let host_stalled = stalled_hosts.contains(&r.host);
-                too_slow_to_wait_for(age, r.predicted, factor, there, host_stalled).then(|| {
+                let there = Self::soonest_elsewhere(st, r.host, &r.compiler, r.work(), now);
+                let sign = if stalled_hosts.contains(&r.host) {
+                    HostSign::Stalled
+                } else if Self::on_time_since(st, r) {
+                    HostSign::OnTime
+                } else {
+                    HostSign::Unknown
+                };
+                too_slow_to_wait_for(age, r.predicted, factor, there, sign).then(|| {
                     let why = format!(
                         "{age:.1} s for a job predicted at {:.1} s; another volunteer is \
                          expected to finish it in {there:.1} s",
@@ -230,12 +267,13 @@ impl Scheduler {
             let Some(r) = st.running.get(&attempt) else {
                 continue;
             };
-            let (host, compiler, bytes, predicted) =
-                (r.host, r.compiler.clone(), r.bytes, r.predicted);
-            let Some((hi, si, t)) = Self::best_idle(st, host, &compiler, bytes, now) else {
+            let (host, compiler, bytes, density, predicted) =
+                (r.host, r.compiler.clone(), r.bytes, r.density, r.predicted);
+            let on_time = Self::on_time_since(st, r);
+            let Some((hi, si, t)) = Self::best_idle(st, host, &compiler, r.work(), now) else {
                 continue;
             };
-            if !worth_a_duplicate(age, predicted, factor, min_age, t) {
+            if !worth_a_duplicate(age, predicted, factor, min_age, t, on_time) {
                 continue;
             }
             let Some(r) = st.running.get_mut(&attempt) else {
@@ -252,6 +290,7 @@ impl Scheduler {
                 compiler,
                 source,
                 bytes,
+                density,
                 exclude: Vec::new(),
                 tx: otx,
                 hedge: tx.clone(),
@@ -273,19 +312,22 @@ mod tests {
     fn a_job_past_its_overshoot_percentile_is_a_straggler() {
         // Predicted 2 s, the 95th percentile overshoot 1.5: late after 3 s, even when the
         // idle slot is no faster.
-        assert!(!worth_a_duplicate(2.9, 2.0, 1.5, 1.0, 2.0));
-        assert!(worth_a_duplicate(3.1, 2.0, 1.5, 1.0, 2.0));
+        assert!(!worth_a_duplicate(2.9, 2.0, 1.5, 1.0, 2.0, false));
+        assert!(worth_a_duplicate(3.1, 2.0, 1.5, 1.0, 2.0, false));
+        // Not when its host answered another job on time meanwhile: a dense unit.
+        assert!(!worth_a_duplicate(3.1, 2.0, 1.5, 1.0, 2.0, true));
     }
 
     #[test]
     fn a_slow_host_holding_a_big_unit_loses_it_to_an_idle_fast_one() {
         // 10 s predicted on the slow host, 1.5 s in; the idle fast host needs 4 s: a
         // clear win (4 < 0.5 × 8.5), though the job is well within its prediction.
-        assert!(worth_a_duplicate(1.5, 10.0, 1.5, 1.0, 4.0));
+        assert!(worth_a_duplicate(1.5, 10.0, 1.5, 1.0, 4.0, false));
+        assert!(worth_a_duplicate(1.5, 10.0, 1.5, 1.0, 4.0, true));
         // Not when the idle slot is only a bit faster.
-        assert!(!worth_a_duplicate(1.5, 10.0, 1.5, 1.0, 6.0));
+        assert!(!worth_a_duplicate(1.5, 10.0, 1.5, 1.0, 6.0, false));
         // Nor for a job younger than the minimum age.
-        assert!(!worth_a_duplicate(0.5, 10.0, 1.5, 1.0, 0.1));
+        assert!(!worth_a_duplicate(0.5, 10.0, 1.5, 1.0, 0.1, false));
     }
 
     #[test]
@@ -294,29 +336,42 @@ mod tests {
         assert!((remaining(5.0, 3.0) - 5.0).abs() < 1e-9);
         // A homogeneous cluster's tail: a job 0.5 s from its end on an equal host is
         // left alone.
-        assert!(!worth_a_duplicate(1.5, 2.0, 1.5, 1.0, 2.0));
+        assert!(!worth_a_duplicate(1.5, 2.0, 1.5, 1.0, 2.0, false));
     }
 
     #[test]
     fn a_job_far_past_its_prediction_is_given_up_only_for_a_clearly_faster_host() {
+        let u = HostSign::Unknown;
         // Predicted 1 s, overshoot percentile 2: given up past 6 s ...
-        assert!(!too_slow_to_wait_for(5.9, 1.0, 2.0, 0.5, false));
-        assert!(too_slow_to_wait_for(6.1, 1.0, 2.0, 0.5, false));
+        assert!(!too_slow_to_wait_for(5.9, 1.0, 2.0, 0.5, u));
+        assert!(too_slow_to_wait_for(6.1, 1.0, 2.0, 0.5, u));
         // ... when another host is expected to finish it in under half its age ...
-        assert!(!too_slow_to_wait_for(6.1, 1.0, 2.0, 3.1, false));
-        // ... and never before 2 s, however small the prediction.
-        assert!(!too_slow_to_wait_for(1.9, 0.01, 2.0, 0.0, true));
+        assert!(!too_slow_to_wait_for(6.1, 1.0, 2.0, 3.1, u));
+        // ... never before 2 s, however small the prediction ...
+        assert!(!too_slow_to_wait_for(
+            1.9,
+            0.01,
+            2.0,
+            0.0,
+            HostSign::Stalled
+        ));
+        // ... and never while its host answers other jobs on time (a dense unit).
+        assert!(!too_slow_to_wait_for(60.0, 1.0, 2.0, 0.5, HostSign::OnTime));
     }
 
     #[test]
     fn on_a_host_whose_every_job_stalled_a_job_is_given_up_sooner() {
         // Predicted 1 s: 2.6 s is not enough for one dense unit, but it is when every
         // job of its host is that late.
-        assert!(!too_slow_to_wait_for(2.6, 1.0, 2.0, 0.5, false));
-        assert!(too_slow_to_wait_for(2.6, 1.0, 2.0, 0.5, true));
-        assert!(stalled(2.6, 1.0));
-        assert!(!stalled(2.4, 1.0));
-        assert!(!stalled(1.9, 0.1));
+        assert!(!too_slow_to_wait_for(2.6, 1.0, 2.0, 0.5, HostSign::Unknown));
+        assert!(too_slow_to_wait_for(2.6, 1.0, 2.0, 0.5, HostSign::Stalled));
+        assert!(stalled(2.6, 1.0, true));
+        assert!(!stalled(2.4, 1.0, true));
+        assert!(!stalled(1.9, 0.1, true));
+        // Units never seen are predicted from their size alone: two dense ones on one
+        // host are not a stall until 5x.
+        assert!(!stalled(4.9, 1.0, false));
+        assert!(stalled(5.1, 1.0, false));
     }
 
     #[test]
