@@ -190,7 +190,12 @@ fn settle(lease: Lease, r: Result<Answer, Failure>, failed: &mut Vec<u64>) -> Op
             Some(ans)
         }
         Err(f) => {
-            failed.push(lease.host);
+            // A job given up as too slow may come back to its host (benched meanwhile,
+            // probed before it takes jobs again) if no other is left; any other failure
+            // rules the host out for this job.
+            if !matches!(f, Failure::TooSlow(_)) {
+                failed.push(lease.host);
+            }
             lease.finish(Outcome::Failed(f));
             None
         }

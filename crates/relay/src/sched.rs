@@ -14,6 +14,8 @@
 //!   gets a duplicate there, only while nothing waits and at most `hedge_percent` of the
 //!   jobs. An attempt that loses such a race teaches its host that it is slow.
 //!
+//! - **No host now**: a job whose eligible hosts are all benched waits when one is due
+//!   back soon (`WAIT_FOR_BENCH`) and compiles on the master only when none is.
 //! - **Unit memory**: how dense each unit was (its seconds per byte over the cluster's,
 //!   the host's slowness taken out) is kept per compiler and source name, so the next
 //!   build of the same package predicts its big units as big: a dense unit is neither
@@ -49,6 +51,12 @@ const GLOBAL_ALPHA: f64 = 0.1;
 const WAIT_MARGIN: f64 = 0.75;
 /// A host with no finished job for this long gets a probe compile when idle.
 const STALE: Duration = Duration::from_secs(30);
+/// A job with no usable host waits for a benched one due back (its probe running, or
+/// its back-off ending) within this long, rather than compiling on the master: a unit
+/// takes the master's whole share of CPU for many times what a volunteer needs, and a
+/// host benched for one failure or one job given up as too slow is back in a second.
+/// Longer back-offs (a host that keeps failing) are not waited for.
+const WAIT_FOR_BENCH: Duration = Duration::from_secs(10);
 /// Units remembered (per compiler and source name); the memory starts over when full.
 const MAX_UNITS: usize = 20_000;
 /// A remembered unit counts only for a preprocessed size within this share of its own.
@@ -346,6 +354,7 @@ impl Scheduler {
             let mut best: Option<(usize, usize, f64)> = None;
             let mut best_idle: Option<(usize, usize, f64)> = None;
             let mut unknown = false;
+            let mut back_soon = false;
             let mut why: Vec<String> = Vec::new();
             for (hi, h) in st.hosts.iter().enumerate() {
                 if h.removed {
@@ -367,6 +376,7 @@ impl Scheduler {
                     Elig::Yes => {}
                 }
                 if let Some(b) = &h.bench {
+                    back_soon |= b.probing || b.until <= now + WAIT_FOR_BENCH;
                     why.push(format!("{} benched ({})", h.vol.name, b.reason));
                     continue;
                 }
@@ -398,7 +408,7 @@ impl Scheduler {
                 }
             }
             match best {
-                None if unknown => i += 1,
+                None if unknown || back_soon => i += 1,
                 None => {
                     if let Some(p) = st.pending.remove(i) {
                         let reason = no_host_reason(&p.compiler, &why);
@@ -648,13 +658,21 @@ impl Scheduler {
     /// Periodic work: revive benched hosts through a probe, refresh stale ones, hedge
     /// stragglers.
     pub(crate) fn tick(self: &Arc<Self>) {
-        let (hedges, give_ups) = {
+        let (hedges, give_ups, waiting) = {
             let mut st = self.lock();
             let now = Instant::now();
             self.revive_and_refresh(&mut st, now);
             let give_ups = self.too_slow(&mut st, now);
-            (self.hedge(&mut st, now), give_ups)
+            // Jobs waiting for a benched host: one whose back-off grew past the wait
+            // compiles on the master now.
+            let waiting = if st.pending.is_empty() {
+                Vec::new()
+            } else {
+                self.dispatch(&mut st)
+            };
+            (self.hedge(&mut st, now), give_ups, waiting)
         };
+        deliver(waiting);
         for (tx, why) in give_ups {
             drop(tx.send(why));
         }

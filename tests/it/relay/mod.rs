@@ -241,6 +241,38 @@ fn with_no_volunteer_left_the_master_compiles_and_says_why() {
     assert_eq!(count(&state, "failed"), 0, "{state:#}");
 }
 
+#[test]
+fn jobs_wait_for_a_volunteer_benched_for_one_failure_rather_than_compile_locally() {
+    if !need_distcc() {
+        return;
+    }
+    let upstream = Server::start(&["--jobs", "2"]);
+    let flaky = Faulty::start(upstream.port, Fault::CloseFirst);
+    let relay = Relay::start(&format!("127.0.0.1:{}/2", flaky.port), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let names = units(dir.path(), 6);
+    let results = build(&relay.hosts(2), dir.path(), &names);
+    assert_built(dir.path(), &results);
+    let state = relay.settled_state();
+    // The job that failed there has no other volunteer: it compiles on the master, and
+    // says so. The jobs that came while the volunteer was benched (a second) waited for
+    // it to come back instead.
+    assert_eq!(count(&state, "local"), 1, "{state:#}");
+    assert_eq!(count(&state, "remote"), 5, "{state:#}");
+    let why = state["counters"]["local_why"].as_object().unwrap();
+    assert_eq!(
+        why.keys().collect::<Vec<_>>(),
+        ["every eligible volunteer failed this job"],
+        "{state:#}"
+    );
+    let events = flaky.events();
+    assert_eq!(
+        events.iter().filter(|e| *e == "answered").count(),
+        5,
+        "{events:?}"
+    );
+}
+
 /// A distccd volunteer whose compilers are `bin`'s, listed first beside a good serve: a
 /// build of six units through the relay sends it no job, `top` shows its compiler as a
 /// mismatch whose detail names `detail`, and the only compile it did is the relay's probe.

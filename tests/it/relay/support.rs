@@ -218,6 +218,8 @@ pub enum Fault {
     RefuseAfterProbe,
     /// Forward after this many seconds (a straggler); notice when the relay hangs up.
     Slow(u64),
+    /// Close the first job's connection (a volunteer that failed once), forward the rest.
+    CloseFirst,
 }
 
 /// A proxy in front of a real compile server that applies a [`Fault`] to jobs.
@@ -341,7 +343,13 @@ fn handle(mut s: TcpStream, upstream: u16, fault: Fault, ev: &Mutex<Vec<String>>
         return true;
     }
     note("job");
+    let jobs = ev.lock().unwrap().iter().filter(|w| *w == "job").count();
     match fault {
+        Fault::CloseFirst if jobs == 1 => drop(s),
+        Fault::CloseFirst => {
+            let _ = s.write_all(&forward(&raw, upstream));
+            note("answered");
+        }
         Fault::Close | Fault::RefuseAfterProbe => drop(s),
         Fault::Reset => {
             let _ = socket_linger_zero(&s);
