@@ -133,6 +133,8 @@ struct Pending {
     bytes: u64,
     /// The remembered density, if this unit was seen before.
     density: Option<f64>,
+    /// When it began to wait.
+    since: Instant,
     exclude: Vec<u64>,
     tx: oneshot::Sender<Grant>,
     hedge: mpsc::UnboundedSender<Lease>,
@@ -148,6 +150,8 @@ struct Running {
     bytes: u64,
     density: Option<f64>,
     started: Instant,
+    /// Seconds it waited for this slot.
+    queued: f64,
     predicted: f64,
     duplicate: bool,
     hedged: bool,
@@ -282,6 +286,7 @@ impl Scheduler {
                 source: source.to_owned(),
                 bytes,
                 density,
+                since: Instant::now(),
                 exclude: exclude.to_vec(),
                 tx,
                 hedge,
@@ -481,6 +486,7 @@ impl Scheduler {
                 bytes: p.bytes,
                 density: p.density,
                 started: now,
+                queued: now.saturating_duration_since(p.since).as_secs_f64(),
                 predicted: predicted.max(1e-3),
                 duplicate,
                 hedged: false,
@@ -573,6 +579,7 @@ impl Scheduler {
                 word,
                 r.duplicate,
                 r.predicted,
+                r.queued,
             );
             push_span(&mut st, span);
             self.dispatch(&mut st)
@@ -592,6 +599,7 @@ impl Scheduler {
         outcome: String,
         duplicate: bool,
         predicted: f64,
+        queued: f64,
     ) -> Span {
         let ms = |t: Instant| t.duration_since(self.started).as_millis() as u64;
         Span {
@@ -604,6 +612,7 @@ impl Scheduler {
             outcome,
             duplicate,
             predicted_ms: (predicted * 1000.0) as u64,
+            queued_ms: (queued * 1000.0) as u64,
         }
     }
 
@@ -646,6 +655,7 @@ impl Scheduler {
                 Instant::now(),
                 word,
                 false,
+                0.0,
                 0.0,
             );
             push_span(&mut st, span);
@@ -776,6 +786,7 @@ mod tests {
             bytes,
             density: None,
             started: Instant::now(),
+            queued: 0.0,
             predicted: 1.0,
             duplicate: false,
             hedged: false,

@@ -118,6 +118,9 @@ pub struct Span {
     /// Milliseconds the scheduler predicted for it when it started (0 for local).
     #[serde(default)]
     pub predicted_ms: u64,
+    /// Milliseconds the job waited for this slot (the relay had it, no slot was given).
+    #[serde(default)]
+    pub queued_ms: u64,
 }
 
 /// Everything `top` shows.

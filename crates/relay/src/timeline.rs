@@ -156,6 +156,7 @@ mod tests {
             outcome: outcome.into(),
             duplicate: false,
             predicted_ms: 0,
+            queued_ms: 0,
         }
     }
 

@@ -291,6 +291,7 @@ impl Scheduler {
                 source,
                 bytes,
                 density,
+                since: now,
                 exclude: Vec::new(),
                 tx: otx,
                 hedge: tx.clone(),
