@@ -15,6 +15,8 @@ pub(crate) const PRIOR_SPB: f64 = 2e-6;
 const ALPHA: f64 = 0.3;
 /// Weight of a new job in a host's slowness (about the last ten jobs count).
 const SLOWNESS_ALPHA: f64 = 0.15;
+/// How far a host's first finished job may move it from the cluster's average.
+const FIRST_JOB: f64 = 4.0;
 /// The longest a failing host is benched between probes.
 pub(crate) const MAX_BENCH: Duration = Duration::from_secs(60);
 
@@ -114,12 +116,18 @@ impl Host {
     /// Kept as a moving average of the logarithm: one unit's density (inlined headers,
     /// template-heavy code) varies several-fold, and a host should not look 7x slower
     /// because it drew the dense ones.
+    /// The first job counts at most 4x either way: one unit says little.
     pub(crate) fn learn(&mut self, ratio: f64, now: Instant) {
         let sample = ratio.clamp(1.0 / 16.0, 16.0).ln();
         self.slowness = Some(match self.slowness {
             Some(old) => old + SLOWNESS_ALPHA * (sample - old),
-            None => sample,
+            None => sample.clamp(-FIRST_JOB.ln(), FIRST_JOB.ln()),
         });
+        self.finished(now);
+    }
+
+    /// A job finished here (whether or not it taught anything about the host's speed).
+    pub(crate) fn finished(&mut self, now: Instant) {
         self.done += 1;
         self.consecutive = 0;
         self.last_done = Some(now);
@@ -225,6 +233,10 @@ mod tests {
             a.learn(1.0, now);
             b.learn(2.5, now);
         }
+        // The first job counts at most 4x.
+        let mut c = host(3);
+        c.learn(100.0, now);
+        assert!((c.slowness.unwrap_or_default() - 4f64.ln()).abs() < 1e-9);
         // One unit 10x denser than usual on the fast host.
         a.learn(10.0, now);
         let hosts = vec![a, b];

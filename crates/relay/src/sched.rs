@@ -47,8 +47,10 @@ const MAX_RATIOS: usize = 200;
 /// Weight of a new job in the cluster's seconds per byte.
 const GLOBAL_ALPHA: f64 = 0.1;
 /// A job waits for a busy host only when that is expected to finish it in less than
-/// this share of the time the best idle slot would take.
-const WAIT_MARGIN: f64 = 0.75;
+/// this share of the time the best idle slot would take: at least twice as fast. (3/4
+/// measured worse: identical volunteers sharing a machine's cores looked a third apart
+/// now and then, and jobs waited for one while the other's slot stood idle.)
+const WAIT_MARGIN: f64 = 0.5;
 /// A host with no finished job for this long gets a probe compile when idle.
 const STALE: Duration = Duration::from_secs(30);
 /// A job with no usable host waits for a benched one due back (its probe running, or
@@ -63,6 +65,10 @@ const MAX_UNITS: usize = 20_000;
 const SAME_UNIT: f64 = 0.1;
 /// Weight of a new build in a remembered unit's density.
 const UNIT_ALPHA: f64 = 0.5;
+/// Units smaller than this (preprocessed) teach nothing about speed: a compiler's start
+/// and the round trip outweigh their compile (measured: a 500-byte unit took 134 ms where
+/// bytes x the prior said 1 ms, and its host looked 16x slower than it was).
+const MIN_LEARN_BYTES: u64 = 8 * 1024;
 /// An answer within this many times its prediction shows its host on time.
 const ON_TIME: f64 = 2.0;
 
@@ -522,6 +528,12 @@ impl Scheduler {
                     *s = None;
                 }
                 match &outcome {
+                    Some(Outcome::Answer { secs, .. }) if r.bytes < MIN_LEARN_BYTES => {
+                        h.finished(now);
+                        if *secs <= ON_TIME * r.predicted.max(0.1) {
+                            h.on_time = Some(now);
+                        }
+                    }
                     Some(Outcome::Answer { secs, .. }) => {
                         let sample = secs / r.bytes.max(1) as f64;
                         let global = *st_global.get_or_insert(sample);
@@ -536,13 +548,13 @@ impl Scheduler {
                         *st_global = Some(global + GLOBAL_ALPHA * (sample - global));
                     }
                     Some(Outcome::Failed(f)) if f.benches_host() => {
-                        if matches!(f, Failure::TooSlow(_)) {
+                        if matches!(f, Failure::TooSlow(_)) && r.bytes >= MIN_LEARN_BYTES {
                             let global = st_global.unwrap_or(crate::host::PRIOR_SPB);
                             h.learn_lower_bound(secs / r.work() / global, 1.0);
                         }
                         h.fail(f.word(), now);
                     }
-                    None if secs > r.predicted => {
+                    None if secs > r.predicted && r.bytes >= MIN_LEARN_BYTES => {
                         let global = st_global.unwrap_or(crate::host::PRIOR_SPB);
                         h.learn_lower_bound(secs / r.work() / global, 0.5);
                     }
@@ -555,9 +567,11 @@ impl Scheduler {
             }
             match &outcome {
                 Some(Outcome::Answer { .. }) => {
-                    st.ratios.push_back(secs / r.predicted);
-                    if st.ratios.len() > MAX_RATIOS {
-                        st.ratios.pop_front();
+                    if r.bytes >= MIN_LEARN_BYTES {
+                        st.ratios.push_back(secs / r.predicted);
+                        if st.ratios.len() > MAX_RATIOS {
+                            st.ratios.pop_front();
+                        }
                     }
                     if r.duplicate {
                         st.counters.hedge_wins += 1;
@@ -813,6 +827,52 @@ mod tests {
         let mut r = running("zstd_lazy.c", 1000);
         r.density = Some(4.0);
         assert!((r.work() - 4000.0).abs() < 1e-9);
+    }
+
+    fn scheduler() -> Arc<Scheduler> {
+        let t: Arc<dyn Transport> = Arc::new(crate::TcpTransport {
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 9)),
+            connect_timeout: Duration::from_secs(1),
+        });
+        let vol = Volunteer {
+            name: "v".into(),
+            transport: Arc::clone(&t),
+            slots: 2,
+            lzo: false,
+        };
+        Scheduler::new(RelaySettings::default(), vec![vol], t)
+    }
+
+    /// Run a job of `bytes` on the host for `secs` (predicted at 1 ms) and finish it.
+    fn finish_one(sched: &Arc<Scheduler>, bytes: u64, secs: f64) {
+        let attempt = {
+            let mut st = sched.lock();
+            st.next_id += 1;
+            let attempt = st.next_id;
+            let mut r = running("u.c", bytes);
+            r.predicted = 0.001;
+            r.started = Instant::now() - Duration::from_secs_f64(secs);
+            st.running.insert(attempt, r);
+            attempt
+        };
+        sched.finish(attempt, Some(Outcome::Answer { status: 0, secs }));
+    }
+
+    #[test]
+    fn a_tiny_unit_teaches_nothing_about_speed() {
+        let sched = scheduler();
+        finish_one(&sched, 500, 0.134);
+        {
+            let st = sched.lock();
+            let h = &st.hosts[0];
+            assert_eq!(h.done, 1);
+            assert_eq!(h.slowness, None, "a 500-byte unit moved the host's speed");
+            assert!(st.global_spb.is_none() && st.ratios.is_empty() && st.units.is_empty());
+        }
+        finish_one(&sched, 100_000, 0.5);
+        let st = sched.lock();
+        assert!(st.hosts[0].slowness.is_some() && st.global_spb.is_some());
+        assert_eq!(st.ratios.len(), 1);
     }
 
     #[test]
