@@ -116,11 +116,14 @@ impl Host {
     /// Kept as a moving average of the logarithm: one unit's density (inlined headers,
     /// template-heavy code) varies several-fold, and a host should not look 7x slower
     /// because it drew the dense ones.
-    /// The first job counts at most 4x either way: one unit says little.
-    pub(crate) fn learn(&mut self, ratio: f64, now: Instant) {
+    /// The first job counts at most 4x either way: one unit says little. `weight`, from
+    /// 0 to 1, scales how much this job counts: a short job says less about how fast a host
+    /// compiles than a long one (a host under a CPU quota runs short jobs on its burst
+    /// allowance and long ones at its quota: measured 0.5x and 3x its estimate).
+    pub(crate) fn learn(&mut self, ratio: f64, weight: f64, now: Instant) {
         let sample = ratio.clamp(1.0 / 16.0, 16.0).ln();
         self.slowness = Some(match self.slowness {
-            Some(old) => old + SLOWNESS_ALPHA * (sample - old),
+            Some(old) => old + SLOWNESS_ALPHA * weight.clamp(0.0, 1.0) * (sample - old),
             None => sample.clamp(-FIRST_JOB.ln(), FIRST_JOB.ln()),
         });
         self.finished(now);
@@ -230,15 +233,27 @@ mod tests {
         let mut a = host(1);
         let mut b = host(2);
         for _ in 0..20 {
-            a.learn(1.0, now);
-            b.learn(2.5, now);
+            a.learn(1.0, 1.0, now);
+            b.learn(2.5, 1.0, now);
         }
         // The first job counts at most 4x.
         let mut c = host(3);
-        c.learn(100.0, now);
+        c.learn(100.0, 1.0, now);
         assert!((c.slowness.unwrap_or_default() - 4f64.ln()).abs() < 1e-9);
+        // A short job moves a host a tenth as far as a long one.
+        let mut d = host(4);
+        let mut e = host(5);
+        d.learn(1.0, 1.0, now);
+        e.learn(1.0, 1.0, now);
+        d.learn(4.0, 1.0, now);
+        e.learn(4.0, 0.1, now);
+        let (sd, se) = (
+            d.slowness.unwrap_or_default(),
+            e.slowness.unwrap_or_default(),
+        );
+        assert!((sd - 10.0 * se).abs() < 1e-9, "{sd} {se}");
         // One unit 10x denser than usual on the fast host.
-        a.learn(10.0, now);
+        a.learn(10.0, 1.0, now);
         let hosts = vec![a, b];
         let fast = spb_of(&hosts, &hosts[0], Some(1e-6));
         let slow = spb_of(&hosts, &hosts[1], Some(1e-6));
@@ -266,7 +281,7 @@ mod tests {
     fn an_unfinished_attempt_only_ever_makes_a_host_slower() {
         let now = Instant::now();
         let mut h = host(1);
-        h.learn(1.0, now);
+        h.learn(1.0, 1.0, now);
         h.learn_lower_bound(0.5, 0.5);
         assert_eq!(h.slowness, Some(0.0));
         h.learn_lower_bound(16.0, 0.5);
@@ -283,7 +298,7 @@ mod tests {
         let now = Instant::now();
         let mut h = host(1);
         h.learn_probe(0.1, now, false);
-        h.learn(1.0, now);
+        h.learn(1.0, 1.0, now);
         // A refresh right after a job leaves the estimate alone ...
         h.learn_probe(1.0, now, false);
         assert_eq!(h.slowness, Some(0.0));
@@ -299,14 +314,14 @@ mod tests {
         let later = now + Duration::from_secs(60);
         let mut h = host(1);
         h.learn_probe(0.1, now, false);
-        h.learn(1.0, now);
+        h.learn(1.0, 1.0, now);
         // 1.8x slower, long after its last job: noise, the estimate stays.
         h.learn_probe(0.18, later, false);
         assert_eq!(h.slowness, Some(0.0));
         // 10x slower: a real change (at most 4x at once).
         let mut g = host(2);
         g.learn_probe(0.1, now, false);
-        g.learn(1.0, now);
+        g.learn(1.0, 1.0, now);
         g.learn_probe(1.0, later, false);
         let s = g.slowness.map(f64::exp).unwrap_or_default();
         assert!((s - 4.0).abs() < 1e-9, "{s}");
@@ -324,7 +339,7 @@ mod tests {
         assert_eq!(waits[0], Some(Duration::from_secs(1)));
         assert_eq!(waits[1], Some(Duration::from_secs(2)));
         assert_eq!(waits[9], Some(MAX_BENCH));
-        h.learn(1.0, now);
+        h.learn(1.0, 1.0, now);
         assert_eq!(h.consecutive, 0);
     }
 }

@@ -541,7 +541,10 @@ impl Scheduler {
                         // host's slowness with the unit's known density taken out.
                         let host_factor = h.slowness.map_or(1.0, f64::exp);
                         density_sample = Some(sample / global / host_factor);
-                        h.learn(secs / r.work() / global, now);
+                        // Weighed by how long the job should take on an average host
+                        // (a second or more: full weight).
+                        let weight = (r.work() * global).clamp(0.1, 1.0);
+                        h.learn(secs / r.work() / global, weight, now);
                         if *secs <= ON_TIME * r.predicted {
                             h.on_time = Some(now);
                         }
