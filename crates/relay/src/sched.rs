@@ -46,11 +46,16 @@ const MAX_SPANS: usize = 50_000;
 const MAX_RATIOS: usize = 200;
 /// Weight of a new job in the cluster's seconds per byte.
 const GLOBAL_ALPHA: f64 = 0.1;
-/// A job waits for a busy host only when that is expected to finish it in less than
-/// this share of the time the best idle slot would take: at least twice as fast. (3/4
-/// measured worse: identical volunteers sharing a machine's cores looked a third apart
-/// now and then, and jobs waited for one while the other's slot stood idle.)
-const WAIT_MARGIN: f64 = 0.5;
+/// A job takes the best idle slot unless it is expected to finish there later than on
+/// the best busy one (its wait included) by more than this share of that time plus
+/// [`IDLE_SLACK_SECS`]: the estimates are noisy, so an idle slot wins a near tie (equal
+/// volunteers sharing a machine's cores look a third apart now and then), but a big unit
+/// does not go to a host known to take seconds longer (measured: the biggest unit on the
+/// 0.2-CPU volunteer, 19 s where a fast one, busy for 2 s more, took 5.6). A margin on
+/// the ratio alone (wait only when twice as fast) let exactly that happen.
+const IDLE_SLACK: f64 = 0.25;
+/// See [`IDLE_SLACK`].
+const IDLE_SLACK_SECS: f64 = 0.5;
 /// A host with no finished job for this long gets a probe compile when idle.
 const STALE: Duration = Duration::from_secs(30);
 /// A job with no usable host waits for a benched one due back (its probe running, or
@@ -414,7 +419,7 @@ impl Scheduler {
             // Waiting for a busy host must win clearly: the estimates are noisy, and an
             // idle slot left idle is lost for sure.
             if let (Some(b), Some(i)) = (best, best_idle) {
-                if b.2 > WAIT_MARGIN * i.2 {
+                if takes_idle(i.2, b.2) {
                     best = Some(i);
                 }
             }
@@ -718,6 +723,12 @@ impl Running {
     }
 }
 
+/// Whether a job expected to finish in `idle` seconds on the best idle slot takes it
+/// rather than wait for a busy host expected to finish it in `busy` (see [`IDLE_SLACK`]).
+fn takes_idle(idle: f64, busy: f64) -> bool {
+    idle - busy <= IDLE_SLACK * busy + IDLE_SLACK_SECS
+}
+
 /// The remembered density of a unit, if one of this compiler, name and about this size
 /// finished before.
 fn unit_density(st: &State, compiler: &str, source: &str, bytes: u64) -> Option<f64> {
@@ -859,6 +870,19 @@ mod tests {
             attempt
         };
         sched.finish(attempt, Some(Outcome::Answer { status: 0, secs }));
+    }
+
+    #[test]
+    fn an_idle_slot_wins_a_near_tie_but_not_seconds_for_a_big_unit() {
+        // Equal hosts a third apart by noise: the idle one takes the job.
+        assert!(takes_idle(1.33, 1.1));
+        assert!(takes_idle(8.0, 6.5));
+        // A small unit on a slow idle host: a second's difference is not worth a wait.
+        assert!(takes_idle(0.8, 0.3));
+        // The biggest unit: 20 s on the slow idle host against 9 s (3 s of it waiting)
+        // on a fast busy one waits.
+        assert!(!takes_idle(20.0, 9.0));
+        assert!(!takes_idle(10.0, 6.0));
     }
 
     #[test]
