@@ -38,7 +38,10 @@ use crate::transport::Transport;
 
 mod hedge;
 mod probing;
+mod units;
 mod view;
+
+use units::{UnitMemo, remember_unit, unit_density, work};
 
 /// Finished attempts kept for the timeline.
 const MAX_SPANS: usize = 50_000;
@@ -64,33 +67,12 @@ const STALE: Duration = Duration::from_secs(30);
 /// host benched for one failure or one job given up as too slow is back in a second.
 /// Longer back-offs (a host that keeps failing) are not waited for.
 const WAIT_FOR_BENCH: Duration = Duration::from_secs(10);
-/// Units remembered (per compiler and source name); the memory starts over when full.
-const MAX_UNITS: usize = 20_000;
-/// A remembered unit counts only for a preprocessed size within this share of its own.
-const SAME_UNIT: f64 = 0.1;
-/// Weight of a new build in a remembered unit's density.
-const UNIT_ALPHA: f64 = 0.5;
 /// Units smaller than this (preprocessed) teach nothing about speed: a compiler's start
 /// and the round trip outweigh their compile (measured: a 500-byte unit took 134 ms where
 /// bytes x the prior said 1 ms, and its host looked 16x slower than it was).
 const MIN_LEARN_BYTES: u64 = 8 * 1024;
 /// An answer within this many times its prediction shows its host on time.
 const ON_TIME: f64 = 2.0;
-
-/// What is remembered of one unit: its preprocessed size and how dense it compiled (the
-/// natural logarithm of its seconds per byte over the cluster's, the host's slowness
-/// taken out).
-#[derive(Clone, Copy)]
-struct UnitMemo {
-    bytes: u64,
-    ln_density: f64,
-}
-
-/// How much a job weighs in bytes of an average unit: its size times its remembered
-/// density (1 for a unit not seen before).
-fn work(bytes: u64, density: Option<f64>) -> f64 {
-    bytes.max(1) as f64 * density.unwrap_or(1.0)
-}
 
 /// What a waiting job is given.
 pub(crate) enum Grant {
@@ -716,52 +698,10 @@ impl Scheduler {
     }
 }
 
-impl Running {
-    /// The job's weight in bytes of an average unit.
-    fn work(&self) -> f64 {
-        work(self.bytes, self.density)
-    }
-}
-
 /// Whether a job expected to finish in `idle` seconds on the best idle slot takes it
 /// rather than wait for a busy host expected to finish it in `busy` (see [`IDLE_SLACK`]).
 fn takes_idle(idle: f64, busy: f64) -> bool {
     idle - busy <= IDLE_SLACK * busy + IDLE_SLACK_SECS
-}
-
-/// The remembered density of a unit, if one of this compiler, name and about this size
-/// finished before.
-fn unit_density(st: &State, compiler: &str, source: &str, bytes: u64) -> Option<f64> {
-    st.units
-        .get(&(compiler.to_owned(), source.to_owned()))
-        .filter(|m| same_size(m.bytes, bytes))
-        .map(|m| m.ln_density.exp())
-}
-
-fn same_size(remembered: u64, now: u64) -> bool {
-    (remembered as f64 - now as f64).abs() <= SAME_UNIT * remembered as f64
-}
-
-/// Remember that `r`'s unit compiled `density` times the cluster's seconds per byte.
-fn remember_unit(st: &mut State, r: &Running, density: f64) {
-    let sample = density.clamp(1.0 / 64.0, 64.0).ln();
-    let key = (r.compiler.clone(), r.source.clone());
-    let ln_density = match st.units.get(&key) {
-        Some(m) if same_size(m.bytes, r.bytes) => {
-            m.ln_density + UNIT_ALPHA * (sample - m.ln_density)
-        }
-        _ => sample,
-    };
-    if st.units.len() >= MAX_UNITS && !st.units.contains_key(&key) {
-        st.units.clear();
-    }
-    st.units.insert(
-        key,
-        UnitMemo {
-            bytes: r.bytes,
-            ln_density,
-        },
-    );
 }
 
 fn push_span(st: &mut State, span: Span) {
@@ -801,114 +741,5 @@ fn no_host_reason(compiler: &str, why: &[String]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn running(source: &str, bytes: u64) -> Running {
-        Running {
-            job: 1,
-            host: 0,
-            slot: 0,
-            source: source.into(),
-            compiler: "gcc".into(),
-            bytes,
-            density: None,
-            started: Instant::now(),
-            queued: 0.0,
-            predicted: 1.0,
-            duplicate: false,
-            hedged: false,
-            hedge: None,
-            give_up: None,
-        }
-    }
-
-    #[test]
-    fn a_unit_is_remembered_by_compiler_name_and_size() {
-        let mut st = State::default();
-        remember_unit(&mut st, &running("zstd_lazy.c", 100_000), 8.0);
-        let d = unit_density(&st, "gcc", "zstd_lazy.c", 105_000).unwrap_or_default();
-        assert!((d - 8.0).abs() < 1e-9, "{d}");
-        // Another size (another version of the file), name or compiler: not that unit.
-        assert!(unit_density(&st, "gcc", "zstd_lazy.c", 120_000).is_none());
-        assert!(unit_density(&st, "gcc", "zstd_fast.c", 100_000).is_none());
-        assert!(unit_density(&st, "clang", "zstd_lazy.c", 100_000).is_none());
-        // A second build moves it half way (in logarithms): sqrt(8 * 2) = 4.
-        remember_unit(&mut st, &running("zstd_lazy.c", 100_000), 2.0);
-        let d = unit_density(&st, "gcc", "zstd_lazy.c", 100_000).unwrap_or_default();
-        assert!((d - 4.0).abs() < 1e-9, "{d}");
-        // The job weighs its size times its density.
-        let mut r = running("zstd_lazy.c", 1000);
-        r.density = Some(4.0);
-        assert!((r.work() - 4000.0).abs() < 1e-9);
-    }
-
-    fn scheduler() -> Arc<Scheduler> {
-        let t: Arc<dyn Transport> = Arc::new(crate::TcpTransport {
-            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 9)),
-            connect_timeout: Duration::from_secs(1),
-        });
-        let vol = Volunteer {
-            name: "v".into(),
-            transport: Arc::clone(&t),
-            slots: 2,
-            lzo: false,
-        };
-        Scheduler::new(RelaySettings::default(), vec![vol], t)
-    }
-
-    /// Run a job of `bytes` on the host for `secs` (predicted at 1 ms) and finish it.
-    fn finish_one(sched: &Arc<Scheduler>, bytes: u64, secs: f64) {
-        let attempt = {
-            let mut st = sched.lock();
-            st.next_id += 1;
-            let attempt = st.next_id;
-            let mut r = running("u.c", bytes);
-            r.predicted = 0.001;
-            r.started = Instant::now() - Duration::from_secs_f64(secs);
-            st.running.insert(attempt, r);
-            attempt
-        };
-        sched.finish(attempt, Some(Outcome::Answer { status: 0, secs }));
-    }
-
-    #[test]
-    fn an_idle_slot_wins_a_near_tie_but_not_seconds_for_a_big_unit() {
-        // Equal hosts a third apart by noise: the idle one takes the job.
-        assert!(takes_idle(1.33, 1.1));
-        assert!(takes_idle(8.0, 6.5));
-        // A small unit on a slow idle host: a second's difference is not worth a wait.
-        assert!(takes_idle(0.8, 0.3));
-        // The biggest unit: 20 s on the slow idle host against 9 s (3 s of it waiting)
-        // on a fast busy one waits.
-        assert!(!takes_idle(20.0, 9.0));
-        assert!(!takes_idle(10.0, 6.0));
-    }
-
-    #[test]
-    fn a_tiny_unit_teaches_nothing_about_speed() {
-        let sched = scheduler();
-        finish_one(&sched, 500, 0.134);
-        {
-            let st = sched.lock();
-            let h = &st.hosts[0];
-            assert_eq!(h.done, 1);
-            assert_eq!(h.slowness, None, "a 500-byte unit moved the host's speed");
-            assert!(st.global_spb.is_none() && st.ratios.is_empty() && st.units.is_empty());
-        }
-        finish_one(&sched, 100_000, 0.5);
-        let st = sched.lock();
-        assert!(st.hosts[0].slowness.is_some() && st.global_spb.is_some());
-        assert_eq!(st.ratios.len(), 1);
-    }
-
-    #[test]
-    fn the_unit_memory_is_bounded() {
-        let mut st = State::default();
-        for i in 0..MAX_UNITS + 10 {
-            remember_unit(&mut st, &running(&format!("u{i}.c"), 1000), 1.0);
-        }
-        assert!(st.units.len() <= MAX_UNITS, "{}", st.units.len());
-        assert!(unit_density(&st, "gcc", &format!("u{}.c", MAX_UNITS + 9), 1000).is_some());
-    }
-}
+#[path = "sched/tests.rs"]
+mod tests;
