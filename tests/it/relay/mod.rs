@@ -214,19 +214,25 @@ fn a_volunteer_that_stops_listening_is_retried_elsewhere() {
     one_fault(Fault::RefuseAfterProbe, "refused", &[]);
 }
 
+/// Build `n` units through a relay whose only volunteer is a real serve behind `fault`:
+/// the relay's settled state and what the fault proxy saw.
+fn build_through_the_only_volunteer(fault: Fault, n: usize) -> (serde_json::Value, Vec<String>) {
+    let upstream = Server::start(&["--jobs", "2"]);
+    let only = Faulty::start(upstream.port, fault);
+    let relay = Relay::start(&format!("127.0.0.1:{}/2", only.port), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let names = units(dir.path(), n);
+    let results = build(&relay.hosts(2), dir.path(), &names);
+    assert_built(dir.path(), &results);
+    (relay.settled_state(), only.events())
+}
+
 #[test]
 fn with_no_volunteer_left_the_master_compiles_and_says_why() {
     if !need_distcc() {
         return;
     }
-    let upstream = Server::start(&["--jobs", "2"]);
-    let bad = Faulty::start(upstream.port, Fault::Close);
-    let relay = Relay::start(&format!("127.0.0.1:{}/2", bad.port), &[]);
-    let dir = tempfile::tempdir().unwrap();
-    let names = units(dir.path(), 3);
-    let results = build(&relay.hosts(2), dir.path(), &names);
-    assert_built(dir.path(), &results);
-    let state = relay.settled_state();
+    let (state, _) = build_through_the_only_volunteer(Fault::Close, 3);
     assert_eq!(count(&state, "local"), 3, "{state:#}");
     let why = state["counters"]["local_why"].as_object().unwrap();
     let total: u64 = why.values().map(|v| v.as_u64().unwrap()).sum();
@@ -246,14 +252,7 @@ fn jobs_wait_for_a_volunteer_benched_for_one_failure_rather_than_compile_locally
     if !need_distcc() {
         return;
     }
-    let upstream = Server::start(&["--jobs", "2"]);
-    let flaky = Faulty::start(upstream.port, Fault::CloseFirst);
-    let relay = Relay::start(&format!("127.0.0.1:{}/2", flaky.port), &[]);
-    let dir = tempfile::tempdir().unwrap();
-    let names = units(dir.path(), 6);
-    let results = build(&relay.hosts(2), dir.path(), &names);
-    assert_built(dir.path(), &results);
-    let state = relay.settled_state();
+    let (state, events) = build_through_the_only_volunteer(Fault::CloseFirst, 6);
     // The job that failed there has no other volunteer: it compiles on the master, and
     // says so. The jobs that came while the volunteer was benched (a second) waited for
     // it to come back instead.
@@ -265,7 +264,6 @@ fn jobs_wait_for_a_volunteer_benched_for_one_failure_rather_than_compile_locally
         ["every eligible volunteer failed this job"],
         "{state:#}"
     );
-    let events = flaky.events();
     assert_eq!(
         events.iter().filter(|e| *e == "answered").count(),
         5,
